@@ -1,0 +1,319 @@
+package io.udsink.collector.transport;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.Set;
+
+import org.newsclub.net.unix.AFUNIXDatagramChannel;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+import org.newsclub.net.unix.ConnectionRefusedSocketException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.udsink.collector.UdsinkException;
+
+/**
+ * One AF_UNIX SOCK_DGRAM socket that udsink bound, non-blocking, with the identity (device and
+ * inode) of the socket file it created so that it removes that file and no other.
+ *
+ * <p>Binding checks the path itself before junixsocket sees it, because junixsocket's bind
+ * deletes a regular file or a stale socket at the path without asking:
+ * <ul>
+ *   <li>a path longer than {@code sun_path} holds is refused ({@link SocketSpec#parse});</li>
+ *   <li>a missing parent directory is an error, or is created (mode 0750) when asked;</li>
+ *   <li>anything at the path that is not a socket is refused and left untouched;</li>
+ *   <li>a socket some process is bound to is refused as already in use;</li>
+ *   <li>a socket file nobody is bound to (left by a crash) is taken over, and that is logged.</li>
+ * </ul>
+ */
+public final class BoundSocket implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(BoundSocket.class);
+  private static final int S_IFMT = 0170000;
+  private static final int S_IFSOCK = 0140000;
+  private static final Set<PosixFilePermission> PARENT_MODE =
+      PosixFilePermissions.fromString("rwxr-x---");
+
+  private final SocketSpec spec;
+  private final AFUNIXDatagramChannel channel;
+  private final FileId fileId;
+  private final FileDescriptor fd;
+  private boolean closed;
+
+  private BoundSocket(SocketSpec spec, AFUNIXDatagramChannel channel, FileId fileId)
+      throws IOException {
+    this.spec = spec;
+    this.channel = channel;
+    this.fileId = fileId;
+    this.fd = channel.getFileDescriptor();
+  }
+
+  /**
+   * Binds a non-blocking datagram socket under the rules above.
+   *
+   * @param spec where to bind
+   * @param mode permission bits for the socket file (for example {@code 0660}); ignored for an
+   *     abstract name
+   * @param mkdir create a missing parent directory (mode 0750) instead of failing
+   * @return the bound socket
+   * @throws UdsinkException naming the path and the problem when the socket cannot be bound
+   */
+  public static BoundSocket bind(SocketSpec spec, int mode, boolean mkdir) {
+    if (spec.isAbstract()) {
+      return bindAbstract(spec);
+    }
+    Path path = spec.path();
+    preparePath(spec, path, mkdir);
+    AFUNIXDatagramChannel ch = null;
+    try {
+      ch = AFUNIXDatagramChannel.open();
+      ch.bind(AFUNIXSocketAddress.of(path));
+      ch.configureBlocking(false);
+      Files.setPosixFilePermissions(path, modeToPermissions(mode));
+      FileId id = FileId.of(path);
+      return new BoundSocket(spec, ch, id);
+    } catch (IOException e) {
+      closeQuietly(ch);
+      String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+      if (msg.toLowerCase(java.util.Locale.ROOT).contains("address already in use")) {
+        throw new UdsinkException("socket " + spec + ": already in use by another process", e);
+      }
+      throw new UdsinkException("socket " + spec + ": cannot bind: " + msg, e);
+    }
+  }
+
+  private static BoundSocket bindAbstract(SocketSpec spec) {
+    AFUNIXDatagramChannel ch = null;
+    try {
+      ch = AFUNIXDatagramChannel.open();
+      ch.bind(AFUNIXSocketAddress.inAbstractNamespace(spec.abstractName()));
+      ch.configureBlocking(false);
+      return new BoundSocket(spec, ch, null);
+    } catch (IOException e) {
+      closeQuietly(ch);
+      String msg = String.valueOf(e.getMessage());
+      if (msg.toLowerCase(java.util.Locale.ROOT).contains("address already in use")) {
+        throw new UdsinkException("socket " + spec + ": abstract name already in use", e);
+      }
+      throw new UdsinkException("socket " + spec + ": cannot bind: " + msg, e);
+    }
+  }
+
+  private static void preparePath(SocketSpec spec, Path path, boolean mkdir) {
+    Path parent = path.toAbsolutePath().getParent();
+    if (parent != null && !Files.isDirectory(parent)) {
+      if (Files.exists(parent, LinkOption.NOFOLLOW_LINKS) || Files.exists(parent)) {
+        throw new UdsinkException("socket " + spec + ": " + parent + " is not a directory");
+      }
+      if (!mkdir) {
+        throw new UdsinkException("socket " + spec + ": directory " + parent
+            + " does not exist (create it, or pass --mkdir)");
+      }
+      try {
+        Files.createDirectories(parent);
+        Files.setPosixFilePermissions(parent, PARENT_MODE);
+        LOG.info("created directory {} (mode 0750)", parent);
+      } catch (IOException e) {
+        throw new UdsinkException("socket " + spec + ": cannot create directory " + parent
+            + ": " + e.getMessage(), e);
+      }
+    }
+    Map<String, Object> attrs;
+    try {
+      attrs = Files.readAttributes(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return;
+    } catch (IOException e) {
+      throw new UdsinkException("socket " + spec + ": cannot inspect path: " + e.getMessage(), e);
+    }
+    int type = ((Integer) attrs.get("mode")) & S_IFMT;
+    if (type != S_IFSOCK) {
+      throw new UdsinkException("socket " + spec + ": the path exists and is " + describe(type)
+          + ", not a socket; refusing to replace it");
+    }
+    probeExistingSocket(spec, path);
+  }
+
+  /** Connects to an existing socket file: live means in use, refused means stale. */
+  private static void probeExistingSocket(SocketSpec spec, Path path) {
+    try (AFUNIXDatagramChannel probe = AFUNIXDatagramChannel.open()) {
+      try {
+        probe.connect(AFUNIXSocketAddress.of(path));
+      } catch (ConnectionRefusedSocketException e) {
+        try {
+          Files.delete(path);
+        } catch (NoSuchFileException gone) {
+          return;
+        }
+        LOG.warn("socket {}: took over a stale socket file (no process was bound to it)", spec);
+        return;
+      } catch (SocketException e) {
+        String msg = String.valueOf(e.getMessage());
+        if (msg.toLowerCase(java.util.Locale.ROOT).contains("no such file")) {
+          return;
+        }
+        throw new UdsinkException("socket " + spec + ": already in use by another process ("
+            + msg + "; not a datagram socket?)", e);
+      }
+      throw new UdsinkException("socket " + spec + ": already in use by another process");
+    } catch (IOException e) {
+      throw new UdsinkException("socket " + spec + ": cannot probe existing socket: "
+          + e.getMessage(), e);
+    }
+  }
+
+  private static String describe(int type) {
+    switch (type) {
+      case 0100000: return "a regular file";
+      case 0040000: return "a directory";
+      case 0120000: return "a symbolic link";
+      case 0010000: return "a FIFO";
+      case 0020000: return "a character device";
+      case 0060000: return "a block device";
+      default: return "not a socket (type " + Integer.toOctalString(type) + ")";
+    }
+  }
+
+  /**
+   * Converts octal permission bits to the JDK's set.
+   *
+   * @param mode bits 0 to 0777
+   * @return the permissions
+   */
+  public static Set<PosixFilePermission> modeToPermissions(int mode) {
+    if (mode < 0 || mode > 0777) {
+      throw new UdsinkException("socket mode " + Integer.toOctalString(mode)
+          + " is outside 0000..0777");
+    }
+    StringBuilder sb = new StringBuilder(9);
+    String rwx = "rwx";
+    for (int shift = 6; shift >= 0; shift -= 3) {
+      int bits = (mode >> shift) & 7;
+      for (int b = 0; b < 3; b++) {
+        sb.append((bits & (4 >> b)) != 0 ? rwx.charAt(b) : '-');
+      }
+    }
+    return PosixFilePermissions.fromString(sb.toString());
+  }
+
+  /** Where this socket is bound. */
+  public SocketSpec spec() {
+    return spec;
+  }
+
+  /** The channel, non-blocking. Only the receive loop's thread reads from it. */
+  public AFUNIXDatagramChannel channel() {
+    return channel;
+  }
+
+  /**
+   * Reads one datagram into {@code dst}, from position 0; the buffer's position and limit are
+   * left for the caller to set.
+   *
+   * <p>Not {@code receive()}: that builds a sender address per datagram and cannot tell an empty
+   * queue from a zero-length datagram. See {@link NativeReceive}.
+   *
+   * @param dst a direct buffer
+   * @return the datagram's length (0 for a zero-length datagram), or -1 when the queue is empty
+   * @throws IOException when the kernel reports an error
+   */
+  public int read(ByteBuffer dst) throws IOException {
+    int r = NativeReceive.receive(channel, fd, dst);
+    if (r > 0) {
+      return r;
+    }
+    return r == 0 ? -1 : 0;
+  }
+
+  /**
+   * Shuts the socket down for reading: later sends fail with EPIPE, the queue stays readable.
+   *
+   * @throws IOException when the kernel refuses
+   */
+  public void shutdownInput() throws IOException {
+    SocketShutdown.shutdownInput(channel);
+  }
+
+  /**
+   * Closes the channel and removes the socket file if it is still the one this socket created.
+   * Idempotent.
+   */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    closeQuietly(channel);
+    removeFile();
+  }
+
+  private void removeFile() {
+    if (fileId == null) {
+      return;
+    }
+    Path path = spec.path();
+    try {
+      FileId now = FileId.of(path);
+      if (!fileId.equals(now)) {
+        LOG.warn("socket {}: the file was replaced by another one; leaving it", spec);
+        return;
+      }
+      Files.delete(path);
+    } catch (NoSuchFileException e) {
+      LOG.debug("socket {}: file already removed", spec);
+    } catch (IOException e) {
+      LOG.warn("socket {}: cannot remove socket file: {}", spec, e.getMessage());
+    }
+  }
+
+  private static void closeQuietly(AFUNIXDatagramChannel ch) {
+    if (ch == null) {
+      return;
+    }
+    try {
+      ch.close();
+    } catch (IOException e) {
+      LOG.debug("close failed", e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return spec.toString();
+  }
+
+  /** Device and inode of a file, read without following links. */
+  static final class FileId {
+    private final Object dev;
+    private final Object ino;
+
+    private FileId(Object dev, Object ino) {
+      this.dev = dev;
+      this.ino = ino;
+    }
+
+    static FileId of(Path path) throws IOException {
+      Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino", LinkOption.NOFOLLOW_LINKS);
+      return new FileId(a.get("dev"), a.get("ino"));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof FileId && ((FileId) o).dev.equals(dev) && ((FileId) o).ino.equals(ino);
+    }
+
+    @Override
+    public int hashCode() {
+      return ino.hashCode();
+    }
+  }
+}
