@@ -1,0 +1,79 @@
+package io.udsink.collector;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+
+import org.newsclub.net.unix.AFUNIXDatagramChannel;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+
+/** Helpers for tests over real sockets: short temp paths, condition waits, senders. */
+public final class TestSupport {
+  private TestSupport() {
+  }
+
+  /** A new short directory under the system temp dir (socket paths must fit 107 bytes). */
+  public static Path shortTempDir() throws IOException {
+    Path base = Path.of(System.getProperty("java.io.tmpdir"));
+    Path dir = Files.createTempDirectory(base, "uds");
+    if (dir.toString().length() > 60) {
+      dir = Files.createTempDirectory(Path.of("/tmp"), "uds");
+    }
+    return dir;
+  }
+
+  /** Removes a directory tree, ignoring errors. */
+  public static void deleteTree(Path dir) {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // best effort
+    }
+  }
+
+  /** Waits until the condition holds; fails after the timeout. Never a fixed sleep. */
+  public static void await(String what, Duration timeout, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+      }
+      Thread.onSpinWait();
+      Thread.yield();
+    }
+  }
+
+  /** A sender connected to a socket path. */
+  public static AFUNIXDatagramChannel connect(Path path) throws IOException {
+    AFUNIXDatagramChannel ch = AFUNIXDatagramChannel.open();
+    ch.connect(AFUNIXSocketAddress.of(path));
+    return ch;
+  }
+
+  /** Sends a string on a connected channel; returns the bytes written (0 when the queue is full). */
+  public static int send(AFUNIXDatagramChannel ch, String text) throws IOException {
+    return ch.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** Sends a zero-length datagram (junixsocket's write() skips empty buffers). */
+  public static void sendEmpty(AFUNIXDatagramChannel ch) throws Exception {
+    Class<?> c = Class.forName("org.newsclub.net.unix.NativeUnixSocket");
+    Method send = c.getDeclaredMethod("send", FileDescriptor.class, ByteBuffer.class, int.class,
+        int.class, ByteBuffer.class, int.class, int.class,
+        Class.forName("org.newsclub.net.unix.AncillaryDataSupport"));
+    send.setAccessible(true);
+    send.invoke(null, ch.getFileDescriptor(), ByteBuffer.allocateDirect(1), 0, 0, null, 0, 0,
+        null);
+  }
+}

@@ -1,0 +1,65 @@
+package io.udsink.collector.transport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.newsclub.net.unix.AFUNIXDatagramChannel;
+
+import io.udsink.client.CollectorUnavailableException;
+import io.udsink.collector.TestSupport;
+
+/** The route to shutdown(SHUT_RD): if a junixsocket upgrade breaks it, this fails. */
+@Timeout(value = 20, unit = TimeUnit.SECONDS)
+class SocketShutdownTest {
+  private Path dir;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    dir = TestSupport.shortTempDir();
+  }
+
+  @AfterEach
+  void tearDown() {
+    TestSupport.deleteTree(dir);
+  }
+
+  @Test
+  void shouldMakeSendersFailWithEpipeWhileQueuedDatagramsStayReadable() throws Exception {
+    Path path = dir.resolve("s");
+    try (BoundSocket socket = BoundSocket.bind(SocketSpec.parse(path.toString()), 0600, false);
+        AFUNIXDatagramChannel tx = TestSupport.connect(path)) {
+      TestSupport.send(tx, "before-1");
+      TestSupport.send(tx, "before-2");
+
+      socket.shutdownInput();
+
+      Exception e = assertThrows(Exception.class, () -> TestSupport.send(tx, "after"));
+      CollectorUnavailableException typed = CollectorUnavailableException.classify("p", e);
+      assertNotNull(typed, "not recognised as unavailable: " + e);
+      assertEquals(CollectorUnavailableException.Reason.SHUT_DOWN, typed.reason());
+
+      try (AFUNIXDatagramChannel other = TestSupport.connect(path)) {
+        Exception e2 = assertThrows(Exception.class, () -> TestSupport.send(other, "x"));
+        assertEquals(CollectorUnavailableException.Reason.SHUT_DOWN,
+            CollectorUnavailableException.classify("p", e2).reason());
+      } catch (Exception connectFailed) {
+        // connect itself may be refused after the shutdown; either way nothing was queued
+        assertNotNull(CollectorUnavailableException.classify("p", connectFailed));
+      }
+
+      ByteBuffer buf = ByteBuffer.allocateDirect(64);
+      assertEquals(8, socket.read(buf));
+      assertEquals(8, socket.read(buf));
+      assertEquals(-1, socket.read(buf), "queue should be empty after the two datagrams");
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/*
+ * blast: the load sender for scripts/bench.
+ *
+ * usage: blast PATH COUNT SIZE blocking|nonblocking [MAX_SECS]
+ *
+ * Connects to PATH (retrying for up to 10 s while the receiver starts) and sends COUNT StatsD
+ * counter lines "bench.m<k>:1|c|#pad:xxx", each padded to exactly SIZE bytes. Blocking: a full
+ * receive queue makes the send wait. Non-blocking: EAGAIN counts as dropped. Any other error
+ * (EPIPE once the receiver shut down for reading, ECONNREFUSED once it closed) ends the run
+ * and that send is not counted. Prints
+ *   tx=<sent> dropped=<n> err=<none|EPIPE|...> t0=<s> t1=<s>
+ * with t0/t1 in CLOCK_MONOTONIC seconds, comparable across processes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *err_name(int e)
+{
+	switch (e) {
+	case 0: return "none";
+	case EPIPE: return "EPIPE";
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case ENOENT: return "ENOENT";
+	default: return "other";
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 5 || argc > 6) {
+		fprintf(stderr, "usage: %s PATH COUNT SIZE blocking|nonblocking [MAX_SECS]\n", argv[0]);
+		return 2;
+	}
+	long long count = atoll(argv[2]);
+	int size = atoi(argv[3]);
+	int blocking = strcmp(argv[4], "blocking") == 0;
+	double max_secs = argc == 6 ? atof(argv[5]) : 60.0;
+	if (size < 24 || size > 65000 || count < 0) {
+		fprintf(stderr, "blast: need COUNT >= 0 and 24 <= SIZE <= 65000\n");
+		return 2;
+	}
+	char *msg[16];
+	for (int k = 0; k < 16; k++) {
+		msg[k] = malloc((size_t)size);
+		int n = snprintf(msg[k], (size_t)size, "bench.m%d:1|c|#pad:", k);
+		memset(msg[k] + n, 'x', (size_t)(size - n));
+	}
+
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(argv[1]) >= sizeof(addr.sun_path)) {
+		fprintf(stderr, "blast: path too long\n");
+		return 2;
+	}
+	strcpy(addr.sun_path, argv[1]);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | (blocking ? 0 : SOCK_NONBLOCK), 0);
+	double give_up = mono() + 10.0;
+	while (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		if ((errno != ENOENT && errno != ECONNREFUSED) || mono() > give_up) {
+			perror("blast: connect");
+			return 1;
+		}
+		usleep(5000);
+	}
+	if (blocking) {
+		/* wake now and then to honour MAX_SECS */
+		struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+
+	long long sent = 0, dropped = 0;
+	int error = 0;
+	double t0 = mono(), deadline = t0 + max_secs;
+	for (long long i = 0; i < count;) {
+		ssize_t n = send(fd, msg[i & 15], (size_t)size, MSG_NOSIGNAL);
+		if (n == size) {
+			sent++;
+			i++;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!blocking) {
+				dropped++;
+				i++;
+			} else if (mono() > deadline) {
+				break;
+			}
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else {
+			error = n < 0 ? errno : EMSGSIZE;
+			break;
+		}
+		if ((i & 1023) == 0 && mono() > deadline)
+			break;
+	}
+	double t1 = mono();
+	printf("tx=%lld dropped=%lld err=%s t0=%.6f t1=%.6f\n", sent, dropped, err_name(error), t0, t1);
+	return 0;
+}
