@@ -8,10 +8,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code udsink} command line: parses, dispatches, maps errors to exit codes. */
-@Command(name = "udsink", mixinStandardHelpOptions = true, version = "udsink 0.1.0",
+@Command(name = "udsink", mixinStandardHelpOptions = true, version = "udsink " + Main.VERSION,
     description = "Unix-domain datagram collector for StatsD and DogStatsD emitters.",
     subcommands = {CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+  /** The version of udsink. */
+  public static final String VERSION = "0.1.0";
   /** Exit status for a failure reported as a clear message. */
   public static final int EXIT_FAILURE = 1;
   /** Exit status for a bad flag or argument. */
@@ -38,6 +40,7 @@ public final class Main implements Runnable {
    */
   public static int execute(PrintStream out, PrintStream err, String... args) {
     CommandLine cl = new CommandLine(new Main(out));
+    cl.addSubcommand("serve", new ServeCommand());
     cl.addSubcommand("count", new CountCommand(out));
     cl.addSubcommand("send", new SendCommand(out, err));
     cl.setOut(new PrintWriter(out, true));

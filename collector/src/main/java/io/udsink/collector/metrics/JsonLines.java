@@ -1,0 +1,164 @@
+package io.udsink.collector.metrics;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+
+/**
+ * Formats an interval as JSON lines, one object per line:
+ *
+ * <pre>
+ * {"ts":1700000000000,"interval_ms":10000,"name":"api.hits","type":"counter","tags":["env:prod"],"value":42,"count":40}
+ * {"ts":...,"interval_ms":...,"name":"queue.depth","type":"gauge","tags":[],"value":7}
+ * {"ts":...,"interval_ms":...,"name":"users","type":"set","tags":[],"value":3}
+ * {"ts":...,"interval_ms":...,"name":"db.query","type":"timer","tags":[],"count":..,"sum":..,"min":..,"max":..,"mean":..,"p50":..,"p90":..,"p95":..,"p99":..}
+ * {"ts":...,"type":"event","title":"..","text":"..","tags":[..],"hostname":..}
+ * {"ts":...,"type":"service_check","name":"..","status":0,"tags":[..],"message":..}
+ * {"ts":...,"interval_ms":...,"name":"udsink.datagrams","type":"telemetry","tags":[],"value":1234}
+ * </pre>
+ *
+ * Telemetry lines carry what happened during the interval (not running totals).
+ */
+public final class JsonLines {
+  private static final JsonFactory FACTORY = new JsonFactory();
+  private static final Comparator<Series> ORDER = Comparator.comparing(Series::name)
+      .thenComparing(s -> s.type().ordinal())
+      .thenComparing(s -> String.join(",", s.tags()));
+
+  private JsonLines() {
+  }
+
+  /** The bytes of an interval's lines and how many lines they hold. */
+  public record Chunk(byte[] bytes, int lines) {
+  }
+
+  /**
+   * Formats one interval.
+   *
+   * @param iv the interval
+   * @param telemetry the telemetry lines to add (name without prefix, value), may be empty
+   * @return the lines, each ending in a newline
+   */
+  public static Chunk format(Interval iv, List<Telemetry.Line> telemetry) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(256 + iv.series().length * 160);
+    int lines = 0;
+    long ts = iv.endMs();
+    long intervalMs = iv.endMs() - iv.startMs();
+    try (JsonGenerator g = FACTORY.createGenerator(out)) {
+      g.setRootValueSeparator(null);
+      Series[] series = iv.series().clone();
+      Arrays.sort(series, ORDER);
+      for (Series s : series) {
+        g.writeStartObject();
+        g.writeNumberField("ts", ts);
+        g.writeNumberField("interval_ms", intervalMs);
+        g.writeStringField("name", s.name());
+        g.writeStringField("type", s.type().label());
+        writeTags(g, s.tags());
+        switch (s.type()) {
+          case COUNTER:
+            number(g, "value", s.value);
+            g.writeNumberField("count", s.samples);
+            break;
+          case GAUGE:
+            number(g, "value", s.value);
+            break;
+          case SET:
+            g.writeNumberField("value", s.members.size());
+            break;
+          default:
+            number(g, "count", s.count);
+            number(g, "sum", s.sum);
+            number(g, "min", s.min);
+            number(g, "max", s.max);
+            number(g, "mean", s.sum / s.count);
+            number(g, "p50", s.quantile(0.50));
+            number(g, "p90", s.quantile(0.90));
+            number(g, "p95", s.quantile(0.95));
+            number(g, "p99", s.quantile(0.99));
+            break;
+        }
+        g.writeEndObject();
+        g.writeRaw('\n');
+        lines++;
+      }
+      for (Event e : iv.events()) {
+        g.writeStartObject();
+        g.writeNumberField("ts", ts);
+        g.writeStringField("type", "event");
+        g.writeStringField("title", e.title());
+        g.writeStringField("text", e.text());
+        writeTags(g, e.tags());
+        optional(g, "timestamp", e.timestamp());
+        optional(g, "hostname", e.hostname());
+        optional(g, "aggregation_key", e.aggregationKey());
+        optional(g, "priority", e.priority());
+        optional(g, "source_type_name", e.sourceType());
+        optional(g, "alert_type", e.alertType());
+        g.writeEndObject();
+        g.writeRaw('\n');
+        lines++;
+      }
+      for (ServiceCheck c : iv.serviceChecks()) {
+        g.writeStartObject();
+        g.writeNumberField("ts", ts);
+        g.writeStringField("type", "service_check");
+        g.writeStringField("name", c.name());
+        g.writeNumberField("status", c.status());
+        writeTags(g, c.tags());
+        optional(g, "message", c.message());
+        optional(g, "timestamp", c.timestamp());
+        optional(g, "hostname", c.hostname());
+        g.writeEndObject();
+        g.writeRaw('\n');
+        lines++;
+      }
+      for (Telemetry.Line t : telemetry) {
+        g.writeStartObject();
+        g.writeNumberField("ts", ts);
+        g.writeNumberField("interval_ms", intervalMs);
+        g.writeStringField("name", "udsink." + t.name());
+        g.writeStringField("type", "telemetry");
+        writeTags(g, t.tags());
+        number(g, "value", t.value());
+        g.writeEndObject();
+        g.writeRaw('\n');
+        lines++;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+    }
+    return new Chunk(out.toByteArray(), lines);
+  }
+
+  private static void writeTags(JsonGenerator g, List<String> tags) throws IOException {
+    g.writeArrayFieldStart("tags");
+    for (String t : tags) {
+      g.writeString(t);
+    }
+    g.writeEndArray();
+  }
+
+  private static void optional(JsonGenerator g, String field, Object value) throws IOException {
+    if (value instanceof Long) {
+      g.writeNumberField(field, (Long) value);
+    } else if (value != null) {
+      g.writeStringField(field, value.toString());
+    }
+  }
+
+  /** Integral values print as integers ({@code 42}, not {@code 42.0}). */
+  static void number(JsonGenerator g, String field, double v) throws IOException {
+    if (v == Math.rint(v) && Math.abs(v) < 9.007199254740992E15) {
+      g.writeNumberField(field, (long) v);
+    } else {
+      g.writeNumberField(field, v);
+    }
+  }
+}

@@ -1,0 +1,699 @@
+package io.udsink.collector.metrics;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Parses datagrams of StatsD / DogStatsD lines, and JSON datagrams, into calls on a
+ * {@link MetricSink}. One instance per thread: it reuses its arrays.
+ *
+ * <p>A datagram holds lines separated by {@code \n} ({@code \r\n} and a trailing newline are
+ * fine; blank lines are skipped). A metric line is
+ *
+ * <pre>
+ *   name:value[:value...]|type[|@rate][|#tag,k:v,...][|c:container][|T1700000000][|x:ignored]
+ * </pre>
+ *
+ * Metric lines are parsed without allocating: offsets into one reused byte array are passed to
+ * the sink. A malformed line goes to the {@link ParseErrorListener} with its reason and never
+ * affects the other lines. Events ({@code _e{...}}), service checks ({@code _sc|...}) and JSON
+ * datagrams (first non-blank byte {@code {} or {@code [}) allocate; they are rare.
+ */
+final class StatsdParser {
+  /** Most tags accepted on one line. */
+  static final int MAX_TAGS = 256;
+  /** Most values accepted on one line ({@code name:1:2:3|h}). */
+  static final int MAX_VALUES = 1024;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final double[] POW10 = new double[23];
+
+  static {
+    double p = 1;
+    for (int i = 0; i < POW10.length; i++) {
+      POW10[i] = p;
+      p *= 10;
+    }
+  }
+
+  private final MetricSink sink;
+  private final ParseErrorListener errors;
+  private byte[] buf = new byte[8192];
+  private double[] values = new double[16];
+  private boolean[] deltas = new boolean[16];
+  private int[] memberStarts = new int[16];
+  private int[] memberEnds = new int[16];
+  private final int[] tagStarts = new int[MAX_TAGS];
+  private final int[] tagEnds = new int[MAX_TAGS];
+  private long lines;
+
+  StatsdParser(MetricSink sink, ParseErrorListener errors) {
+    this.sink = sink;
+    this.errors = errors;
+  }
+
+  /** Lines seen so far (valid or not; blank lines not counted). */
+  long lines() {
+    return lines;
+  }
+
+  /**
+   * Parses one datagram from its position to its limit (the position is advanced).
+   *
+   * @param datagram the datagram
+   */
+  void parse(ByteBuffer datagram) {
+    int len = datagram.remaining();
+    if (buf.length < len) {
+      buf = new byte[Math.max(len, buf.length * 2)];
+    }
+    datagram.get(buf, 0, len);
+    parse(buf, 0, len);
+  }
+
+  /**
+   * Parses one datagram held in {@code b[off, off + len)}.
+   *
+   * @param b the bytes
+   * @param off where the datagram starts
+   * @param len its length
+   */
+  void parse(byte[] b, int off, int len) {
+    int end = off + len;
+    int first = off;
+    while (first < end && isBlank(b[first])) {
+      first++;
+    }
+    if (first < end && (b[first] == '{' || b[first] == '[')) {
+      lines++;
+      parseJson(b, off, end);
+      return;
+    }
+    int s = off;
+    while (s < end) {
+      int nl = indexOf(b, (byte) '\n', s, end);
+      int e = nl < 0 ? end : nl;
+      int le = e;
+      if (le > s && b[le - 1] == '\r') {
+        le--;
+      }
+      if (le > s) {
+        lines++;
+        parseLine(b, s, le);
+      }
+      s = e + 1;
+    }
+  }
+
+  private void parseLine(byte[] b, int s, int e) {
+    if (b[s] == '_' && e - s > 3) {
+      if (b[s + 1] == 'e' && b[s + 2] == '{') {
+        parseEvent(b, s, e);
+        return;
+      }
+      if (b[s + 1] == 's' && b[s + 2] == 'c' && b[s + 3] == '|') {
+        parseServiceCheck(b, s, e);
+        return;
+      }
+    }
+    int colon = -1;
+    int highBits = 0;
+    for (int i = s; i < e; i++) {
+      byte c = b[i];
+      highBits |= c;
+      if (c == ':') {
+        colon = i;
+        break;
+      }
+      if (c == '|') {
+        break;
+      }
+    }
+    if (colon < 0) {
+      fail(ParseError.MISSING_VALUE, b, s, e);
+      return;
+    }
+    if (colon == s) {
+      fail(ParseError.EMPTY_NAME, b, s, e);
+      return;
+    }
+    int pipe = indexOf(b, (byte) '|', colon + 1, e);
+    if (pipe < 0) {
+      fail(ParseError.MISSING_TYPE, b, s, e);
+      return;
+    }
+    int typeEnd = indexOf(b, (byte) '|', pipe + 1, e);
+    if (typeEnd < 0) {
+      typeEnd = e;
+    }
+    MetricType type = type(b, pipe + 1, typeEnd);
+    if (type == null) {
+      fail(type == null && typeEnd == pipe + 1 ? ParseError.MISSING_TYPE : ParseError.UNKNOWN_TYPE,
+          b, s, e);
+      return;
+    }
+    int count = parseValues(b, colon + 1, pipe, type);
+    if (count < 0) {
+      fail(ParseError.BAD_VALUE, b, s, e);
+      return;
+    }
+    double rate = 1;
+    int tagCount = 0;
+    int i = typeEnd;
+    while (i < e) {
+      int fs = i + 1;
+      int fe = indexOf(b, (byte) '|', fs, e);
+      if (fe < 0) {
+        fe = e;
+      }
+      if (fs < fe) {
+        byte f = b[fs];
+        if (f == '@') {
+          rate = parseNumber(b, fs + 1, fe);
+          if (!(rate > 0 && rate <= 1)) {
+            fail(ParseError.BAD_SAMPLE_RATE, b, s, e);
+            return;
+          }
+        } else if (f == '#') {
+          tagCount = splitTags(b, fs + 1, fe, tagCount);
+          if (tagCount < 0) {
+            fail(ParseError.TOO_MANY_TAGS, b, s, e);
+            return;
+          }
+          for (int k = fs + 1; k < fe; k++) {
+            highBits |= b[k];
+          }
+        }
+        // c:container-id, T<timestamp> and unknown fields are accepted and ignored
+      }
+      i = fe;
+    }
+    if (highBits < 0 || type == MetricType.SET) {
+      if (!Utf8.isValid(b, s, e)) {
+        fail(ParseError.INVALID_UTF8, b, s, e);
+        return;
+      }
+    }
+    tagCount = sortTags(b, tagCount);
+    sink.metric(b, s, colon, type, values, deltas, memberStarts, memberEnds, count, rate,
+        tagStarts, tagEnds, tagCount);
+  }
+
+  private static MetricType type(byte[] b, int s, int e) {
+    int n = e - s;
+    if (n == 1) {
+      switch (b[s]) {
+        case 'c': return MetricType.COUNTER;
+        case 'g': return MetricType.GAUGE;
+        case 's': return MetricType.SET;
+        case 'h': return MetricType.HISTOGRAM;
+        case 'd': return MetricType.DISTRIBUTION;
+        default: return null;
+      }
+    }
+    if (n == 2 && b[s] == 'm' && b[s + 1] == 's') {
+      return MetricType.TIMER;
+    }
+    return null;
+  }
+
+  /** Parses the values between {@code s} and {@code e}; returns the count or -1. */
+  private int parseValues(byte[] b, int s, int e, MetricType type) {
+    int count = 0;
+    int vs = s;
+    while (true) {
+      int ve = indexOf(b, (byte) ':', vs, e);
+      if (ve < 0) {
+        ve = e;
+      }
+      if (ve == vs || count == MAX_VALUES) {
+        return -1;
+      }
+      ensureValues(count + 1);
+      if (type == MetricType.SET) {
+        memberStarts[count] = vs;
+        memberEnds[count] = ve;
+      } else {
+        double v = parseNumber(b, vs, ve);
+        if (Double.isNaN(v) || Double.isInfinite(v)) {
+          return -1;
+        }
+        values[count] = v;
+        deltas[count] = type == MetricType.GAUGE && (b[vs] == '+' || b[vs] == '-');
+      }
+      count++;
+      if (ve == e) {
+        return count;
+      }
+      vs = ve + 1;
+    }
+  }
+
+  private void ensureValues(int n) {
+    if (values.length < n) {
+      int cap = Math.max(n, values.length * 2);
+      values = Arrays.copyOf(values, cap);
+      deltas = Arrays.copyOf(deltas, cap);
+      memberStarts = Arrays.copyOf(memberStarts, cap);
+      memberEnds = Arrays.copyOf(memberEnds, cap);
+    }
+  }
+
+  /**
+   * Parses a decimal number without allocating in the common cases; NaN when it is not one.
+   * Exact for up to 15 significant digits and 22 decimals (both operands of the division are
+   * exact doubles, so the quotient is correctly rounded); otherwise falls back to the JDK.
+   */
+  static double parseNumber(byte[] b, int s, int e) {
+    if (s >= e) {
+      return Double.NaN;
+    }
+    int i = s;
+    boolean negative = false;
+    if (b[i] == '+' || b[i] == '-') {
+      negative = b[i] == '-';
+      i++;
+    }
+    long mantissa = 0;
+    int digits = 0;
+    int fraction = 0;
+    boolean dot = false;
+    boolean any = false;
+    for (; i < e; i++) {
+      byte c = b[i];
+      if (c >= '0' && c <= '9') {
+        any = true;
+        if (mantissa == 0 && c == '0') {
+          if (dot) {
+            fraction++;
+          }
+          continue;
+        }
+        if (digits >= 15) {
+          return slowNumber(b, s, e);
+        }
+        mantissa = mantissa * 10 + (c - '0');
+        digits++;
+        if (dot) {
+          fraction++;
+        }
+      } else if (c == '.' && !dot) {
+        dot = true;
+      } else if (c == 'e' || c == 'E') {
+        return slowNumber(b, s, e);
+      } else {
+        return Double.NaN;
+      }
+    }
+    if (!any) {
+      return Double.NaN;
+    }
+    if (fraction > 22) {
+      return slowNumber(b, s, e);
+    }
+    double v = fraction == 0 ? mantissa : mantissa / POW10[fraction];
+    return negative ? -v : v;
+  }
+
+  private static double slowNumber(byte[] b, int s, int e) {
+    for (int i = s; i < e; i++) {
+      byte c = b[i];
+      if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) {
+        return Double.NaN;
+      }
+    }
+    try {
+      return Double.parseDouble(new String(b, s, e - s, StandardCharsets.US_ASCII));
+    } catch (NumberFormatException ex) {
+      return Double.NaN;
+    }
+  }
+
+  private int splitTags(byte[] b, int s, int e, int count) {
+    int ts = s;
+    while (ts <= e) {
+      int te = indexOf(b, (byte) ',', ts, e);
+      if (te < 0) {
+        te = e;
+      }
+      if (te > ts) {
+        if (count == MAX_TAGS) {
+          return -1;
+        }
+        tagStarts[count] = ts;
+        tagEnds[count] = te;
+        count++;
+      }
+      ts = te + 1;
+    }
+    return count;
+  }
+
+  /** Sorts the tags by their bytes (insertion sort: lines carry few tags) and drops repeats. */
+  private int sortTags(byte[] b, int n) {
+    for (int i = 1; i < n; i++) {
+      int s = tagStarts[i];
+      int e = tagEnds[i];
+      int j = i - 1;
+      if (compare(b, tagStarts[j], tagEnds[j], s, e) <= 0) {
+        continue;
+      }
+      while (j >= 0 && compare(b, tagStarts[j], tagEnds[j], s, e) > 0) {
+        tagStarts[j + 1] = tagStarts[j];
+        tagEnds[j + 1] = tagEnds[j];
+        j--;
+      }
+      tagStarts[j + 1] = s;
+      tagEnds[j + 1] = e;
+    }
+    int out = 0;
+    for (int i = 0; i < n; i++) {
+      if (out > 0 && compare(b, tagStarts[out - 1], tagEnds[out - 1], tagStarts[i], tagEnds[i]) == 0) {
+        continue;
+      }
+      tagStarts[out] = tagStarts[i];
+      tagEnds[out] = tagEnds[i];
+      out++;
+    }
+    return out;
+  }
+
+  static int compare(byte[] b, int s1, int e1, int s2, int e2) {
+    return Arrays.compareUnsigned(b, s1, e1, b, s2, e2);
+  }
+
+  // ---- events: _e{<title length>,<text length>}:title|text|d:..|h:..|k:..|p:..|s:..|t:..|#..
+
+  private void parseEvent(byte[] b, int s, int e) {
+    if (!Utf8.isValid(b, s, e)) {
+      fail(ParseError.INVALID_UTF8, b, s, e);
+      return;
+    }
+    int comma = indexOf(b, (byte) ',', s + 3, e);
+    int close = indexOf(b, (byte) '}', s + 3, e);
+    if (comma < 0 || close < 0 || comma > close || close + 1 >= e || b[close + 1] != ':') {
+      fail(ParseError.BAD_EVENT, b, s, e);
+      return;
+    }
+    long titleLen = parseLength(b, s + 3, comma);
+    long textLen = parseLength(b, comma + 1, close);
+    int titleStart = close + 2;
+    if (titleLen <= 0 || textLen < 0 || titleStart + titleLen + 1 + textLen > e
+        || b[(int) (titleStart + titleLen)] != '|') {
+      fail(ParseError.BAD_EVENT, b, s, e);
+      return;
+    }
+    int textStart = (int) (titleStart + titleLen + 1);
+    int textEnd = (int) (textStart + textLen);
+    if (textEnd < e && b[textEnd] != '|') {
+      fail(ParseError.BAD_EVENT, b, s, e);
+      return;
+    }
+    String title = str(b, titleStart, textStart - 1).replace("\\n", "\n");
+    String text = str(b, textStart, textEnd).replace("\\n", "\n");
+    Long timestamp = null;
+    String host = null;
+    String key = null;
+    String priority = null;
+    String source = null;
+    String alert = null;
+    List<String> tags = new ArrayList<>();
+    int i = textEnd;
+    while (i < e) {
+      int fs = i + 1;
+      int fe = indexOf(b, (byte) '|', fs, e);
+      if (fe < 0) {
+        fe = e;
+      }
+      if (fe - fs >= 1 && b[fs] == '#') {
+        addTags(b, fs + 1, fe, tags);
+      } else if (fe - fs >= 2 && b[fs + 1] == ':') {
+        String v = str(b, fs + 2, fe);
+        switch (b[fs]) {
+          case 'd':
+            timestamp = parseTimestamp(v);
+            if (timestamp == null) {
+              fail(ParseError.BAD_EVENT, b, s, e);
+              return;
+            }
+            break;
+          case 'h': host = v; break;
+          case 'k': key = v; break;
+          case 'p': priority = v; break;
+          case 's': source = v; break;
+          case 't': alert = v; break;
+          default: break;
+        }
+      }
+      i = fe;
+    }
+    sink.event(new Event(title, text, timestamp, host, key, priority, source, alert,
+        sortedDistinct(tags)));
+  }
+
+  // ---- service checks: _sc|name|status|d:..|h:..|#tags|m:message
+
+  private void parseServiceCheck(byte[] b, int s, int e) {
+    if (!Utf8.isValid(b, s, e)) {
+      fail(ParseError.INVALID_UTF8, b, s, e);
+      return;
+    }
+    int nameStart = s + 4;
+    int nameEnd = indexOf(b, (byte) '|', nameStart, e);
+    if (nameEnd <= nameStart) {
+      fail(ParseError.BAD_SERVICE_CHECK, b, s, e);
+      return;
+    }
+    int statusEnd = indexOf(b, (byte) '|', nameEnd + 1, e);
+    if (statusEnd < 0) {
+      statusEnd = e;
+    }
+    if (statusEnd - nameEnd != 2 || b[nameEnd + 1] < '0' || b[nameEnd + 1] > '3') {
+      fail(ParseError.BAD_SERVICE_CHECK, b, s, e);
+      return;
+    }
+    int status = b[nameEnd + 1] - '0';
+    Long timestamp = null;
+    String host = null;
+    String message = null;
+    List<String> tags = new ArrayList<>();
+    int i = statusEnd;
+    while (i < e) {
+      int fs = i + 1;
+      if (e - fs >= 2 && b[fs] == 'm' && b[fs + 1] == ':') {
+        message = str(b, fs + 2, e).replace("\\n", "\n"); // the message runs to the end
+        break;
+      }
+      int fe = indexOf(b, (byte) '|', fs, e);
+      if (fe < 0) {
+        fe = e;
+      }
+      if (fe - fs >= 1 && b[fs] == '#') {
+        addTags(b, fs + 1, fe, tags);
+      } else if (fe - fs >= 2 && b[fs + 1] == ':') {
+        String v = str(b, fs + 2, fe);
+        if (b[fs] == 'd') {
+          timestamp = parseTimestamp(v);
+          if (timestamp == null) {
+            fail(ParseError.BAD_SERVICE_CHECK, b, s, e);
+            return;
+          }
+        } else if (b[fs] == 'h') {
+          host = v;
+        }
+      }
+      i = fe;
+    }
+    sink.serviceCheck(new ServiceCheck(str(b, nameStart, nameEnd), status, timestamp, host,
+        sortedDistinct(tags), message));
+  }
+
+  private static long parseLength(byte[] b, int s, int e) {
+    if (s >= e || e - s > 9) {
+      return -1;
+    }
+    long n = 0;
+    for (int i = s; i < e; i++) {
+      if (b[i] < '0' || b[i] > '9') {
+        return -1;
+      }
+      n = n * 10 + (b[i] - '0');
+    }
+    return n;
+  }
+
+  private static Long parseTimestamp(String v) {
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  private static void addTags(byte[] b, int s, int e, List<String> out) {
+    for (String t : str(b, s, e).split(",")) {
+      if (!t.isEmpty()) {
+        out.add(t);
+      }
+    }
+  }
+
+  static List<String> sortedDistinct(List<String> tags) {
+    if (tags.isEmpty()) {
+      return List.of();
+    }
+    // byte order of UTF-8 equals code point order, which String.compareTo matches for BMP text
+    return tags.stream().distinct().sorted(StatsdParser::compareUtf8).toList();
+  }
+
+  static int compareUtf8(String a, String b) {
+    return Arrays.compareUnsigned(a.getBytes(StandardCharsets.UTF_8),
+        b.getBytes(StandardCharsets.UTF_8));
+  }
+
+  // ---- JSON datagrams
+
+  private void parseJson(byte[] b, int s, int e) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(b, s, e - s);
+    } catch (IOException ex) {
+      fail(ParseError.BAD_JSON, b, s, e);
+      return;
+    }
+    if (root == null) {
+      fail(ParseError.BAD_JSON, b, s, e);
+      return;
+    }
+    if (root.isArray()) {
+      for (JsonNode n : root) {
+        jsonObject(n, b, s, e);
+      }
+    } else {
+      jsonObject(root, b, s, e);
+    }
+  }
+
+  private void jsonObject(JsonNode n, byte[] b, int s, int e) {
+    if (!n.isObject()) {
+      fail(ParseError.BAD_JSON, b, s, e);
+      return;
+    }
+    JsonNode nameNode = n.get("name");
+    JsonNode typeNode = n.get("type");
+    if (nameNode == null || !nameNode.isTextual() || nameNode.asText().isEmpty()
+        || typeNode == null || !typeNode.isTextual()) {
+      fail(ParseError.BAD_JSON, b, s, e);
+      return;
+    }
+    MetricType type = MetricType.ofLabel(typeNode.asText());
+    if (type == null) {
+      byte[] code = typeNode.asText().getBytes(StandardCharsets.UTF_8);
+      type = type(code, 0, code.length);
+    }
+    if (type == null) {
+      fail(ParseError.BAD_JSON, b, s, e);
+      return;
+    }
+    List<JsonNode> raw = new ArrayList<>();
+    JsonNode value = n.get("value");
+    JsonNode vals = n.get("values");
+    if (value != null && !value.isNull()) {
+      raw.add(value);
+    } else if (vals != null && vals.isArray() && vals.size() > 0) {
+      vals.forEach(raw::add);
+    } else {
+      fail(ParseError.BAD_JSON, b, s, e);
+      return;
+    }
+    double[] numbers = new double[raw.size()];
+    String[] members = type == MetricType.SET ? new String[raw.size()] : null;
+    for (int i = 0; i < raw.size(); i++) {
+      JsonNode v = raw.get(i);
+      if (members != null) {
+        if (!(v.isTextual() || v.isNumber())) {
+          fail(ParseError.BAD_JSON, b, s, e);
+          return;
+        }
+        members[i] = v.asText();
+      } else {
+        if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+          fail(ParseError.BAD_JSON, b, s, e);
+          return;
+        }
+        numbers[i] = v.asDouble();
+      }
+    }
+    double rate = 1;
+    JsonNode rateNode = n.get("sample_rate");
+    if (rateNode != null && !rateNode.isNull()) {
+      rate = rateNode.isNumber() ? rateNode.asDouble() : Double.NaN;
+      if (!(rate > 0 && rate <= 1)) {
+        fail(ParseError.BAD_SAMPLE_RATE, b, s, e);
+        return;
+      }
+    }
+    List<String> tags = new ArrayList<>();
+    JsonNode tagsNode = n.get("tags");
+    if (tagsNode != null && !tagsNode.isNull()) {
+      if (tagsNode.isObject()) {
+        Iterator<Map.Entry<String, JsonNode>> it = tagsNode.fields();
+        while (it.hasNext()) {
+          Map.Entry<String, JsonNode> t = it.next();
+          String v = t.getValue() == null || t.getValue().isNull() ? "" : t.getValue().asText();
+          tags.add(v.isEmpty() ? t.getKey() : t.getKey() + ":" + v);
+        }
+      } else if (tagsNode.isArray()) {
+        for (JsonNode t : tagsNode) {
+          if (!t.isTextual()) {
+            fail(ParseError.BAD_JSON, b, s, e);
+            return;
+          }
+          if (!t.asText().isEmpty()) {
+            tags.add(t.asText());
+          }
+        }
+      } else {
+        fail(ParseError.BAD_JSON, b, s, e);
+        return;
+      }
+    }
+    if (tags.size() > MAX_TAGS) {
+      fail(ParseError.TOO_MANY_TAGS, b, s, e);
+      return;
+    }
+    sink.jsonMetric(nameNode.asText(), type, numbers, members, rate, tags.toArray(new String[0]));
+  }
+
+  // ---- helpers
+
+  private void fail(ParseError reason, byte[] b, int s, int e) {
+    errors.onParseError(reason, b, s, e);
+  }
+
+  private static String str(byte[] b, int s, int e) {
+    return new String(b, s, e - s, StandardCharsets.UTF_8);
+  }
+
+  static int indexOf(byte[] b, byte c, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] == c) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static boolean isBlank(byte c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  }
+}
