@@ -1,0 +1,85 @@
+package io.udsink.collector.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.udsink.collector.TestSupport;
+
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class ServeCommandTest {
+  private Path dir;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    dir = TestSupport.shortTempDir();
+  }
+
+  @AfterEach
+  void tearDown() {
+    TestSupport.deleteTree(dir);
+  }
+
+  @Test
+  void shouldServeUntilItsDurationAndFlushEverythingAtTheEnd() throws Exception {
+    Path sock = dir.resolve("s");
+    Path out = dir.resolve("out.jsonl");
+    CompletableFuture<MainTest.Run> serve = CompletableFuture.supplyAsync(() -> MainTest.run(
+        "serve", "--socket", sock.toString(), "--out", out.toString(), "--http",
+        "127.0.0.1:0", "--flush-interval", "1h", "--duration", "2s"));
+    TestSupport.await("the socket", Duration.ofSeconds(10),
+        () -> Files.exists(sock, LinkOption.NOFOLLOW_LINKS));
+    MainTest.Run send = MainTest.run("send", "--socket", sock.toString(), "--count", "40",
+        "--line", "cli.test:2|c|#k:v");
+    assertEquals(0, send.code, send.err);
+    MainTest.Run r = serve.get(20, TimeUnit.SECONDS);
+    assertEquals(0, r.code, r.err);
+    List<String> lines = Files.readAllLines(out);
+    assertTrue(lines.stream().anyMatch(l -> l.contains("\"name\":\"cli.test\"")
+        && l.contains("\"value\":80") && l.contains("\"count\":40")), lines.toString());
+  }
+
+  @Test
+  void shouldNameABadHttpAddress() {
+    MainTest.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(), "--http",
+        "localhost", "--out", "off");
+    assertEquals(1, r.code);
+    assertTrue(r.err.contains("--http localhost") && r.err.contains("HOST:PORT"), r.err);
+  }
+
+  @Test
+  void shouldNameAPortInUse() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      String addr = "127.0.0.1:" + taken.getLocalPort();
+      MainTest.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(), "--http",
+          addr, "--out", "off");
+      assertEquals(1, r.code);
+      assertTrue(r.err.contains("--http " + addr) && r.err.contains("cannot listen"), r.err);
+      assertTrue(!Files.exists(dir.resolve("s"), LinkOption.NOFOLLOW_LINKS));
+    }
+  }
+
+  @Test
+  void shouldNameAnOutputItCannotOpen() throws Exception {
+    Path d = dir.resolve("adir");
+    Files.createDirectory(d);
+    MainTest.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(), "--http",
+        "off", "--out", d.toString());
+    assertEquals(1, r.code);
+    assertTrue(r.err.contains("--out " + d), r.err);
+  }
+}

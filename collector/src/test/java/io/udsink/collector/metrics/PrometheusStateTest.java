@@ -1,0 +1,80 @@
+package io.udsink.collector.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+class PrometheusStateTest {
+  private final Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> { });
+  private final StatsdParser parser = new StatsdParser(agg, agg);
+  private final Telemetry telemetry = new Telemetry();
+  private final PrometheusState state = new PrometheusState(60_000, 1000, telemetry, "t");
+
+  private void interval(long endMs, String datagram) {
+    byte[] b = datagram.getBytes(StandardCharsets.UTF_8);
+    parser.parse(b, 0, b.length);
+    Interval iv = agg.takeInterval(endMs, false);
+    telemetry.update(iv);
+    state.apply(iv);
+  }
+
+  private String text() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    state.write(out);
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void shouldSanitiseNamesAndTurnTagsIntoLabels() throws Exception {
+    interval(1000, "api.req-time:5|g|#host.name:web-1,canary,quantile:x,__meta:y\n"
+        + "9lives:1|c\nreq_total:2|c\nenv:1|c|#env:a,env:b");
+    String text = text();
+    Map<String, Double> m = ServeHarness.parseExposition(text);
+    assertEquals(5.0, m.get("api_req_time{canary=\"true\",host_name=\"web-1\",tag__meta=\"y\","
+        + "tag_quantile=\"x\"}"), text);
+    assertEquals(1.0, m.get("_9lives_total"));
+    assertEquals(2.0, m.get("req_total"), "a _total suffix is not doubled");
+    assertEquals(1.0, m.get("env_total{env=\"a,b\"}"));
+  }
+
+  @Test
+  void shouldKeepCountersCumulativeAndGiveAnotherTypeItsOwnName() throws Exception {
+    interval(1000, "x:2|c\nx.y:1|g");
+    interval(2000, "x:3|c\nx:7|g\nx:4|ms");
+    Map<String, Double> m = ServeHarness.parseExposition(text());
+    assertEquals(5.0, m.get("x_total"));
+    assertEquals(7.0, m.get("x_gauge"));
+    assertEquals(1.0, m.get("x_timer_count"));
+    assertEquals(4.0, m.get("x_timer_sum"));
+    assertEquals(4.0, m.get("x_timer{quantile=\"0.99\"}"));
+  }
+
+  @Test
+  void shouldExpireSeriesNotUpdatedWithinTheTtl() throws Exception {
+    interval(1000, "old:1|g\nkept:1|g");
+    interval(50_000, "kept:2|g");
+    assertTrue(text().contains("old "));
+    interval(62_000, "kept:3|g");
+    Map<String, Double> m = ServeHarness.parseExposition(text());
+    assertNull(m.get("old"));
+    assertEquals(3.0, m.get("kept"));
+  }
+
+  @Test
+  void shouldShowTelemetryAndNotLetAUserMetricTakeItsName() throws Exception {
+    interval(1000, "udsink.flushes:9|g\nbad|c");
+    String text = text();
+    Map<String, Double> m = ServeHarness.parseExposition(text);
+    assertEquals(9.0, m.get("udsink_flushes_gauge"));
+    assertEquals(1.0, m.get("udsink_parse_errors_total{reason=\"missing_value\"}"));
+    assertTrue(text.contains("udsink_build_info{"), text);
+    assertFalse(m.containsKey("udsink_flushes"));
+  }
+}

@@ -1,0 +1,96 @@
+package io.udsink.collector.metrics;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.udsink.collector.loop.ReceiveLoop;
+import io.udsink.collector.transport.BoundSocket;
+import io.udsink.collector.transport.SocketSpec;
+
+/** The pieces of {@code udsink serve}, assembled in-process over a real socket. */
+final class ServeHarness implements AutoCloseable {
+  final Path socket;
+  final Path out;
+  final Telemetry telemetry = new Telemetry();
+  final PrometheusState prometheus;
+  final MetricsServer server;
+  final ReceiveLoop loop;
+
+  ServeHarness(Path dir, long flushMs) throws IOException {
+    socket = dir.resolve("m");
+    out = dir.resolve("out.jsonl");
+    JsonLinesSink sink = new JsonLinesSink(out, 1 << 20, telemetry);
+    sink.open();
+    prometheus = new PrometheusState(TimeUnit.MINUTES.toMillis(5), 100_000, telemetry, "test");
+    server = MetricsServer.start(new InetSocketAddress("127.0.0.1", 0), prometheus);
+    Flusher flusher = new Flusher(sink, prometheus, telemetry);
+    MetricsHandler handler = new MetricsHandler(flusher, TimeUnit.MILLISECONDS.toNanos(flushMs),
+        100_000, TimeUnit.MINUTES.toNanos(5), System::currentTimeMillis, 10_000);
+    BoundSocket bound = BoundSocket.bind(SocketSpec.parse(socket.toString()), 0600, false);
+    loop = ReceiveLoop.create(List.of(bound), handler, 64, 65536);
+    flusher.start();
+    loop.start();
+  }
+
+  /** Every JSON line written so far. */
+  List<JsonNode> lines() throws IOException {
+    ObjectMapper m = new ObjectMapper();
+    List<JsonNode> nodes = new ArrayList<>();
+    for (String l : Files.readAllLines(out)) {
+      nodes.add(m.readTree(l));
+    }
+    return nodes;
+  }
+
+  /** {@code /metrics} parsed: sample name with its labels as written, to value. */
+  Map<String, Double> scrape() throws Exception {
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+        + server.address().getPort() + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new AssertionError("GET /metrics: " + r.statusCode());
+    }
+    return parseExposition(r.body());
+  }
+
+  static Map<String, Double> parseExposition(String body) {
+    Pattern p = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*\\})? (\\S+)$");
+    Map<String, Double> m = new HashMap<>();
+    for (String line : body.split("\n")) {
+      if (line.startsWith("#") || line.isBlank()) {
+        continue;
+      }
+      Matcher mt = p.matcher(line);
+      if (!mt.matches()) {
+        throw new AssertionError("not exposition format: " + line);
+      }
+      m.put(mt.group(1) + (mt.group(2) == null ? "" : mt.group(2)),
+          Double.parseDouble(mt.group(3)));
+    }
+    return m;
+  }
+
+  @Override
+  public void close() {
+    loop.close();
+    server.close();
+  }
+}
