@@ -7,7 +7,9 @@
  * counter lines "bench.m<k>:1|c|#pad:xxx", each padded to exactly SIZE bytes. Blocking: a full
  * receive queue makes the send wait. Non-blocking: EAGAIN counts as dropped. Any other error
  * (EPIPE once the receiver shut down for reading, ECONNREFUSED once it closed) ends the run
- * and that send is not counted. Prints
+ * and that send is not counted. With PACK=L in the environment each datagram instead carries L
+ * DogStatsD counter lines "bench.p<m>:1|c|#env:bench,host:h<j>" (about 1000 series) and SIZE
+ * is ignored. Prints
  *   tx=<sent> dropped=<n> err=<none|EPIPE|...> t0=<s> t1=<s>
  * with t0/t1 in CLOCK_MONOTONIC seconds, comparable across processes.
  */
@@ -54,10 +56,22 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char *msg[16];
+	int len[16];
+	int pack = getenv("PACK") ? atoi(getenv("PACK")) : 0;
 	for (int k = 0; k < 16; k++) {
+		if (pack > 0) {
+			msg[k] = malloc((size_t)pack * 48 + 1);
+			int n = 0;
+			for (int j = 0; j < pack; j++)
+				n += sprintf(msg[k] + n, "bench.p%d:1|c|#env:bench,host:h%d\n",
+					     (k * pack + j) % 125, j % 8);
+			len[k] = n;
+			continue;
+		}
 		msg[k] = malloc((size_t)size);
 		int n = snprintf(msg[k], (size_t)size, "bench.m%d:1|c|#pad:", k);
 		memset(msg[k] + n, 'x', (size_t)(size - n));
+		len[k] = size;
 	}
 
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -85,8 +99,8 @@ int main(int argc, char **argv)
 	int error = 0;
 	double t0 = mono(), deadline = t0 + max_secs;
 	for (long long i = 0; i < count;) {
-		ssize_t n = send(fd, msg[i & 15], (size_t)size, MSG_NOSIGNAL);
-		if (n == size) {
+		ssize_t n = send(fd, msg[i & 15], (size_t)len[i & 15], MSG_NOSIGNAL);
+		if (n == len[i & 15]) {
 			sent++;
 			i++;
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -106,6 +120,7 @@ int main(int argc, char **argv)
 			break;
 	}
 	double t1 = mono();
-	printf("tx=%lld dropped=%lld err=%s t0=%.6f t1=%.6f\n", sent, dropped, err_name(error), t0, t1);
+	printf("tx=%lld dropped=%lld err=%s t0=%.6f t1=%.6f lines=%d\n", sent, dropped,
+	       err_name(error), t0, t1, pack > 0 ? pack : 1);
 	return 0;
 }

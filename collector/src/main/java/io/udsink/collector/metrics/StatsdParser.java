@@ -125,20 +125,8 @@ final class StatsdParser {
         return;
       }
     }
-    int colon = -1;
-    int highBits = 0;
-    for (int i = s; i < e; i++) {
-      byte c = b[i];
-      highBits |= c;
-      if (c == ':') {
-        colon = i;
-        break;
-      }
-      if (c == '|') {
-        break;
-      }
-    }
-    if (colon < 0) {
+    int colon = indexOf(b, (byte) ':', s, e);
+    if (colon < 0 || indexOf(b, (byte) '|', s, colon) >= 0) {
       fail(ParseError.MISSING_VALUE, b, s, e);
       return;
     }
@@ -189,15 +177,12 @@ final class StatsdParser {
             fail(ParseError.TOO_MANY_TAGS, b, s, e);
             return;
           }
-          for (int k = fs + 1; k < fe; k++) {
-            highBits |= b[k];
-          }
         }
         // c:container-id, T<timestamp> and unknown fields are accepted and ignored
       }
       i = fe;
     }
-    if (highBits < 0 || type == MetricType.SET) {
+    if (!isAscii(b, s, e)) {
       if (!Utf8.isValid(b, s, e)) {
         fail(ParseError.INVALID_UTF8, b, s, e);
         return;
@@ -684,14 +669,45 @@ final class StatsdParser {
     return new String(b, s, e - s, StandardCharsets.UTF_8);
   }
 
+  /** True when no byte of {@code b[s, e)} has its high bit set; eight bytes at a time. */
+  static boolean isAscii(byte[] b, int s, int e) {
+    long or = 0;
+    int i = s;
+    for (; i + 8 <= e; i += 8) {
+      or |= (long) LONGS.get(b, i);
+    }
+    for (; i < e; i++) {
+      or |= b[i];
+    }
+    return (or & 0x8080808080808080L) == 0;
+  }
+
+  /**
+   * The first {@code c} in {@code b[from, to)}, or -1. Eight bytes at a time: XOR with the byte
+   * repeated turns a match into a zero byte, and {@code (x - 0x01..) & ~x & 0x80..} marks the
+   * lowest zero byte exactly (higher marks may be false, but only the lowest is used).
+   */
   static int indexOf(byte[] b, byte c, int from, int to) {
-    for (int i = from; i < to; i++) {
+    int i = from;
+    long pattern = (c & 0xffL) * 0x0101010101010101L;
+    for (; i + 8 <= to; i += 8) {
+      long x = (long) LONGS.get(b, i) ^ pattern;
+      long t = (x - 0x0101010101010101L) & ~x & 0x8080808080808080L;
+      if (t != 0) {
+        return i + (Long.numberOfTrailingZeros(t) >>> 3);
+      }
+    }
+    for (; i < to; i++) {
       if (b[i] == c) {
         return i;
       }
     }
     return -1;
   }
+
+  private static final java.lang.invoke.VarHandle LONGS =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class,
+          java.nio.ByteOrder.LITTLE_ENDIAN);
 
   private static boolean isBlank(byte c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
