@@ -1,17 +1,17 @@
 package io.udsink.collector.cli;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.net.SocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
-import org.newsclub.net.unix.AFUNIXDatagramChannel;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
-
+import io.udsink.client.ClientErrorHandler;
+import io.udsink.client.ClientStats;
 import io.udsink.client.CollectorUnavailableException;
+import io.udsink.client.Mode;
+import io.udsink.client.UdsinkClient;
 import io.udsink.collector.UdsinkException;
 import io.udsink.collector.transport.SocketSpec;
 import picocli.CommandLine.Command;
@@ -20,8 +20,9 @@ import picocli.CommandLine.Option;
 /** {@code udsink send}: sends datagrams and reports how many the kernel accepted. */
 @Command(name = "send", mixinStandardHelpOptions = true,
     description = {
-        "Send datagrams to a Unix datagram socket and print tx=<sent> dropped=<n> error=<reason>.",
-        "A dead collector (no socket file, refused, EPIPE) ends the run with exit status 1."})
+        "Send datagrams to a Unix datagram socket through the udsink client library, one line",
+        "per datagram, and print tx=<sent> dropped=<n> error=<reason>. A dead collector (no",
+        "socket file, refused, EPIPE) ends the run with exit status 1, unless --reliable."})
 final class SendCommand implements Callable<Integer> {
   static final String BASE_LINE = "udsink.send:1|c";
   static final String PAD_TAG = "|#pad:";
@@ -50,7 +51,7 @@ final class SendCommand implements Callable<Integer> {
   double rate;
 
   @Option(names = "--nonblocking",
-      description = "Never wait: a full receive queue drops the datagram (counted as dropped). "
+      description = "Never wait: a full queue drops the datagram (counted as dropped). "
           + "Without it a full queue makes the sender wait.")
   boolean nonblocking;
 
@@ -84,68 +85,85 @@ final class SendCommand implements Callable<Integer> {
     return sb.toString().getBytes(StandardCharsets.US_ASCII);
   }
 
+  @Option(names = "--reliable",
+      description = "Keep datagrams the collector provably did not receive (it was stopped or "
+          + "restarting) and send them again once it is back; implies waiting for room.")
+  boolean reliable;
+
   @Override
-  public Integer call() throws IOException {
+  public Integer call() {
     if (count < 0) {
       throw new UdsinkException("--count must not be negative, was " + count);
     }
     if (!(rate >= 0) || Double.isInfinite(rate)) {
       throw new UdsinkException("--rate must be a non-negative number, was " + rate);
     }
-    String target = socket == null ? Defaults.socket() : socket;
-    SocketSpec spec = SocketSpec.parse(target);
-    byte[] bytes = payload(line, size);
-    ByteBuffer data = ByteBuffer.allocateDirect(Math.max(1, bytes.length));
-    data.put(bytes).flip();
-
-    long tx = 0;
-    long dropped = 0;
-    String error = "none";
-    CollectorUnavailableException unavailable = null;
-    IOException other = null;
-    try (AFUNIXDatagramChannel ch = AFUNIXDatagramChannel.open()) {
-      SocketAddress addr = spec.isAbstract()
-          ? AFUNIXSocketAddress.inAbstractNamespace(spec.abstractName())
-          : AFUNIXSocketAddress.of(spec.path());
-      try {
-        ch.connect(addr);
-        ch.configureBlocking(!nonblocking);
-        long intervalNs = rate > 0 ? (long) (1e9 / rate) : 0;
-        long next = System.nanoTime();
-        for (long i = 0; i < count; i++) {
-          if (intervalNs > 0) {
-            long wait = next - System.nanoTime();
-            if (wait > 0) {
-              LockSupport.parkNanos(wait);
-            }
-            next += intervalNs;
-          }
-          data.rewind();
-          if (ch.write(data) > 0) {
-            tx++;
-          } else {
-            dropped++; // non-blocking and the receive queue is full
-          }
-        }
-      } catch (IOException e) {
-        unavailable = CollectorUnavailableException.classify(target, e);
-        if (unavailable != null) {
-          error = unavailable.reason().errno();
-        } else {
-          other = e;
-          error = String.valueOf(e.getMessage()).replace(' ', '_');
-        }
-      }
+    if (reliable && nonblocking) {
+      throw new UdsinkException("give --reliable or --nonblocking, not both");
     }
-    out.println("tx=" + tx + " dropped=" + dropped + " error=" + error);
+    String target = socket == null ? Defaults.socket() : socket;
+    SocketSpec.parse(target);
+    byte[] bytes = payload(line, size);
+    String text = new String(bytes, StandardCharsets.UTF_8);
+    if (bytes.length == 0 || bytes.length > 65536) {
+      throw new UdsinkException("the datagram must be 1 to 65536 bytes, was " + bytes.length);
+    }
+    AtomicReference<CollectorUnavailableException> unavailable = new AtomicReference<>();
+    AtomicReference<Exception> otherError = new AtomicReference<>();
+    // One datagram per line: the maximum datagram size is the line's own size.
+    UdsinkClient client = UdsinkClient.builder()
+        .socket(target)
+        .mode(reliable ? Mode.RELIABLE : nonblocking ? Mode.NON_BLOCKING : Mode.BLOCKING)
+        .maxDatagramSize(bytes.length)
+        .queueCapacity(256)
+        .flushInterval(Duration.ofMillis(10))
+        .blockingTimeout(Duration.ofSeconds(reliable ? 3600 : 10))
+        .closeTimeout(Duration.ofSeconds(10))
+        .errorHandler(new ClientErrorHandler() {
+          @Override
+          public void onError(Exception e) {
+            if (e instanceof CollectorUnavailableException) {
+              unavailable.compareAndSet(null, (CollectorUnavailableException) e);
+            } else {
+              otherError.compareAndSet(null, e);
+            }
+          }
+        })
+        .build();
+    long intervalNs = rate > 0 ? (long) (1e9 / rate) : 0;
+    long next = System.nanoTime();
+    try {
+      for (long i = 0; i < count; i++) {
+        if (!reliable && unavailable.get() != null) {
+          break; // a dead collector ends the run
+        }
+        if (intervalNs > 0) {
+          long wait = next - System.nanoTime();
+          if (wait > 0) {
+            LockSupport.parkNanos(wait);
+          }
+          next += intervalNs;
+        }
+        client.sendRaw(text);
+      }
+    } finally {
+      client.close();
+    }
+    ClientStats stats = client.stats();
+    CollectorUnavailableException u = unavailable.get();
+    Exception other = otherError.get();
+    String error = u != null ? u.reason().errno()
+        : other != null ? String.valueOf(other.getMessage()).replace(' ', '_') : "none";
+    out.println("tx=" + stats.datagramsSent() + " dropped=" + stats.droppedTotal()
+        + " error=" + error);
     out.flush();
-    if (unavailable != null) {
-      err.println("udsink send: " + unavailable.getMessage() + "; stopped after " + tx
+    if (u != null && stats.datagramsSent() < count) {
+      err.println("udsink send: " + u.getMessage() + "; stopped after " + stats.datagramsSent()
           + " sent");
       return 1;
     }
     if (other != null) {
-      err.println("udsink send: sending to " + target + " failed: " + other);
+      err.println("udsink send: sending to " + target + " failed: " + other.getMessage());
       return 1;
     }
     return 0;

@@ -34,8 +34,12 @@ final class ServeHarness implements AutoCloseable {
   final ReceiveLoop loop;
 
   ServeHarness(Path dir, long flushMs) throws IOException {
+    this(dir, flushMs, "out.jsonl");
+  }
+
+  ServeHarness(Path dir, long flushMs, String outName) throws IOException {
     socket = dir.resolve("m");
-    out = dir.resolve("out.jsonl");
+    out = dir.resolve(outName);
     JsonLinesSink sink = new JsonLinesSink(out, 1 << 20, telemetry);
     sink.open();
     prometheus = new PrometheusState(TimeUnit.MINUTES.toMillis(5), 100_000, telemetry, "test");
@@ -57,6 +61,17 @@ final class ServeHarness implements AutoCloseable {
       nodes.add(m.readTree(l));
     }
     return nodes;
+  }
+
+  /** Sum of a counter's values over every JSON line written so far, all tag sets. */
+  double counterTotal(String name) throws IOException {
+    double total = 0;
+    for (JsonNode n : lines()) {
+      if (n.get("type").asText().equals("counter") && n.get("name").asText().equals(name)) {
+        total += n.get("value").asDouble();
+      }
+    }
+    return total;
   }
 
   /** {@code /metrics} parsed: sample name with its labels as written, to value. */
