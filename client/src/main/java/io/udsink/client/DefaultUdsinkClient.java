@@ -216,43 +216,31 @@ final class DefaultUdsinkClient implements UdsinkClient {
     if (refused()) {
       return;
     }
-    countLine(name, delta, tags);
+    longValue(name, delta, (byte) 'c', (byte) 0, 1, tags);
   }
 
   @Override
   public void count(String name, long delta, Tags tags) {
-    countLine(name, delta, tags);
-  }
-
-  private void countLine(String name, long delta, Object tags) {
-    LineFormatter f = start();
-    if (f == null) {
-      return;
-    }
-    try {
-      if (metricStart(f, name)) {
-        f.putLong(delta);
-        metricEnd(f, (byte) 'c', (byte) 0, 1, tags);
-        append(f);
-      }
-    } catch (LineFormatter.Overflow e) {
-      drops[DropReason.OVERSIZE.ordinal()].increment();
-    }
+    longValue(name, delta, (byte) 'c', (byte) 0, 1, tags);
   }
 
   @Override
   public void count(String name, long delta, double sampleRate, String... tags) {
-    if (!validRate(sampleRate) || !sampled(sampleRate)) {
-      return;
+    if (validRate(sampleRate) && sampled(sampleRate)) {
+      longValue(name, delta, (byte) 'c', (byte) 0, sampleRate, tags);
     }
+  }
+
+  /** One line with an integer value: counters and whole-millisecond timers. */
+  private void longValue(String name, long v, byte t1, byte t2, double rate, Object tags) {
     LineFormatter f = start();
     if (f == null) {
       return;
     }
     try {
       if (metricStart(f, name)) {
-        f.putLong(delta);
-        metricEnd(f, (byte) 'c', (byte) 0, sampleRate, tags);
+        f.putLong(v);
+        metricEnd(f, t1, t2, rate, tags);
         append(f);
       }
     } catch (LineFormatter.Overflow e) {
@@ -313,28 +301,12 @@ final class DefaultUdsinkClient implements UdsinkClient {
     if (refused()) {
       return;
     }
-    timeLine(name, millis, tags);
+    longValue(name, millis, (byte) 'm', (byte) 's', 1, tags);
   }
 
   @Override
   public void time(String name, long millis, Tags tags) {
-    timeLine(name, millis, tags);
-  }
-
-  private void timeLine(String name, long millis, Object tags) {
-    LineFormatter f = start();
-    if (f == null) {
-      return;
-    }
-    try {
-      if (metricStart(f, name)) {
-        f.putLong(millis);
-        metricEnd(f, (byte) 'm', (byte) 's', 1, tags);
-        append(f);
-      }
-    } catch (LineFormatter.Overflow e) {
-      drops[DropReason.OVERSIZE.ordinal()].increment();
-    }
+    longValue(name, millis, (byte) 'm', (byte) 's', 1, tags);
   }
 
   @Override

@@ -126,9 +126,12 @@ final class ServeCommand implements Callable<Integer> {
           server == null ? "no /metrics" : "Prometheus at http://" + hostPort(server.address())
               + "/metrics");
       loop.run();
-      LOG.info("udsink serve: stopped after {} datagrams, {} flushes", loop.socketStats().length
-          == 0 ? 0 : java.util.Arrays.stream(loop.socketStats()).mapToLong(s -> s.datagrams())
-              .sum(), telemetry.flushes());
+      long datagrams = 0;
+      for (var s : loop.socketStats()) {
+        datagrams += s.datagrams();
+      }
+      LOG.info("udsink serve: stopped after {} datagrams, {} flushes", datagrams,
+          telemetry.flushes());
       return 0;
     } finally {
       if (server != null) {

@@ -39,11 +39,6 @@ public enum MetricType {
     return this == TIMER || this == HISTOGRAM || this == DISTRIBUTION;
   }
 
-  /** By ordinal. */
-  static MetricType of(int ordinal) {
-    return VALUES[ordinal];
-  }
-
   /**
    * The type named by its JSON label, or {@code null}.
    *
@@ -55,9 +50,6 @@ public enum MetricType {
       if (t.label.equals(label)) {
         return t;
       }
-    }
-    if ("histogram".equals(label)) {
-      return HISTOGRAM;
     }
     return null;
   }
