@@ -104,9 +104,7 @@ final class DefaultUdsinkClient implements UdsinkClient {
     this.backoffNs = initialBackoffNs;
     this.handler = b.errorHandler;
     this.prefix = LineFormatter.encode(b.prefix, LineFormatter.NAME);
-    this.constantTags = LineFormatter.encode(String.join(",", b.constantTags.stream()
-        .map(t -> new String(LineFormatter.encode(t, LineFormatter.TAG), StandardCharsets.UTF_8))
-        .toList()), LineFormatter.RAW);
+    this.constantTags = Tags.of(b.constantTags.toArray(new String[0])).encoded;
     int formatCapacity = maxDatagram + 1;
     this.formatters = ThreadLocal.withInitial(() -> new LineFormatter(formatCapacity));
     this.free = new ArrayDeque<>(b.queueCapacity);

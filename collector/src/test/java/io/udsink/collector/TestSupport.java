@@ -5,41 +5,16 @@ import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
 
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
-/** Helpers for tests over real sockets: short temp paths, condition waits, senders. */
+/** Helpers for tests over real sockets: condition waits and senders. */
 public final class TestSupport {
   private TestSupport() {
-  }
-
-  /** A new short directory under the system temp dir (socket paths must fit 107 bytes). */
-  public static Path shortTempDir() throws IOException {
-    Path base = Path.of(System.getProperty("java.io.tmpdir"));
-    Path dir = Files.createTempDirectory(base, "uds");
-    if (dir.toString().length() > 60) {
-      dir = Files.createTempDirectory(Path.of("/tmp"), "uds");
-    }
-    return dir;
-  }
-
-  /** Removes a directory tree, ignoring errors. */
-  public static void deleteTree(Path dir) {
-    if (dir == null || !Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      // best effort
-    }
   }
 
   /** Waits until the condition holds; fails after the timeout. Never a fixed sleep. */

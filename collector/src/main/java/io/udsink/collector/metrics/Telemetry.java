@@ -15,8 +15,6 @@ public final class Telemetry {
 
   private volatile long[] counters = new long[Counter.values().length];
   private volatile long[] parseErrors = new long[ParseError.values().length];
-  private long[] reportedCounters = new long[Counter.values().length];
-  private long[] reportedErrors = new long[ParseError.values().length];
   final AtomicLong flushes = new AtomicLong();
   final AtomicLong sinkErrors = new AtomicLong();
   final AtomicLong sinkDroppedLines = new AtomicLong();
@@ -28,16 +26,16 @@ public final class Telemetry {
 
   /**
    * Takes the loop's cumulative counters from an interval and returns the lines for JSON output:
-   * what changed since the previous interval.
+   * what changed since the previous interval. Called by the flusher thread only.
    */
   List<Line> update(Interval iv) {
     List<Line> lines = new ArrayList<>();
     for (Counter c : Counter.values()) {
       long v = iv.counters()[c.ordinal()];
-      lines.add(new Line(c.metric(), List.of(), v - reportedCounters[c.ordinal()]));
+      lines.add(new Line(c.metric(), List.of(), v - counters[c.ordinal()]));
     }
     for (ParseError r : ParseError.values()) {
-      long d = iv.parseErrors()[r.ordinal()] - reportedErrors[r.ordinal()];
+      long d = iv.parseErrors()[r.ordinal()] - parseErrors[r.ordinal()];
       if (d > 0) {
         lines.add(new Line("parse_errors", List.of("reason:" + r.label()), d));
       }
@@ -50,8 +48,6 @@ public final class Telemetry {
     lines.add(new Line("flush_duration_seconds", List.of(), lastFlushSeconds));
     reportedSinkErrors = se;
     reportedDroppedLines = dl;
-    reportedCounters = iv.counters();
-    reportedErrors = iv.parseErrors();
     counters = iv.counters();
     parseErrors = iv.parseErrors();
     liveSeries = iv.series().length;

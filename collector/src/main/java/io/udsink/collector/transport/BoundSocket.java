@@ -110,7 +110,7 @@ public final class BoundSocket implements AutoCloseable {
   private static void preparePath(SocketSpec spec, Path path, boolean mkdir) {
     Path parent = path.toAbsolutePath().getParent();
     if (parent != null && !Files.isDirectory(parent)) {
-      if (Files.exists(parent, LinkOption.NOFOLLOW_LINKS) || Files.exists(parent)) {
+      if (Files.exists(parent, LinkOption.NOFOLLOW_LINKS)) {
         throw new UdsinkException("socket " + spec + ": " + parent + " is not a directory");
       }
       if (!mkdir) {

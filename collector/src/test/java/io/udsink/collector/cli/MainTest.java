@@ -13,10 +13,9 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,17 +24,8 @@ import io.udsink.collector.TestSupport;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class MainTest {
-  private Path dir;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    dir = TestSupport.shortTempDir();
-  }
-
-  @AfterEach
-  void tearDown() {
-    TestSupport.deleteTree(dir);
-  }
+  @TempDir
+  Path dir;
 
   static final class Run {
     final int code;

@@ -11,27 +11,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 import io.udsink.collector.TestSupport;
 
 /** SIGTERM to a real udsink process: lossless stop, result printed, exit status 0. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SignalStopTest {
-  private Path dir;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    dir = TestSupport.shortTempDir();
-  }
-
-  @AfterEach
-  void tearDown() {
-    TestSupport.deleteTree(dir);
-  }
+  @TempDir
+  Path dir;
 
   @Test
   void shouldPrintTheCountAndExitZeroOnSigterm() throws Exception {

@@ -15,9 +15,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 
 import io.udsink.collector.TestSupport;
@@ -27,20 +27,15 @@ import io.udsink.collector.transport.SocketSpec;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ReceiveLoopTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
-  private Path dir;
+  @TempDir
+  Path dir;
   private final List<AutoCloseable> closeables = new ArrayList<>();
-
-  @BeforeEach
-  void setUp() throws Exception {
-    dir = TestSupport.shortTempDir();
-  }
 
   @AfterEach
   void tearDown() throws Exception {
     for (AutoCloseable c : closeables) {
       c.close();
     }
-    TestSupport.deleteTree(dir);
   }
 
   private List<BoundSocket> bind(String... names) {

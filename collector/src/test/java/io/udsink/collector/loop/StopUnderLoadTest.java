@@ -13,10 +13,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 
 import io.udsink.client.CollectorUnavailableException;
@@ -31,17 +30,8 @@ import io.udsink.collector.transport.SocketSpec;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class StopUnderLoadTest {
   private static final int SENDERS = 3;
-  private Path dir;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    dir = TestSupport.shortTempDir();
-  }
-
-  @AfterEach
-  void tearDown() {
-    TestSupport.deleteTree(dir);
-  }
+  @TempDir
+  Path dir;
 
   static final class Sender extends Thread {
     final AFUNIXDatagramChannel channel;

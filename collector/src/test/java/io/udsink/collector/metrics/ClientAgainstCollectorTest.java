@@ -17,10 +17,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
@@ -38,17 +37,8 @@ import io.udsink.collector.TestSupport;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ClientAgainstCollectorTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
-  private Path dir;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    dir = TestSupport.shortTempDir();
-  }
-
-  @AfterEach
-  void tearDown() {
-    TestSupport.deleteTree(dir);
-  }
+  @TempDir
+  Path dir;
 
   /** Records what the error handler hears. */
   static final class Recorder implements ClientErrorHandler {

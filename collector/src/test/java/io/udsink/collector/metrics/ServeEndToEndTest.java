@@ -14,11 +14,10 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -28,17 +27,8 @@ import io.udsink.collector.TestSupport;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ServeEndToEndTest {
-  private Path dir;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    dir = TestSupport.shortTempDir();
-  }
-
-  @AfterEach
-  void tearDown() {
-    TestSupport.deleteTree(dir);
-  }
+  @TempDir
+  Path dir;
 
   /** What a workload should add up to, per series key "type name [tags]". */
   static final class Expected {

@@ -8,10 +8,9 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 
 import io.udsink.client.CollectorUnavailableException;
@@ -20,17 +19,8 @@ import io.udsink.collector.TestSupport;
 /** The route to shutdown(SHUT_RD): if a junixsocket upgrade breaks it, this fails. */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
 class SocketShutdownTest {
-  private Path dir;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    dir = TestSupport.shortTempDir();
-  }
-
-  @AfterEach
-  void tearDown() {
-    TestSupport.deleteTree(dir);
-  }
+  @TempDir
+  Path dir;
 
   @Test
   void shouldMakeSendersFailWithEpipeWhileQueuedDatagramsStayReadable() throws Exception {
