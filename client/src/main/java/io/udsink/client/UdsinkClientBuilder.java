@@ -8,13 +8,11 @@ import java.util.Objects;
 /**
  * Configures a {@link UdsinkClient}. Every setting is validated in {@link #build()}, which names
  * the bad setting. The socket is, in order: {@link #socket(String)}, the environment variable
- * {@code UDSINK_SOCKET}, then {@value #SOCKET_DEFAULT}.
+ * {@code UDSINK_SOCKET}, then the default collector's socket ({@link DefaultSocket#forClient()}).
  */
 public final class UdsinkClientBuilder {
-  /** The socket used when none is set and {@code UDSINK_SOCKET} is empty. */
-  public static final String SOCKET_DEFAULT = "/tmp/udsink.sock";
   /** The environment variable naming the socket. */
-  public static final String SOCKET_ENV = "UDSINK_SOCKET";
+  public static final String SOCKET_ENV = DefaultSocket.ENV;
   /** Default maximum datagram size. */
   public static final int MAX_DATAGRAM_DEFAULT = 8192;
   /** Default flush interval. */
@@ -119,8 +117,7 @@ public final class UdsinkClientBuilder {
   public UdsinkClient build() {
     String resolved = socket;
     if (resolved == null || resolved.isEmpty()) {
-      String env = System.getenv(SOCKET_ENV);
-      resolved = env == null || env.isBlank() ? SOCKET_DEFAULT : env;
+      resolved = DefaultSocket.forClient();
     }
     if ("@".equals(resolved) || resolved.indexOf('\0') >= 0) {
       throw new IllegalArgumentException("socket: '" + resolved + "' is not a socket path");

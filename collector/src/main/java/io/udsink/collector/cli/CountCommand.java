@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 final class CountCommand implements Callable<Integer> {
   @Option(names = "--socket", paramLabel = "PATH",
       description = "Socket path, or @name for the abstract namespace; repeat for more "
-          + "(default: $UDSINK_SOCKET or " + Defaults.SOCKET_DEFAULT + ").")
+          + "(default: " + Defaults.SOCKET_HELP + ").")
   List<String> sockets = new ArrayList<>();
 
   @Option(names = "--duration", paramLabel = "D", converter = Durations.class,
@@ -53,6 +53,7 @@ final class CountCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    StopSignals signals = StopSignals.install();
     receive.validate();
     if (sockets.isEmpty()) {
       sockets.add(Defaults.socket());
@@ -67,7 +68,7 @@ final class CountCommand implements Callable<Integer> {
       bound.forEach(BoundSocket::close);
       throw e;
     }
-    StopSignals.onStop(loop::requestStop);
+    signals.onStop(loop::requestStop);
     Progress progressLine = progress || Terminal.isTerminal(2)
         ? Progress.start(loop.socketStats(), System.err) : null;
     loop.run();

@@ -29,8 +29,8 @@ final class SendCommand implements Callable<Integer> {
   static final int MIN_PADDED = 22; // BASE_LINE + PAD_TAG + one pad byte
 
   @Option(names = "--socket", paramLabel = "PATH",
-      description = "Socket path or @name (default: $UDSINK_SOCKET or "
-          + Defaults.SOCKET_DEFAULT + ").")
+      description = "Socket path or @name (default: $UDSINK_SOCKET, else this user's collector "
+          + "socket if it exists, else " + io.udsink.client.DefaultSocket.SYSTEM + ").")
   String socket;
 
   @Option(names = "--count", paramLabel = "N", defaultValue = "1000",
@@ -101,7 +101,7 @@ final class SendCommand implements Callable<Integer> {
     if (reliable && nonblocking) {
       throw new UdsinkException("give --reliable or --nonblocking, not both");
     }
-    String target = socket == null ? Defaults.socket() : socket;
+    String target = socket == null ? io.udsink.client.DefaultSocket.forClient() : socket;
     SocketSpec.parse(target);
     byte[] bytes = payload(line, size);
     String text = new String(bytes, StandardCharsets.UTF_8);

@@ -15,12 +15,15 @@ import org.slf4j.LoggerFactory;
 import io.udsink.collector.UdsinkException;
 import io.udsink.collector.loop.ReceiveLoop;
 import io.udsink.collector.metrics.Flusher;
-import io.udsink.collector.metrics.JsonLinesSink;
+import io.udsink.collector.metrics.JsonLinesOutput;
 import io.udsink.collector.metrics.MetricsHandler;
 import io.udsink.collector.metrics.MetricsServer;
+import io.udsink.collector.metrics.OutputWorker;
+import io.udsink.collector.metrics.PrometheusOutput;
 import io.udsink.collector.metrics.PrometheusState;
 import io.udsink.collector.metrics.Telemetry;
 import io.udsink.collector.transport.BoundSocket;
+import io.udsink.collector.util.Fatal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -39,7 +42,7 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--socket", paramLabel = "PATH",
       description = "Socket path, or @name for the abstract namespace; repeat for more "
-          + "(default: $UDSINK_SOCKET or " + Defaults.SOCKET_DEFAULT + ").")
+          + "(default: " + Defaults.SOCKET_HELP + ").")
   List<String> sockets = new ArrayList<>();
 
   @Option(names = "--flush-interval", paramLabel = "D", converter = Durations.class,
@@ -62,19 +65,27 @@ final class ServeCommand implements Callable<Integer> {
   Duration ttl;
 
   @Option(names = "--max-series", paramLabel = "N", defaultValue = "100000",
-      description = "Most series per interval; samples of more are dropped and counted "
-          + "(default: ${DEFAULT-VALUE}).")
+      description = "Most series per interval, gauges remembered, and series on /metrics; "
+          + "samples of more are dropped and counted (default: ${DEFAULT-VALUE}).")
   int maxSeries;
 
   @Option(names = "--duration", paramLabel = "D", converter = Durations.class,
       description = "Stop after this long; default: until a signal.")
   Duration duration;
 
+  @Option(names = "--stop-timeout", paramLabel = "D", converter = Durations.class,
+      defaultValue = "30s",
+      description = "At stop, how long to wait for the outputs to write the final flush; what "
+          + "they have not written then is counted and udsink exits 1 (default: ${DEFAULT-VALUE}). "
+          + "A second SIGTERM/SIGINT ends the wait at once.")
+  Duration stopTimeout;
+
   @Mixin
   ReceiveOptions receive = new ReceiveOptions();
 
   @Override
   public Integer call() throws Exception {
+    StopSignals signals = StopSignals.install();
     receive.validate();
     if (maxSeries < 1) {
       throw new UdsinkException("--max-series must be at least 1, was " + maxSeries);
@@ -86,20 +97,22 @@ final class ServeCommand implements Callable<Integer> {
     checkQueueLength();
 
     Telemetry telemetry = new Telemetry();
-    JsonLinesSink sink = null;
+    List<OutputWorker> workers = new ArrayList<>();
+    JsonLinesOutput json = null;
     if (!"off".equals(out)) {
-      sink = new JsonLinesSink("-".equals(out) ? null : Path.of(out), 64L << 20, telemetry);
       try {
-        sink.open();
+        json = JsonLinesOutput.open("-".equals(out) ? null : Path.of(out), telemetry);
       } catch (IOException e) {
         throw new UdsinkException("--out " + out + ": cannot open for appending: "
             + e.getMessage(), e);
       }
+      workers.add(new OutputWorker(json, maxSeries));
     }
-    PrometheusState prometheus = httpAddress == null ? null
-        : new PrometheusState(ttl.toMillis(), maxSeries, telemetry, Main.VERSION);
+    PrometheusState prometheus = null;
     MetricsServer server = null;
     if (httpAddress != null) {
+      prometheus = new PrometheusState(ttl.toMillis(), maxSeries, telemetry, Main.VERSION);
+      workers.add(new OutputWorker(new PrometheusOutput(prometheus), maxSeries));
       try {
         server = MetricsServer.start(httpAddress, prometheus);
       } catch (IOException e) {
@@ -107,10 +120,14 @@ final class ServeCommand implements Callable<Integer> {
       }
     }
     try {
+      if (signals.stopRequested()) {
+        LOG.info("udsink serve: stopped before binding any socket");
+        return 0;
+      }
       List<BoundSocket> bound = receive.bindAll(sockets);
-      Flusher flusher = new Flusher(sink, prometheus, telemetry);
+      Flusher flusher = new Flusher(workers, telemetry);
       MetricsHandler handler = new MetricsHandler(flusher, flushInterval.toNanos(), maxSeries,
-          ttl.toNanos(), System::currentTimeMillis, 30_000);
+          ttl.toNanos(), System::currentTimeMillis, stopTimeout.toMillis());
       ReceiveLoop loop;
       try {
         loop = new ReceiveLoop(bound, handler, receive.budget, receive.maxDatagram,
@@ -119,10 +136,12 @@ final class ServeCommand implements Callable<Integer> {
         bound.forEach(BoundSocket::close);
         throw e;
       }
+      Fatal.install(loop::requestStop);
       flusher.start();
-      StopSignals.onStop(loop::requestStop);
+      signals.onStop(loop::requestStop);
+      signals.onForce(flusher::abortWait);
       LOG.info("udsink serve: receiving on {}; JSON lines to {} every {}; {}", sockets,
-          sink == null ? "nowhere" : sink.target(), flushInterval.toMillis() + " ms",
+          json == null ? "nowhere" : json.target(), flushInterval.toMillis() + " ms",
           server == null ? "no /metrics" : "Prometheus at http://" + hostPort(server.address())
               + "/metrics");
       loop.run();
@@ -130,8 +149,19 @@ final class ServeCommand implements Callable<Integer> {
       for (var s : loop.socketStats()) {
         datagrams += s.datagrams();
       }
+      Flusher.Result result = handler.result();
       LOG.info("udsink serve: stopped after {} datagrams, {} flushes", datagrams,
           telemetry.flushes());
+      if (result == null || !result.complete()) {
+        long lines = result == null ? -1 : result.unwrittenLines();
+        throw new UdsinkException("stopped with data not written: "
+            + (result == null ? "the final flush did not run"
+                : lines + " lines not written by output " + String.join(", ",
+                    result.stuckOutputs())));
+      }
+      if (Fatal.first() != null) {
+        throw new UdsinkException("stopped after a fatal error: " + Fatal.first());
+      }
       return 0;
     } finally {
       if (server != null) {

@@ -1,38 +1,90 @@
 package io.udsink.collector.cli;
 
-import java.util.concurrent.atomic.AtomicBoolean;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Turns SIGINT and SIGTERM into a call to a stop action, without starting the JVM's shutdown, so
  * that the command finishes its lossless stop, prints its result and exits with its own status.
- * Falls back to a shutdown hook where the signal API is unavailable.
+ *
+ * <p>Installed first thing, before any socket is bound: a signal that arrives before the stop
+ * action exists is remembered and acted on as soon as it does. A second signal during the stop
+ * runs the force action (it ends a wait for a stuck output at once). Falls back to a shutdown
+ * hook where the signal API is unavailable.
  */
 final class StopSignals {
   private static final Logger LOG = LoggerFactory.getLogger(StopSignals.class);
 
+  private int signals;
+  private Runnable stop;
+  private Runnable force;
+
   private StopSignals() {
   }
 
+  /** Installs the handlers for SIGTERM and SIGINT. */
   @SuppressWarnings("removal")
-  static void onStop(Runnable stop) {
-    AtomicBoolean seen = new AtomicBoolean();
-    Runnable once = () -> {
-      if (seen.compareAndSet(false, true)) {
-        stop.run();
-      } else {
-        LOG.info("stop already in progress: draining the sockets");
-      }
-    };
+  static StopSignals install() {
+    StopSignals s = new StopSignals();
     try {
       for (String name : new String[] {"TERM", "INT"}) {
-        sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> once.run());
+        sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> s.signal());
       }
     } catch (Throwable e) {
       LOG.debug("signal handlers unavailable ({}); using a shutdown hook", e.toString());
-      Runtime.getRuntime().addShutdownHook(new Thread(once, "udsink-stop"));
+      Runtime.getRuntime().addShutdownHook(new Thread(s::signal, "udsink-stop"));
+    }
+    return s;
+  }
+
+  private void signal() {
+    Runnable action;
+    synchronized (this) {
+      signals++;
+      action = signals == 1 ? stop : force;
+    }
+    if (signals > 1) {
+      LOG.warn("second stop signal: not waiting any longer for the outputs");
+    }
+    if (action != null) {
+      action.run();
+    }
+  }
+
+  /** True once a stop signal arrived. */
+  synchronized boolean stopRequested() {
+    return signals > 0;
+  }
+
+  /**
+   * Names the stop action; runs it at once if a signal came first.
+   *
+   * @param action starts the lossless stop
+   */
+  void onStop(Runnable action) {
+    boolean now;
+    synchronized (this) {
+      stop = action;
+      now = signals > 0;
+    }
+    if (now) {
+      action.run();
+    }
+  }
+
+  /**
+   * Names what a second signal does.
+   *
+   * @param action ends waits of the stop at once
+   */
+  void onForce(Runnable action) {
+    boolean now;
+    synchronized (this) {
+      force = action;
+      now = signals > 1;
+    }
+    if (now) {
+      action.run();
     }
   }
 }

@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 
 import io.udsink.collector.transport.BoundSocket;
 import io.udsink.collector.transport.SocketShutdown;
+import io.udsink.collector.util.Fatal;
 import io.udsink.collector.util.RateLimitedLog;
 
 /**
@@ -83,6 +84,7 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
   private volatile boolean stopRequested;
   private volatile Thread loopThread;
   private long timerDeadlineNs = DatagramHandler.NO_DEADLINE;
+  private boolean draining;
 
   /**
    * Creates a loop that owns the given sockets: it closes them when it stops.
@@ -172,6 +174,11 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
         } catch (IOException | RuntimeException e) {
           stats.loopError();
           errorLog.warn("loop:" + e.getClass().getName(), "receive loop error: " + e);
+        } catch (Error e) {
+          // out of memory, most likely: stop the normal way (the reserve Fatal frees gives room)
+          stats.loopError();
+          Fatal.report("the receive loop", e);
+          break;
         }
       }
     } finally {
@@ -374,10 +381,18 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
     } catch (RuntimeException e) {
       stats.handlerError();
       errorLog.warn("handler:" + e.getClass().getName(), "datagram handler failed: " + e);
+    } catch (Error e) {
+      if (!draining) {
+        throw e;
+      }
+      // during the stop's drain every datagram is still read and counted, whatever happens
+      stats.handlerError();
+      errorLog.warn("handler:" + e.getClass().getName(), "datagram handler failed: " + e);
     }
   }
 
   private void stopAndDrain() {
+    draining = true;
     try {
       for (BoundSocket s : sockets) {
         try {
@@ -395,7 +410,7 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
           stats.emptyReads());
       try {
         handler.onStop();
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         stats.handlerError();
         LOG.error("datagram handler failed at stop", e);
       }

@@ -1,9 +1,10 @@
 package io.udsink.collector.metrics;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+
+import io.udsink.collector.metrics.Series.GaugeCell;
 
 /**
  * Aggregates parsed lines into series for the current flush interval. Owned by the receive loop's
@@ -28,18 +29,20 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
   private final long[] counters = new long[Counter.values().length];
   private final long[] parseErrors = new long[ParseError.values().length];
   private KeyTable<Series> table;
-  private KeyTable<Series.GaugeCell> gauges = new KeyTable<>(16);
+  private KeyTable<GaugeCell> gauges = new KeyTable<>(16);
   private List<Event> events = new ArrayList<>();
   private List<ServiceCheck> checks = new ArrayList<>();
   private byte[] scratch = new byte[1024];
   private long intervalStartMs;
   private long intervalNumber;
+  private long sweptAt = -1;
   private final long gaugeTtlIntervals;
 
   /**
    * Creates an aggregator.
    *
-   * @param maxSeries most series per interval; samples of further series are dropped and counted
+   * @param maxSeries most series per interval, and most gauges whose last value is remembered;
+   *     samples of further series are dropped and counted
    * @param gaugeTtlIntervals a gauge not updated for this many intervals forgets its last value
    * @param nowMs the start of the first interval (epoch ms)
    * @param errorLog told about every rejected line (after it is counted)
@@ -63,6 +66,11 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
     return table.size();
   }
 
+  /** Gauges whose last value is remembered (for deltas). */
+  public int rememberedGauges() {
+    return gauges.size();
+  }
+
   @Override
   public void onParseError(ParseError reason, byte[] line, int start, int end) {
     parseErrors[reason.ordinal()]++;
@@ -70,111 +78,77 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
   }
 
   @Override
-  public void metric(byte[] b, int nameStart, int nameEnd, MetricType type, double[] values,
-      boolean[] deltas, int[] memberStarts, int[] memberEnds, int valueCount, double rate,
-      int[] tagStarts, int[] tagEnds, int tagCount) {
-    int need = 3 + (nameEnd - nameStart) + 2 * tagCount;
+  public void metric(MetricLine l) {
+    byte[] b = l.bytes;
+    int tagCount = l.tagCount;
+    int need = 3 + (l.nameEnd - l.nameStart) + 2 * tagCount;
     for (int i = 0; i < tagCount; i++) {
-      need += tagEnds[i] - tagStarts[i];
+      need += l.tagEnds[i] - l.tagStarts[i];
     }
     if (scratch.length < need) {
       scratch = new byte[Math.max(need, scratch.length * 2)];
     }
     byte[] k = scratch;
     int p = 0;
-    k[p++] = (byte) type.ordinal();
-    p = putRange(k, p, b, nameStart, nameEnd);
+    k[p++] = (byte) l.type.ordinal();
+    p = putRange(k, p, b, l.nameStart, l.nameEnd);
     for (int i = 0; i < tagCount; i++) {
-      p = putRange(k, p, b, tagStarts[i], tagEnds[i]);
+      p = putRange(k, p, b, l.tagStarts[i], l.tagEnds[i]);
     }
     long hash = KeyTable.hash(k, p);
     Series s = table.get(k, p, hash);
     if (s == null) {
-      String name = new String(b, nameStart, nameEnd - nameStart, StandardCharsets.UTF_8);
       String[] tags = new String[tagCount];
       for (int i = 0; i < tagCount; i++) {
-        tags[i] = new String(b, tagStarts[i], tagEnds[i] - tagStarts[i], StandardCharsets.UTF_8);
+        tags[i] = l.tag(i);
       }
-      s = create(k, p, hash, type, name, List.of(tags));
+      s = create(k, p, hash, l.type, l.name(), List.of(tags));
       if (s == null) {
         return;
       }
     }
-    switch (type) {
-      case COUNTER:
-        for (int i = 0; i < valueCount; i++) {
-          s.value += values[i] / rate;
+    int n = l.valueCount;
+    boolean refused = false;
+    switch (l.type) {
+      case COUNTER: {
+        double rate = l.sampleRate;
+        for (int i = 0; i < n; i++) {
+          refused |= !s.addCount(l.values[i] / rate);
         }
-        s.samples += valueCount;
         break;
-      case GAUGE:
-        applyGauge(s, values, deltas, valueCount);
+      }
+      case GAUGE: {
+        GaugeCell cell = s.cell;
+        for (int i = 0; i < n; i++) {
+          double v = l.deltas[i] ? cell.value + l.values[i] : l.values[i];
+          if (Double.isFinite(v)) {
+            cell.value = v;
+            s.samples++;
+          } else {
+            refused = true;
+          }
+        }
+        cell.lastInterval = intervalNumber;
+        s.value = cell.value;
         break;
+      }
       case SET:
-        for (int i = 0; i < valueCount; i++) {
-          s.members.add(new String(b, memberStarts[i], memberEnds[i] - memberStarts[i],
-              StandardCharsets.UTF_8));
-        }
-        break;
-      default:
-        double weight = 1 / rate;
-        for (int i = 0; i < valueCount; i++) {
-          s.addDistribution(values[i], weight);
-        }
-        break;
-    }
-  }
-
-  @Override
-  public void jsonMetric(String name, MetricType type, double[] values, String[] members,
-      double rate, String[] tags) {
-    List<String> sorted = StatsdParser.sortedDistinct(Arrays.asList(tags));
-    byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
-    List<byte[]> tagBytes = new ArrayList<>(sorted.size());
-    int need = 3 + nameBytes.length;
-    for (String t : sorted) {
-      byte[] tb = t.getBytes(StandardCharsets.UTF_8);
-      tagBytes.add(tb);
-      need += 2 + tb.length;
-    }
-    if (nameBytes.length > 0xffff || need > 0xfffff) {
-      onParseError(ParseError.BAD_JSON, nameBytes, 0, Math.min(nameBytes.length, 200));
-      return;
-    }
-    byte[] k = new byte[need];
-    int p = 0;
-    k[p++] = (byte) type.ordinal();
-    p = putRange(k, p, nameBytes, 0, nameBytes.length);
-    for (byte[] tb : tagBytes) {
-      p = putRange(k, p, tb, 0, tb.length);
-    }
-    long hash = KeyTable.hash(k, p);
-    Series s = table.get(k, p, hash);
-    if (s == null) {
-      s = create(k, p, hash, type, name, sorted);
-      if (s == null) {
-        return;
-      }
-    }
-    int n = type == MetricType.SET ? members.length : values.length;
-    switch (type) {
-      case COUNTER:
-        for (double v : values) {
-          s.value += v / rate;
+        for (int i = 0; i < n; i++) {
+          int ms = l.memberStarts[i];
+          s.members.add(KeyTable.hash(b, ms, l.memberEnds[i] - ms));
         }
         s.samples += n;
         break;
-      case GAUGE:
-        applyGauge(s, values, new boolean[n], n);
-        break;
-      case SET:
-        s.members.addAll(Arrays.asList(members));
-        break;
-      default:
-        for (double v : values) {
-          s.addDistribution(v, 1 / rate);
+      default: {
+        double weight = 1 / l.sampleRate;
+        for (int i = 0; i < n; i++) {
+          refused |= !s.addDistribution(l.values[i], weight);
         }
         break;
+      }
+    }
+    if (refused) {
+      onParseError(ParseError.VALUE_OUT_OF_RANGE, b, l.nameStart, l.nameEnd);
     }
   }
 
@@ -184,27 +158,26 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
       counters[Counter.DROPPED_SERIES.ordinal()]++;
       return null;
     }
-    byte[] key = Arrays.copyOf(k, len);
-    Series s = new Series(key, hash, type, name, tags);
+    GaugeCell cell = null;
     if (type == MetricType.GAUGE) {
-      Series.GaugeCell cell = gauges.get(key, len, hash);
+      cell = gauges.get(k, len, hash);
       if (cell == null) {
-        cell = new Series.GaugeCell(key, hash);
+        if (gauges.size() >= maxSeries && sweptAt != intervalNumber) {
+          forgetOldGauges();
+        }
+        if (gauges.size() >= maxSeries) {
+          counters[Counter.DROPPED_SERIES.ordinal()]++;
+          return null;
+        }
+        cell = new GaugeCell(Arrays.copyOf(k, len), hash);
         gauges.put(cell);
       }
-      s.cell = cell;
     }
+    byte[] key = cell != null ? cell.key : Arrays.copyOf(k, len);
+    Series s = new Series(key, hash, type, name, tags);
+    s.cell = cell;
     table.put(s);
     return s;
-  }
-
-  private void applyGauge(Series s, double[] values, boolean[] deltas, int n) {
-    Series.GaugeCell cell = s.cell;
-    for (int i = 0; i < n; i++) {
-      cell.value = deltas[i] ? cell.value + values[i] : values[i];
-    }
-    cell.lastInterval = intervalNumber;
-    s.value = cell.value;
   }
 
   private static int putRange(byte[] k, int p, byte[] src, int s, int e) {
@@ -257,8 +230,9 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
   }
 
   private void forgetOldGauges() {
-    KeyTable<Series.GaugeCell> kept = new KeyTable<>(gauges.size());
-    for (Series.GaugeCell c : gauges.toArray(new Series.GaugeCell[0])) {
+    sweptAt = intervalNumber;
+    KeyTable<GaugeCell> kept = new KeyTable<>(gauges.size());
+    for (GaugeCell c : gauges.toArray(new GaugeCell[0])) {
       if (intervalNumber - c.lastInterval <= gaugeTtlIntervals) {
         kept.put(c);
       }

@@ -13,17 +13,19 @@ public enum Counter {
   LINES("lines", "Lines parsed, valid or not"),
   /** Datagrams longer than --max-datagram, cut. */
   TRUNCATED("truncated_datagrams", "Datagrams longer than the maximum, cut to it"),
-  /** Samples dropped because --max-series series already exist in the interval. */
+  /**
+   * Samples dropped because --max-series series already exist in the interval, or because a new
+   * gauge would make more than --max-series gauges remembered.
+   */
   DROPPED_SERIES("dropped_samples_max_series",
-      "Samples dropped because the interval already held --max-series series"),
+      "Samples dropped because the interval already held --max-series series (or as many gauges "
+          + "were remembered)"),
   /** Events received. */
   EVENTS("events", "Events received"),
   /** Service checks received. */
   SERVICE_CHECKS("service_checks", "Service checks received"),
   /** Events and service checks dropped over the per-interval limit. */
-  DROPPED_EVENTS("dropped_events", "Events and service checks dropped over the per-interval limit"),
-  /** Intervals the flusher could not take in time (it was still busy with older ones). */
-  DROPPED_FLUSHES("dropped_intervals", "Intervals dropped because the flusher was too far behind");
+  DROPPED_EVENTS("dropped_events", "Events and service checks dropped over the per-interval limit");
 
   private final String metric;
   private final String help;

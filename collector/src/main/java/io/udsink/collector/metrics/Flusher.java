@@ -1,70 +1,103 @@
 package io.udsink.collector.metrics;
 
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The thread that turns finished intervals into output, so that the receive loop never waits on
- * a sink: JSON lines first, then the Prometheus state. The loop hands intervals over through a
- * small queue; if the flusher is so far behind that the queue is full, the interval is dropped
- * and counted ({@link Counter#DROPPED_FLUSHES}) rather than blocking intake.
+ * Hands finished intervals from the receive loop to every output, each through its own
+ * {@link OutputWorker}, so that the loop never waits on an output and no output waits on
+ * another. Merging the intervals a slow output could not take yet is done here, off the loop's
+ * thread.
+ *
+ * <p>At stop, {@link #finish} hands over the final interval and waits, up to a deadline, for
+ * every output to write it; what an output could not write by then is counted and reported.
  */
 public final class Flusher implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Flusher.class);
 
-  private final BlockingQueue<Interval> queue = new ArrayBlockingQueue<>(4);
-  private final JsonLinesSink jsonSink;
-  private final PrometheusState prometheus;
+  private final LinkedBlockingQueue<Interval> queue = new LinkedBlockingQueue<>();
+  private final List<OutputWorker> workers;
   private final Telemetry telemetry;
   private final Thread thread;
+  private volatile boolean abortWait;
 
   /**
-   * Creates the flusher; {@link #start()} starts its thread.
+   * Creates the flusher; {@link #start()} starts its thread and every worker's.
    *
-   * @param jsonSink where JSON lines go, or null for none
-   * @param prometheus the Prometheus state, or null for none
-   * @param telemetry the shared telemetry
+   * @param workers one per output
+   * @param telemetry updated with each interval's loop counters as soon as it is handed over
    */
-  public Flusher(JsonLinesSink jsonSink, PrometheusState prometheus, Telemetry telemetry) {
-    this.jsonSink = jsonSink;
-    this.prometheus = prometheus;
+  public Flusher(List<OutputWorker> workers, Telemetry telemetry) {
+    this.workers = List.copyOf(workers);
     this.telemetry = telemetry;
     this.thread = new Thread(this, "udsink-flusher");
+    this.thread.setDaemon(true);
+    telemetry.watch(this.workers);
   }
 
-  /** Starts the thread. */
+  /** Starts the flusher's thread and the workers'. */
   public void start() {
+    workers.forEach(OutputWorker::start);
     thread.start();
   }
 
   /**
-   * Hands an interval over without waiting.
+   * Hands an interval over without waiting. Called by the receive loop.
    *
-   * @return false if the flusher was too far behind and the interval was dropped
+   * @param iv the interval, no longer touched by the caller
    */
-  public boolean offer(Interval iv) {
-    return queue.offer(iv);
+  public void offer(Interval iv) {
+    queue.add(iv);
+  }
+
+  /** The result of a stop: what the outputs could not write in time. */
+  public record Result(long unwrittenLines, List<String> stuckOutputs) {
+    /** True when every output wrote everything. */
+    public boolean complete() {
+      return stuckOutputs.isEmpty();
+    }
   }
 
   /**
-   * Hands over the last interval and waits until everything has been written.
+   * Hands over the final interval and waits until every output has written it, or the deadline
+   * passes, or {@link #abortWait()} is called.
    *
-   * @param iv the final interval ({@code last} set)
-   * @param timeoutMs how long to wait for the sinks
-   * @return true if the flusher finished in time
+   * @param last the final interval ({@code last} set)
+   * @param timeoutMs how long to wait
+   * @return what could not be written
    */
-  public boolean finish(Interval iv, long timeoutMs) throws InterruptedException {
+  public Result finish(Interval last, long timeoutMs) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-    if (!queue.offer(iv, timeoutMs, TimeUnit.MILLISECONDS)) {
-      return false;
+    if (thread.isAlive()) {
+      queue.add(last);
+    } else { // the flusher's thread died (a fatal error): hand over from here
+      for (Interval iv = queue.poll(); iv != null; iv = queue.poll()) {
+        hand(iv);
+      }
+      hand(last);
     }
-    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-    thread.join(Math.max(1, left));
-    return !thread.isAlive();
+    long unwritten = 0;
+    List<String> stuck = new ArrayList<>();
+    for (OutputWorker w : workers) {
+      if (!w.awaitFinished(deadline, () -> abortWait)) {
+        long lines = w.unwrittenLines();
+        unwritten += lines;
+        stuck.add(w.output().name());
+        LOG.error("output {} did not finish {}: {} lines not written", w.output().name(),
+            abortWait ? "before the stop was forced" : "within " + timeoutMs + " ms", lines);
+      }
+    }
+    return new Result(unwritten, stuck);
+  }
+
+  /** Ends a {@link #finish} wait at once (a second stop signal). */
+  public void abortWait() {
+    abortWait = true;
   }
 
   @Override
@@ -76,31 +109,22 @@ public final class Flusher implements Runnable {
       } catch (InterruptedException e) {
         return;
       }
-      try {
-        flush(iv);
-      } catch (RuntimeException e) {
-        LOG.error("flush failed", e);
-      }
+      hand(iv);
       if (iv.last()) {
-        if (jsonSink != null) {
-          jsonSink.close();
-        }
         return;
       }
     }
   }
 
-  /** One interval: JSON lines, then Prometheus. Also usable without the thread, in tests. */
-  void flush(Interval iv) {
-    long t0 = System.nanoTime();
-    var lines = telemetry.update(iv);
-    if (jsonSink != null) {
-      jsonSink.write(JsonLines.format(iv, lines));
+  private void hand(Interval iv) {
+    telemetry.onInterval(iv);
+    for (OutputWorker w : workers) {
+      try {
+        w.offer(iv);
+      } catch (RuntimeException e) {
+        LOG.error("could not hand the interval ending {} to output {}", iv.endMs(),
+            w.output().name(), e);
+      }
     }
-    if (prometheus != null) {
-      prometheus.apply(iv);
-    }
-    telemetry.lastFlushSeconds = (System.nanoTime() - t0) / 1e9;
-    telemetry.flushes.incrementAndGet();
   }
 }

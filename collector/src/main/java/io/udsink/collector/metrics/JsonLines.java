@@ -16,7 +16,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
  * <pre>
  * {"ts":1700000000000,"interval_ms":10000,"name":"api.hits","type":"counter","tags":["env:prod"],"value":42,"count":40}
  * {"ts":...,"interval_ms":...,"name":"queue.depth","type":"gauge","tags":[],"value":7}
- * {"ts":...,"interval_ms":...,"name":"users","type":"set","tags":[],"value":3}
+ * {"ts":...,"interval_ms":...,"name":"users","type":"set","tags":[],"value":3}   (,"estimate":true beyond 512 members)
  * {"ts":...,"interval_ms":...,"name":"db.query","type":"timer","tags":[],"count":..,"sum":..,"min":..,"max":..,"mean":..,"p50":..,"p90":..,"p95":..,"p99":..}
  * {"ts":...,"type":"event","title":"..","text":"..","tags":[..],"hostname":..}
  * {"ts":...,"type":"service_check","name":"..","status":0,"tags":[..],"message":..}
@@ -38,14 +38,23 @@ public final class JsonLines {
   public record Chunk(byte[] bytes, int lines) {
   }
 
+  /** One telemetry value: a name without the {@code udsink.} prefix, tags, a value. */
+  public record TelemetryLine(String name, List<String> tags, double value) {
+  }
+
+  private static final double[] QUANTILES = {0.50, 0.90, 0.95, 0.99};
+  private static final String[] QUANTILE_FIELDS = {"p50", "p90", "p95", "p99"};
+
   /**
    * Formats one interval.
    *
    * @param iv the interval
-   * @param telemetry the telemetry lines to add (name without prefix, value), may be empty
+   * @param telemetry the telemetry lines to add, may be empty
+   * @param seriesErrors counts a series left out because its values could not be computed
    * @return the lines, each ending in a newline
    */
-  public static Chunk format(Interval iv, List<Telemetry.Line> telemetry) {
+  public static Chunk format(Interval iv, List<TelemetryLine> telemetry,
+      java.util.concurrent.atomic.AtomicLong seriesErrors) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(256 + iv.series().length * 160);
     int lines = 0;
     long ts = iv.endMs();
@@ -55,6 +64,16 @@ public final class JsonLines {
       Series[] series = iv.series().clone();
       Arrays.sort(series, ORDER);
       for (Series s : series) {
+        double[] v;
+        try {
+          v = values(s);
+        } catch (RuntimeException e) {
+          if (seriesErrors.getAndIncrement() == 0) {
+            org.slf4j.LoggerFactory.getLogger(JsonLines.class).error("series {} {} left out of "
+                + "JSON lines (later ones are only counted)", s.type().label(), s.name(), e);
+          }
+          continue;
+        }
         g.writeStartObject();
         g.writeNumberField("ts", ts);
         g.writeNumberField("interval_ms", intervalMs);
@@ -63,25 +82,27 @@ public final class JsonLines {
         writeTags(g, s.tags());
         switch (s.type()) {
           case COUNTER:
-            number(g, "value", s.value);
+            number(g, "value", v[0]);
             g.writeNumberField("count", s.samples);
             break;
           case GAUGE:
-            number(g, "value", s.value);
+            number(g, "value", v[0]);
             break;
           case SET:
-            g.writeNumberField("value", s.members.size());
+            g.writeNumberField("value", (long) v[0]);
+            if (v[1] != 0) {
+              g.writeBooleanField("estimate", true);
+            }
             break;
           default:
-            number(g, "count", s.count);
-            number(g, "sum", s.sum);
-            number(g, "min", s.min);
-            number(g, "max", s.max);
-            number(g, "mean", s.sum / s.count);
-            number(g, "p50", s.quantile(0.50));
-            number(g, "p90", s.quantile(0.90));
-            number(g, "p95", s.quantile(0.95));
-            number(g, "p99", s.quantile(0.99));
+            number(g, "count", v[0]);
+            number(g, "sum", v[1]);
+            number(g, "min", v[2]);
+            number(g, "max", v[3]);
+            number(g, "mean", v[4]);
+            for (int i = 0; i < QUANTILES.length; i++) {
+              number(g, QUANTILE_FIELDS[i], v[5 + i]);
+            }
             break;
         }
         g.writeEndObject();
@@ -119,7 +140,7 @@ public final class JsonLines {
         g.writeRaw('\n');
         lines++;
       }
-      for (Telemetry.Line t : telemetry) {
+      for (TelemetryLine t : telemetry) {
         g.writeStartObject();
         g.writeNumberField("ts", ts);
         g.writeNumberField("interval_ms", intervalMs);
@@ -135,6 +156,37 @@ public final class JsonLines {
       throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
     }
     return new Chunk(out.toByteArray(), lines);
+  }
+
+  /** What a series' line shows, computed before anything is written; all finite. */
+  private static double[] values(Series s) {
+    double[] v;
+    switch (s.type()) {
+      case COUNTER:
+      case GAUGE:
+        v = new double[] {s.value};
+        break;
+      case SET:
+        v = new double[] {s.setSize(), s.members.isEstimate() ? 1 : 0};
+        break;
+      default:
+        v = new double[5 + QUANTILES.length];
+        v[0] = s.count;
+        v[1] = s.sum;
+        v[2] = s.min;
+        v[3] = s.max;
+        v[4] = s.sum / s.count;
+        for (int i = 0; i < QUANTILES.length; i++) {
+          v[5 + i] = s.quantile(QUANTILES[i]);
+        }
+        break;
+    }
+    for (double d : v) {
+      if (!Double.isFinite(d)) {
+        throw new IllegalStateException("non-finite value " + d);
+      }
+    }
+    return v;
   }
 
   private static void writeTags(JsonGenerator g, List<String> tags) throws IOException {

@@ -97,14 +97,20 @@ final class KeyTable<E extends KeyTable.Entry> {
    * A 64-bit hash of {@code b[0, len)}: eight bytes at a time, then a final avalanche.
    */
   static long hash(byte[] b, int len) {
+    return hash(b, 0, len);
+  }
+
+  /** A 64-bit hash of {@code b[from, from + len)}, as {@link #hash(byte[], int)}. */
+  static long hash(byte[] b, int from, int len) {
     long h = 0x9E3779B97F4A7C15L ^ len;
-    int i = 0;
-    for (; i + 8 <= len; i += 8) {
+    int i = from;
+    int end = from + len;
+    for (; i + 8 <= end; i += 8) {
       long k = (long) LONGS.get(b, i);
       h = Long.rotateLeft(h ^ (k * 0xC2B2AE3D27D4EB4FL), 31) * 0x9E3779B97F4A7C15L;
     }
     long tail = 0;
-    for (int shift = 0; i < len; i++, shift += 8) {
+    for (int shift = 0; i < end; i++, shift += 8) {
       tail |= (b[i] & 0xffL) << shift;
     }
     h = Long.rotateLeft(h ^ (tail * 0xC2B2AE3D27D4EB4FL), 31) * 0x9E3779B97F4A7C15L;

@@ -14,8 +14,8 @@ import io.udsink.collector.util.RateLimitedLog;
 /**
  * The receive loop's handler for {@code udsink serve}: parses each datagram, aggregates it, and
  * at every flush interval hands the finished interval to the {@link Flusher} without waiting. At
- * stop, after the loop has drained every socket, it hands over the final interval and waits for
- * the flusher to write it.
+ * stop, after the loop has drained every socket, it hands over the final interval and waits, up
+ * to a deadline, for every output to write it; {@link #result()} tells what could not be.
  */
 public final class MetricsHandler implements DatagramHandler {
   private static final Logger LOG = LoggerFactory.getLogger(MetricsHandler.class);
@@ -29,6 +29,7 @@ public final class MetricsHandler implements DatagramHandler {
   private final long finalFlushTimeoutMs;
   private final RateLimitedLog badInput = new RateLimitedLog(LOG, TimeUnit.SECONDS.toNanos(10));
   private long nextFlushNs = -1;
+  private volatile Flusher.Result result;
   private long linesReported;
 
   /**
@@ -39,7 +40,7 @@ public final class MetricsHandler implements DatagramHandler {
    * @param maxSeries most series per interval
    * @param gaugeMemoryNs how long a gauge's last value is kept without updates (for deltas)
    * @param wallClockMs epoch milliseconds, for timestamps
-   * @param finalFlushTimeoutMs how long the stop waits for the final flush
+   * @param finalFlushTimeoutMs how long the stop waits for the outputs to write the final flush
    */
   public MetricsHandler(Flusher flusher, long flushIntervalNs, int maxSeries, long gaugeMemoryNs,
       LongSupplier wallClockMs, long finalFlushTimeoutMs) {
@@ -68,12 +69,7 @@ public final class MetricsHandler implements DatagramHandler {
       nextFlushNs = nowNs + flushIntervalNs;
       return nextFlushNs;
     }
-    Interval iv = take(false);
-    if (!flusher.offer(iv)) {
-      aggregator.count(Counter.DROPPED_FLUSHES, 1);
-      LOG.error("the flusher is behind (a sink is slow or blocked): dropped the interval "
-          + "ending {} with {} series", iv.endMs(), iv.series().length);
-    }
+    flusher.offer(take(false));
     nextFlushNs += flushIntervalNs;
     if (nextFlushNs <= nowNs) {
       nextFlushNs = nowNs + flushIntervalNs;
@@ -85,14 +81,19 @@ public final class MetricsHandler implements DatagramHandler {
   public void onStop() {
     Interval last = take(true);
     try {
-      if (!flusher.finish(last, finalFlushTimeoutMs)) {
-        LOG.error("the final flush did not finish within {} ms; its output may be incomplete",
-            finalFlushTimeoutMs);
-      }
+      result = flusher.finish(last, finalFlushTimeoutMs);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       LOG.error("interrupted while waiting for the final flush");
     }
+  }
+
+  /**
+   * What the final flush could not write, once the loop has stopped; null if the stop did not
+   * get that far.
+   */
+  public Flusher.Result result() {
+    return result;
   }
 
   private Interval take(boolean last) {

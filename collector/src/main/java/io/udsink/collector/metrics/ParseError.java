@@ -14,8 +14,16 @@ public enum ParseError {
   UNKNOWN_TYPE,
   /** A value is not a finite number. */
   BAD_VALUE,
+  /**
+   * A value udsink cannot aggregate without overflow: a timer, histogram or distribution value
+   * beyond what its sketch indexes (about 1.7e308), or a sample that would take its series' sum
+   * (or a gauge after a delta) beyond the largest double.
+   */
+  VALUE_OUT_OF_RANGE,
   /** The sample rate is not a number in (0, 1]. */
   BAD_SAMPLE_RATE,
+  /** The sample rate is below {@link StatsdParser#MIN_SAMPLE_RATE}. */
+  SAMPLE_RATE_OUT_OF_RANGE,
   /** An event's {@code _e{title,text}} header is malformed or disagrees with the line. */
   BAD_EVENT,
   /** A service check is malformed (name, status 0-3, fields). */
@@ -25,7 +33,9 @@ public enum ParseError {
   /** The line is not valid UTF-8. */
   INVALID_UTF8,
   /** More than the allowed tags on one line. */
-  TOO_MANY_TAGS;
+  TOO_MANY_TAGS,
+  /** A line udsink failed to process: a bug, logged once with its stack trace. */
+  INTERNAL_ERROR;
 
   private final String label = name().toLowerCase(Locale.ROOT);
 

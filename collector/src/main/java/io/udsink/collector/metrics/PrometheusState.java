@@ -33,7 +33,7 @@ import io.prometheus.metrics.model.snapshots.SummarySnapshot.SummaryDataPointSna
  *
  * <ul>
  *   <li>counters: cumulative since udsink started (or since the series last expired), as
- *       {@code <name>_total};</li>
+ *       {@code <name>_total}; negative increments are counted, not added;</li>
  *   <li>gauges: the last value; sets: a gauge of the last interval's unique count;</li>
  *   <li>timers, histograms, distributions: summaries with the last interval's p50, p90, p95 and
  *       p99 and cumulative {@code _sum} and {@code _count};</li>
@@ -41,10 +41,12 @@ import io.prometheus.metrics.model.snapshots.SummarySnapshot.SummaryDataPointSna
  *       {@code k="true"}; a label given twice joins its values with {@code ,}.</li>
  * </ul>
  *
- * If a name is taken by one type, a series of another type with the same Prometheus name gets
- * {@code _<type>} appended. Updated by the flusher; read by the HTTP server; synchronized.
+ * Every family gets names no other family uses, in any format ({@link FamilyNames}). Updated by
+ * the Prometheus output's worker; read by the HTTP server; synchronized.
  */
 public final class PrometheusState {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(PrometheusState.class);
   private static final double[] QUANTILES = {0.5, 0.9, 0.95, 0.99};
 
   private final long ttlMs;
@@ -52,7 +54,7 @@ public final class PrometheusState {
   private final Telemetry telemetry;
   private final String version;
   private final Map<Key, PromSeries> series = new HashMap<>();
-  private final Map<String, MetricType> claims = new HashMap<>();
+  private final FamilyNames names = new FamilyNames();
 
   /**
    * Creates the state.
@@ -67,83 +69,123 @@ public final class PrometheusState {
     this.maxSeries = maxSeries;
     this.telemetry = telemetry;
     this.version = version;
-  }
-
-  /** Names udsink's own metrics use; a user series that sanitises to one gets a suffix. */
-  private static final java.util.Set<String> RESERVED = reserved();
-
-  private static java.util.Set<String> reserved() {
-    java.util.Set<String> r = new java.util.HashSet<>(List.of("udsink_parse_errors",
-        "udsink_flushes", "udsink_sink_errors", "udsink_sink_dropped_lines",
-        "udsink_prometheus_dropped_series", "udsink_interval_series", "udsink_prometheus_series",
-        "udsink_flush_duration_seconds", "udsink_build"));
-    for (Counter c : Counter.values()) {
-      r.add("udsink_" + c.metric());
+    for (String n : TELEMETRY_COUNTERS) {
+      names.reserve(MetricType.COUNTER, n);
     }
-    return r;
+    for (Counter c : Counter.values()) {
+      names.reserve(MetricType.COUNTER, "udsink_" + c.metric());
+    }
+    for (String n : TELEMETRY_GAUGES) {
+      names.reserve(MetricType.GAUGE, n);
+    }
+    names.reserve(MetricType.GAUGE, "udsink_build_info");
+    names.reserve(MetricType.GAUGE, "udsink_build");
   }
+
+  private static final List<String> TELEMETRY_COUNTERS = List.of("udsink_parse_errors",
+      "udsink_flushes", "udsink_prometheus_dropped_series",
+      "udsink_prometheus_negative_increments", "udsink_series_errors",
+      "udsink_output_writes", "udsink_output_errors", "udsink_output_merged_intervals");
+  private static final List<String> TELEMETRY_GAUGES = List.of("udsink_interval_series",
+      "udsink_prometheus_series", "udsink_output_backlog_intervals",
+      "udsink_output_oldest_unwritten_seconds");
 
   private record Key(MetricType type, String name, List<String> tags) {
   }
 
+  private static final java.util.Comparator<Series> APPLY_ORDER =
+      java.util.Comparator.comparing(Series::type).thenComparing(Series::name);
+
   private static final class PromSeries {
-    final String family;
+    final FamilyNames.Family family;
     final Labels labels;
+    final String name;
     double value;
     double count;
     double sum;
     double[] quantiles;
     long updatedMs;
 
-    PromSeries(String family, Labels labels) {
+    PromSeries(FamilyNames.Family family, Labels labels, String name) {
       this.family = family;
       this.labels = labels;
+      this.name = name;
     }
   }
 
-  /** Adds an interval's series. */
+  /**
+   * Adds an interval's series. A series that cannot be added (a bug) is left out and counted;
+   * it never costs the others.
+   */
   public synchronized void apply(Interval iv) {
-    for (Series s : iv.series()) {
-      Key k = new Key(s.type(), s.name(), s.tags());
-      PromSeries p = series.get(k);
-      if (p == null) {
-        if (series.size() >= maxSeries) {
-          telemetry.promDroppedSeries.incrementAndGet();
-          continue;
+    expire(iv.endMs()); // first, so that expired series make room for new ones
+    // in a fixed order, so that which type keeps a contested name does not depend on hashing
+    Series[] ordered = iv.series().clone();
+    java.util.Arrays.sort(ordered, APPLY_ORDER);
+    for (Series s : ordered) {
+      try {
+        applyOne(s, iv.endMs());
+      } catch (RuntimeException e) {
+        if (telemetry.seriesErrors.getAndIncrement() == 0) {
+          LOG.error("series {} {} left out of /metrics (later ones are only counted)",
+              s.type().label(), s.name(), e);
         }
-        p = new PromSeries(family(s.type(), s.name()), labels(s.tags()));
-        series.put(k, p);
-      }
-      p.updatedMs = iv.endMs();
-      switch (s.type()) {
-        case COUNTER:
-          p.value += s.value;
-          break;
-        case GAUGE:
-          p.value = s.value;
-          break;
-        case SET:
-          p.value = s.members.size();
-          break;
-        default:
-          p.count += s.count;
-          p.sum += s.sum;
-          double[] q = new double[QUANTILES.length];
-          for (int i = 0; i < q.length; i++) {
-            q[i] = s.quantile(QUANTILES[i]);
-          }
-          p.quantiles = q;
-          break;
       }
     }
-    expire(iv.endMs());
+  }
+
+  private void applyOne(Series s, long endMs) {
+    double[] q = null;
+    if (s.type().isDistribution()) {
+      q = new double[QUANTILES.length];
+      for (int i = 0; i < q.length; i++) {
+        q[i] = s.quantile(QUANTILES[i]);
+      }
+    }
+    Key k = new Key(s.type(), s.name(), s.tags());
+    PromSeries p = series.get(k);
+    if (p == null) {
+      if (series.size() >= maxSeries) {
+        telemetry.promDroppedSeries.incrementAndGet();
+        return;
+      }
+      Labels labels = labels(s.tags());
+      FamilyNames.Family f = names.acquire(s.type(), PromNames.metricName(s.name()));
+      p = new PromSeries(f, labels, s.name());
+      series.put(k, p);
+    }
+    p.updatedMs = endMs;
+    switch (s.type()) {
+      case COUNTER:
+        // A Prometheus counter only grows: negative increments are counted, not added.
+        p.value = clamp(p.value + s.increase);
+        telemetry.promNegativeIncrements.addAndGet(s.negativeSamples);
+        break;
+      case GAUGE:
+        p.value = s.value;
+        break;
+      case SET:
+        p.value = s.setSize();
+        break;
+      default:
+        p.count = clamp(p.count + s.count);
+        p.sum = clamp(p.sum + s.sum);
+        p.quantiles = q;
+        break;
+    }
+  }
+
+  private static double clamp(double v) {
+    return Double.isFinite(v) ? v : (v > 0 ? Double.MAX_VALUE : -Double.MAX_VALUE);
   }
 
   private void expire(long nowMs) {
     Iterator<PromSeries> it = series.values().iterator();
     while (it.hasNext()) {
-      if (nowMs - it.next().updatedMs > ttlMs) {
+      PromSeries p = it.next();
+      if (nowMs - p.updatedMs > ttlMs) {
         it.remove();
+        names.release(p.family);
       }
     }
   }
@@ -153,18 +195,9 @@ public final class PrometheusState {
     return series.size();
   }
 
-  private String family(MetricType type, String name) {
-    String base = PromNames.metricName(name);
-    if (RESERVED.contains(base)) {
-      base = base + "_" + type.label();
-    }
-    MetricType owner = claims.putIfAbsent(base, type);
-    if (owner == null || owner == type) {
-      return base;
-    }
-    String alt = base + "_" + type.label();
-    claims.putIfAbsent(alt, type);
-    return alt;
+  /** Prometheus names currently held by families (for tests of the bound). */
+  synchronized int namesHeld() {
+    return names.size();
   }
 
   static Labels labels(List<String> tags) {
@@ -191,52 +224,59 @@ public final class PrometheusState {
   /** The current state as the Prometheus library's snapshots. */
   public synchronized MetricSnapshots snapshot() {
     Map<String, List<PromSeries>> byFamily = new TreeMap<>();
-    Map<String, MetricType> types = new HashMap<>();
-    for (Map.Entry<Key, PromSeries> e : series.entrySet()) {
-      byFamily.computeIfAbsent(e.getValue().family, f -> new ArrayList<>()).add(e.getValue());
-      types.put(e.getValue().family, e.getKey().type());
+    for (PromSeries p : series.values()) {
+      byFamily.computeIfAbsent(p.family.name(), f -> new ArrayList<>()).add(p);
     }
     List<MetricSnapshot> out = new ArrayList<>();
-    for (Map.Entry<String, List<PromSeries>> f : byFamily.entrySet()) {
-      MetricType type = types.get(f.getKey());
-      Map<Labels, PromSeries> points = new LinkedHashMap<>();
-      for (PromSeries p : f.getValue()) {
-        points.putIfAbsent(p.labels, p); // names that sanitise alike: the first one is shown
-      }
-      MetricMetadata meta = new MetricMetadata(f.getKey(), "udsink " + type.label());
-      switch (type) {
-        case COUNTER: {
-          List<CounterDataPointSnapshot> dp = new ArrayList<>();
-          points.values().forEach(p -> dp.add(new CounterDataPointSnapshot(p.value, p.labels,
-              null, 0)));
-          out.add(new CounterSnapshot(meta, dp));
-          break;
-        }
-        case GAUGE:
-        case SET: {
-          List<GaugeDataPointSnapshot> dp = new ArrayList<>();
-          points.values().forEach(p -> dp.add(new GaugeDataPointSnapshot(p.value, p.labels,
-              null)));
-          out.add(new GaugeSnapshot(meta, dp));
-          break;
-        }
-        default: {
-          List<SummaryDataPointSnapshot> dp = new ArrayList<>();
-          for (PromSeries p : points.values()) {
-            List<Quantile> qs = new ArrayList<>();
-            for (int i = 0; i < QUANTILES.length; i++) {
-              qs.add(new Quantile(QUANTILES[i], p.quantiles[i]));
-            }
-            dp.add(new SummaryDataPointSnapshot(Math.round(p.count), p.sum, Quantiles.of(qs),
-                p.labels, Exemplars.EMPTY, 0));
-          }
-          out.add(new SummarySnapshot(meta, dp));
-          break;
+    for (List<PromSeries> members : byFamily.values()) {
+      try {
+        out.add(family(members));
+      } catch (RuntimeException e) {
+        if (telemetry.seriesErrors.getAndIncrement() == 0) {
+          LOG.error("family {} left out of /metrics (later ones are only counted)",
+              members.get(0).family.name(), e);
         }
       }
     }
     addTelemetry(out);
     return new MetricSnapshots(out);
+  }
+
+  private static MetricSnapshot family(List<PromSeries> members) {
+    FamilyNames.Family f = members.get(0).family;
+    members.sort(java.util.Comparator.comparing(p -> p.name));
+    Map<Labels, PromSeries> points = new LinkedHashMap<>();
+    for (PromSeries p : members) {
+      points.putIfAbsent(p.labels, p); // names that sanitise alike: the first by name is shown
+    }
+    MetricMetadata meta = new MetricMetadata(f.name(), "udsink " + f.type().label());
+    switch (f.type()) {
+      case COUNTER: {
+        List<CounterDataPointSnapshot> dp = new ArrayList<>();
+        points.values().forEach(p -> dp.add(new CounterDataPointSnapshot(p.value, p.labels,
+            null, 0)));
+        return new CounterSnapshot(meta, dp);
+      }
+      case GAUGE:
+      case SET: {
+        List<GaugeDataPointSnapshot> dp = new ArrayList<>();
+        points.values().forEach(p -> dp.add(new GaugeDataPointSnapshot(p.value, p.labels,
+            null)));
+        return new GaugeSnapshot(meta, dp);
+      }
+      default: {
+        List<SummaryDataPointSnapshot> dp = new ArrayList<>();
+        for (PromSeries p : points.values()) {
+          List<Quantile> qs = new ArrayList<>();
+          for (int i = 0; i < QUANTILES.length; i++) {
+            qs.add(new Quantile(QUANTILES[i], p.quantiles[i]));
+          }
+          dp.add(new SummaryDataPointSnapshot(Math.round(p.count), p.sum, Quantiles.of(qs),
+              p.labels, Exemplars.EMPTY, 0));
+        }
+        return new SummarySnapshot(meta, dp);
+      }
+    }
   }
 
   private void addTelemetry(List<MetricSnapshot> out) {
@@ -250,22 +290,55 @@ public final class PrometheusState {
     }
     out.add(new CounterSnapshot(new MetricMetadata("udsink_parse_errors",
         "Lines rejected, by reason"), errs));
-    out.add(counter("udsink_flushes", "Flushes completed", telemetry.flushes()));
-    out.add(counter("udsink_sink_errors", "Failed writes to the JSON lines output",
-        telemetry.sinkErrors()));
-    out.add(counter("udsink_sink_dropped_lines",
-        "JSON lines given up after repeated write failures", telemetry.sinkDroppedLines()));
+    out.add(counter("udsink_flushes", "Intervals handed to the outputs", telemetry.flushes()));
     out.add(counter("udsink_prometheus_dropped_series",
         "Series not shown because --max-series were already shown",
         telemetry.promDroppedSeries.get()));
+    out.add(counter("udsink_prometheus_negative_increments",
+        "Negative counter increments not added to Prometheus counters (a counter only grows)",
+        telemetry.promNegativeIncrements()));
+    out.add(counter("udsink_series_errors",
+        "Series an output left out because they could not be turned into output",
+        telemetry.seriesErrors()));
+    List<OutputWorker> workers = telemetry.workers();
+    out.add(perOutput(true, "udsink_output_writes", "Intervals an output wrote", workers,
+        OutputWorker::writes));
+    out.add(perOutput(true, "udsink_output_errors", "Failed writes of an output (retried)",
+        workers, OutputWorker::errors));
+    out.add(perOutput(true, "udsink_output_merged_intervals",
+        "Intervals merged into a later one because the output was busy or failing", workers,
+        OutputWorker::mergedIntervals));
+    out.add(perOutput(false, "udsink_output_backlog_intervals",
+        "Intervals handed to an output and not yet written", workers,
+        OutputWorker::backlogIntervals));
+    out.add(perOutput(false, "udsink_output_oldest_unwritten_seconds",
+        "Age of the oldest data an output has not written; 0 when it is up to date", workers,
+        OutputWorker::oldestUnwrittenSeconds));
     out.add(gauge("udsink_interval_series", "Series in the last flushed interval",
-        telemetry.liveSeries));
+        telemetry.liveSeries()));
     out.add(gauge("udsink_prometheus_series", "Series shown on this endpoint", series.size()));
-    out.add(gauge("udsink_flush_duration_seconds", "Duration of the last flush",
-        telemetry.lastFlushSeconds));
     out.add(new InfoSnapshot(new MetricMetadata("udsink_build", "udsink version"),
         List.of(new InfoDataPointSnapshot(Labels.of("version", Objects.toString(version),
             "java", System.getProperty("java.version"))))));
+  }
+
+  private static MetricSnapshot perOutput(boolean counter, String name, String help,
+      List<OutputWorker> workers, java.util.function.ToDoubleFunction<OutputWorker> value) {
+    MetricMetadata meta = new MetricMetadata(name, help);
+    if (counter) {
+      List<CounterDataPointSnapshot> dp = new ArrayList<>();
+      for (OutputWorker w : workers) {
+        dp.add(new CounterDataPointSnapshot(value.applyAsDouble(w),
+            Labels.of("output", w.output().name()), null, 0));
+      }
+      return new CounterSnapshot(meta, dp);
+    }
+    List<GaugeDataPointSnapshot> dp = new ArrayList<>();
+    for (OutputWorker w : workers) {
+      dp.add(new GaugeDataPointSnapshot(value.applyAsDouble(w),
+          Labels.of("output", w.output().name()), null));
+    }
+    return new GaugeSnapshot(meta, dp);
   }
 
   private static CounterSnapshot counter(String name, String help, double v) {

@@ -33,6 +33,13 @@ final class StatsdParser {
   static final int MAX_TAGS = 256;
   /** Most values accepted on one line ({@code name:1:2:3|h}). */
   static final int MAX_VALUES = 1024;
+  /**
+   * Smallest sample rate accepted: one sample in a billion. Below it, 1 / rate says nothing
+   * useful and magnifies a value beyond what a sum can hold.
+   */
+  static final double MIN_SAMPLE_RATE = 1e-9;
+  /** Largest magnitude of a timer, histogram or distribution value (what a sketch can index). */
+  static final double MAX_DISTRIBUTION_VALUE = Series.MAX_SKETCH_VALUE;
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final double[] POW10 = new double[23];
@@ -47,14 +54,11 @@ final class StatsdParser {
 
   private final MetricSink sink;
   private final ParseErrorListener errors;
+  private final MetricLine line = new MetricLine();
   private byte[] buf = new byte[8192];
-  private double[] values = new double[16];
-  private boolean[] deltas = new boolean[16];
-  private int[] memberStarts = new int[16];
-  private int[] memberEnds = new int[16];
-  private final int[] tagStarts = new int[MAX_TAGS];
-  private final int[] tagEnds = new int[MAX_TAGS];
+  private byte[] scratch = new byte[1024];
   private long lines;
+  private long internalErrors;
 
   StatsdParser(MetricSink sink, ParseErrorListener errors) {
     this.sink = sink;
@@ -81,7 +85,9 @@ final class StatsdParser {
   }
 
   /**
-   * Parses one datagram held in {@code b[off, off + len)}.
+   * Parses one datagram held in {@code b[off, off + len)}. A line that makes the parser or the
+   * sink fail with an exception is counted ({@link ParseError#INTERNAL_ERROR}) and costs that
+   * line only.
    *
    * @param b the bytes
    * @param off where the datagram starts
@@ -95,7 +101,11 @@ final class StatsdParser {
     }
     if (first < end && (b[first] == '{' || b[first] == '[')) {
       lines++;
-      parseJson(b, off, end);
+      try {
+        parseJson(b, off, end);
+      } catch (RuntimeException e) {
+        internalError(e, b, off, end);
+      }
       return;
     }
     int s = off;
@@ -108,10 +118,23 @@ final class StatsdParser {
       }
       if (le > s) {
         lines++;
-        parseLine(b, s, le);
+        try {
+          parseLine(b, s, le);
+        } catch (RuntimeException ex) {
+          internalError(ex, b, s, le);
+        }
       }
       s = e + 1;
     }
+  }
+
+  private void internalError(RuntimeException e, byte[] b, int s, int end) {
+    if (internalErrors++ == 0) {
+      org.slf4j.LoggerFactory.getLogger(StatsdParser.class)
+          .error("a line could not be processed (counted as internal_error; later ones are "
+              + "counted without a stack trace)", e);
+    }
+    fail(ParseError.INTERNAL_ERROR, b, s, end);
   }
 
   private void parseLine(byte[] b, int s, int e) {
@@ -145,13 +168,15 @@ final class StatsdParser {
     }
     MetricType type = type(b, pipe + 1, typeEnd);
     if (type == null) {
-      fail(type == null && typeEnd == pipe + 1 ? ParseError.MISSING_TYPE : ParseError.UNKNOWN_TYPE,
-          b, s, e);
+      fail(typeEnd == pipe + 1 ? ParseError.MISSING_TYPE : ParseError.UNKNOWN_TYPE, b, s, e);
       return;
     }
-    int count = parseValues(b, colon + 1, pipe, type);
-    if (count < 0) {
-      fail(ParseError.BAD_VALUE, b, s, e);
+    MetricLine l = line;
+    l.bytes = b;
+    l.type = type;
+    ParseError bad = parseValues(b, colon + 1, pipe, type);
+    if (bad != null) {
+      fail(bad, b, s, e);
       return;
     }
     double rate = 1;
@@ -167,8 +192,9 @@ final class StatsdParser {
         byte f = b[fs];
         if (f == '@') {
           rate = parseNumber(b, fs + 1, fe);
-          if (!(rate > 0 && rate <= 1)) {
-            fail(ParseError.BAD_SAMPLE_RATE, b, s, e);
+          ParseError r = checkRate(rate);
+          if (r != null) {
+            fail(r, b, s, e);
             return;
           }
         } else if (f == '#') {
@@ -188,9 +214,20 @@ final class StatsdParser {
         return;
       }
     }
-    tagCount = sortTags(b, tagCount);
-    sink.metric(b, s, colon, type, values, deltas, memberStarts, memberEnds, count, rate,
-        tagStarts, tagEnds, tagCount);
+    l.nameStart = s;
+    l.nameEnd = colon;
+    l.sampleRate = rate;
+    l.tagCount = sortTags(b, tagCount);
+    l.json = false;
+    sink.metric(l);
+  }
+
+  /** Why a sample rate is refused, or null when it is fine. */
+  static ParseError checkRate(double rate) {
+    if (!(rate > 0 && rate <= 1)) {
+      return ParseError.BAD_SAMPLE_RATE;
+    }
+    return rate < MIN_SAMPLE_RATE ? ParseError.SAMPLE_RATE_OUT_OF_RANGE : null;
   }
 
   private static MetricType type(byte[] b, int s, int e) {
@@ -211,8 +248,13 @@ final class StatsdParser {
     return null;
   }
 
-  /** Parses the values between {@code s} and {@code e}; returns the count or -1. */
-  private int parseValues(byte[] b, int s, int e, MetricType type) {
+  /**
+   * Parses the values between {@code s} and {@code e} into the line.
+   *
+   * @return null when they are fine, otherwise why not
+   */
+  private ParseError parseValues(byte[] b, int s, int e, MetricType type) {
+    MetricLine l = line;
     int count = 0;
     int vs = s;
     while (true) {
@@ -221,35 +263,29 @@ final class StatsdParser {
         ve = e;
       }
       if (ve == vs || count == MAX_VALUES) {
-        return -1;
+        return ParseError.BAD_VALUE;
       }
-      ensureValues(count + 1);
+      l.ensureValues(count + 1);
       if (type == MetricType.SET) {
-        memberStarts[count] = vs;
-        memberEnds[count] = ve;
+        l.memberStarts[count] = vs;
+        l.memberEnds[count] = ve;
       } else {
         double v = parseNumber(b, vs, ve);
         if (Double.isNaN(v) || Double.isInfinite(v)) {
-          return -1;
+          return ParseError.BAD_VALUE;
         }
-        values[count] = v;
-        deltas[count] = type == MetricType.GAUGE && (b[vs] == '+' || b[vs] == '-');
+        if (type.isDistribution() && Math.abs(v) > MAX_DISTRIBUTION_VALUE) {
+          return ParseError.VALUE_OUT_OF_RANGE;
+        }
+        l.values[count] = v;
+        l.deltas[count] = type == MetricType.GAUGE && (b[vs] == '+' || b[vs] == '-');
       }
       count++;
       if (ve == e) {
-        return count;
+        l.valueCount = count;
+        return null;
       }
       vs = ve + 1;
-    }
-  }
-
-  private void ensureValues(int n) {
-    if (values.length < n) {
-      int cap = Math.max(n, values.length * 2);
-      values = Arrays.copyOf(values, cap);
-      deltas = Arrays.copyOf(deltas, cap);
-      memberStarts = Arrays.copyOf(memberStarts, cap);
-      memberEnds = Arrays.copyOf(memberEnds, cap);
     }
   }
 
@@ -334,8 +370,8 @@ final class StatsdParser {
         if (count == MAX_TAGS) {
           return -1;
         }
-        tagStarts[count] = ts;
-        tagEnds[count] = te;
+        line.tagStarts[count] = ts;
+        line.tagEnds[count] = te;
         count++;
       }
       ts = te + 1;
@@ -345,6 +381,8 @@ final class StatsdParser {
 
   /** Sorts the tags by their bytes (insertion sort: lines carry few tags) and drops repeats. */
   private int sortTags(byte[] b, int n) {
+    int[] tagStarts = line.tagStarts;
+    int[] tagEnds = line.tagEnds;
     for (int i = 1; i < n; i++) {
       int s = tagStarts[i];
       int e = tagEnds[i];
@@ -548,6 +586,10 @@ final class StatsdParser {
   // ---- JSON datagrams
 
   private void parseJson(byte[] b, int s, int e) {
+    if (!isAscii(b, s, e) && !Utf8.isValid(b, s, e)) {
+      fail(ParseError.INVALID_UTF8, b, s, e); // the JSON parser would accept overlong forms
+      return;
+    }
     JsonNode root;
     try {
       root = JSON.readTree(b, s, e - s);
@@ -600,30 +642,17 @@ final class StatsdParser {
       fail(ParseError.BAD_JSON, b, s, e);
       return;
     }
-    double[] numbers = new double[raw.size()];
-    String[] members = type == MetricType.SET ? new String[raw.size()] : null;
-    for (int i = 0; i < raw.size(); i++) {
-      JsonNode v = raw.get(i);
-      if (members != null) {
-        if (!(v.isTextual() || v.isNumber())) {
-          fail(ParseError.BAD_JSON, b, s, e);
-          return;
-        }
-        members[i] = v.asText();
-      } else {
-        if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
-          fail(ParseError.BAD_JSON, b, s, e);
-          return;
-        }
-        numbers[i] = v.asDouble();
-      }
+    if (raw.size() > MAX_VALUES) {
+      fail(ParseError.BAD_VALUE, b, s, e);
+      return;
     }
     double rate = 1;
     JsonNode rateNode = n.get("sample_rate");
     if (rateNode != null && !rateNode.isNull()) {
       rate = rateNode.isNumber() ? rateNode.asDouble() : Double.NaN;
-      if (!(rate > 0 && rate <= 1)) {
-        fail(ParseError.BAD_SAMPLE_RATE, b, s, e);
+      ParseError r = checkRate(rate);
+      if (r != null) {
+        fail(r, b, s, e);
         return;
       }
     }
@@ -656,7 +685,62 @@ final class StatsdParser {
       fail(ParseError.TOO_MANY_TAGS, b, s, e);
       return;
     }
-    sink.jsonMetric(nameNode.asText(), type, numbers, members, rate, tags.toArray(new String[0]));
+    // Lay the document's name, members and tags out in one scratch array, as a line would be.
+    MetricLine l = line;
+    l.type = type;
+    l.ensureValues(raw.size());
+    int p = 0;
+    byte[] name = nameNode.asText().getBytes(StandardCharsets.UTF_8);
+    p = append(p, name);
+    l.nameStart = 0;
+    l.nameEnd = p;
+    for (int i = 0; i < raw.size(); i++) {
+      JsonNode v = raw.get(i);
+      if (type == MetricType.SET) {
+        if (!(v.isTextual() || v.isNumber())) {
+          fail(ParseError.BAD_JSON, b, s, e);
+          return;
+        }
+        l.memberStarts[i] = p;
+        p = append(p, v.asText().getBytes(StandardCharsets.UTF_8));
+        l.memberEnds[i] = p;
+      } else {
+        if (!v.isNumber()) {
+          fail(ParseError.BAD_JSON, b, s, e);
+          return;
+        }
+        double d = v.asDouble();
+        if (!Double.isFinite(d)) {
+          fail(ParseError.BAD_VALUE, b, s, e);
+          return;
+        }
+        if (type.isDistribution() && Math.abs(d) > MAX_DISTRIBUTION_VALUE) {
+          fail(ParseError.VALUE_OUT_OF_RANGE, b, s, e);
+          return;
+        }
+        l.values[i] = d;
+        l.deltas[i] = false; // JSON gauges set, never adjust
+      }
+    }
+    for (int i = 0; i < tags.size(); i++) {
+      line.tagStarts[i] = p;
+      p = append(p, tags.get(i).getBytes(StandardCharsets.UTF_8));
+      line.tagEnds[i] = p;
+    }
+    l.bytes = scratch;
+    l.valueCount = raw.size();
+    l.sampleRate = rate;
+    l.tagCount = sortTags(scratch, tags.size());
+    l.json = true;
+    sink.metric(l);
+  }
+
+  private int append(int p, byte[] src) {
+    if (scratch.length < p + src.length) {
+      scratch = Arrays.copyOf(scratch, Math.max(p + src.length, scratch.length * 2));
+    }
+    System.arraycopy(src, 0, scratch, p, src.length);
+    return p + src.length;
   }
 
   // ---- helpers

@@ -1,81 +1,71 @@
 package io.udsink.collector.metrics;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * udsink's view of itself: the loop's {@link Counter}s and parse errors (carried by each
- * {@link Interval}) plus what the flusher counts. Read by the HTTP thread, written by the flusher.
+ * udsink's view of itself for {@code /metrics}: the loop's {@link Counter}s and parse errors as
+ * of the last interval handed to the outputs (updated by the flusher, whatever the outputs do),
+ * and each output's state, read live from its worker, so that a stuck output shows while it is
+ * stuck.
  */
 public final class Telemetry {
-  /** One telemetry value for JSON lines. */
-  public record Line(String name, List<String> tags, double value) {
-  }
-
   private volatile long[] counters = new long[Counter.values().length];
   private volatile long[] parseErrors = new long[ParseError.values().length];
-  final AtomicLong flushes = new AtomicLong();
-  final AtomicLong sinkErrors = new AtomicLong();
-  final AtomicLong sinkDroppedLines = new AtomicLong();
+  private volatile long liveSeries;
+  private volatile List<OutputWorker> workers = List.of();
+  private final AtomicLong intervals = new AtomicLong();
+  /** Series the Prometheus state did not take because --max-series were shown. */
   final AtomicLong promDroppedSeries = new AtomicLong();
-  volatile double lastFlushSeconds;
-  volatile long liveSeries;
-  private long reportedSinkErrors;
-  private long reportedDroppedLines;
+  /** Negative counter increments Prometheus did not add (a counter only grows). */
+  final AtomicLong promNegativeIncrements = new AtomicLong();
+  /** Series an output skipped because turning them into output failed. */
+  final AtomicLong seriesErrors = new AtomicLong();
 
-  /**
-   * Takes the loop's cumulative counters from an interval and returns the lines for JSON output:
-   * what changed since the previous interval. Called by the flusher thread only.
-   */
-  List<Line> update(Interval iv) {
-    List<Line> lines = new ArrayList<>();
-    for (Counter c : Counter.values()) {
-      long v = iv.counters()[c.ordinal()];
-      lines.add(new Line(c.metric(), List.of(), v - counters[c.ordinal()]));
-    }
-    for (ParseError r : ParseError.values()) {
-      long d = iv.parseErrors()[r.ordinal()] - parseErrors[r.ordinal()];
-      if (d > 0) {
-        lines.add(new Line("parse_errors", List.of("reason:" + r.label()), d));
-      }
-    }
-    lines.add(new Line("series", List.of(), iv.series().length));
-    long se = sinkErrors.get();
-    long dl = sinkDroppedLines.get();
-    lines.add(new Line("sink_errors", List.of(), se - reportedSinkErrors));
-    lines.add(new Line("sink_dropped_lines", List.of(), dl - reportedDroppedLines));
-    lines.add(new Line("flush_duration_seconds", List.of(), lastFlushSeconds));
-    reportedSinkErrors = se;
-    reportedDroppedLines = dl;
+  /** Takes the loop's cumulative counters from an interval. Called by the flusher thread. */
+  void onInterval(Interval iv) {
     counters = iv.counters();
     parseErrors = iv.parseErrors();
     liveSeries = iv.series().length;
-    return lines;
+    intervals.incrementAndGet();
   }
 
-  /** A cumulative loop counter as of the last flush. */
+  void watch(List<OutputWorker> outputs) {
+    this.workers = List.copyOf(outputs);
+  }
+
+  /** The outputs' workers. */
+  public List<OutputWorker> workers() {
+    return workers;
+  }
+
+  /** A cumulative loop counter as of the last interval. */
   public long counter(Counter c) {
     return counters[c.ordinal()];
   }
 
-  /** Cumulative parse errors of one reason as of the last flush. */
+  /** Cumulative parse errors of one reason as of the last interval. */
   public long parseErrors(ParseError r) {
     return parseErrors[r.ordinal()];
   }
 
-  /** Flushes completed. */
+  /** Intervals handed to the outputs. */
   public long flushes() {
-    return flushes.get();
+    return intervals.get();
   }
 
-  /** Failed writes to a sink. */
-  public long sinkErrors() {
-    return sinkErrors.get();
+  /** Series in the last interval. */
+  public long liveSeries() {
+    return liveSeries;
   }
 
-  /** Lines a sink could not write and had to give up on. */
-  public long sinkDroppedLines() {
-    return sinkDroppedLines.get();
+  /** Series an output skipped because they could not be turned into output. */
+  public long seriesErrors() {
+    return seriesErrors.get();
+  }
+
+  /** Negative counter increments left out of Prometheus counters. */
+  public long promNegativeIncrements() {
+    return promNegativeIncrements.get();
   }
 }

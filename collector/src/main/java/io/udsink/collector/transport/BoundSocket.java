@@ -4,10 +4,12 @@ import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
@@ -59,6 +61,11 @@ public final class BoundSocket implements AutoCloseable {
   /**
    * Binds a non-blocking datagram socket under the rules above.
    *
+   * <p>The socket never exists at its path with any mode but its own, and no path operation can
+   * be redirected: it is bound in a private directory (mode 0700) created next to the path, its
+   * mode is set there, and it is then linked into place in one step ({@code link(2)}, which
+   * fails rather than replace anything; a stale socket is replaced with {@code rename(2)}).
+   *
    * @param spec where to bind
    * @param mode permission bits for the socket file (for example {@code 0660}); ignored for an
    *     abstract name
@@ -70,23 +77,84 @@ public final class BoundSocket implements AutoCloseable {
     if (spec.isAbstract()) {
       return bindAbstract(spec);
     }
-    Path path = spec.path();
-    preparePath(spec, path, mkdir);
+    Path path = spec.path().toAbsolutePath();
+    Path parent = path.getParent();
+    ensureParent(spec, parent, mkdir);
+    SafeDirectory.check(spec, parent, path);
+    boolean stale = preparePath(spec, path);
+    Path privateDir = privateDirectory(spec, parent);
+    Path staging = privateDir.resolve("s");
     AFUNIXDatagramChannel ch = null;
     try {
+      if (staging.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+          > SocketSpec.MAX_PATH_BYTES) {
+        throw new UdsinkException("socket " + spec + ": the path is too long to bind safely ("
+            + staging + " must fit in " + SocketSpec.MAX_PATH_BYTES + " bytes); shorten it by "
+            + (staging.toString().length() - SocketSpec.MAX_PATH_BYTES) + " bytes");
+      }
       ch = AFUNIXDatagramChannel.open();
-      ch.bind(AFUNIXSocketAddress.of(path));
+      ch.bind(AFUNIXSocketAddress.of(staging));
       ch.configureBlocking(false);
-      Files.setPosixFilePermissions(path, modeToPermissions(mode));
+      Files.setPosixFilePermissions(staging, modeToPermissions(mode));
+      place(spec, staging, path, stale);
       FileId id = FileId.of(path);
       return new BoundSocket(spec, ch, id);
     } catch (IOException e) {
       closeQuietly(ch);
       String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-      if (msg.toLowerCase(java.util.Locale.ROOT).contains("address already in use")) {
-        throw new UdsinkException("socket " + spec + ": already in use by another process", e);
-      }
       throw new UdsinkException("socket " + spec + ": cannot bind: " + msg, e);
+    } catch (RuntimeException e) {
+      closeQuietly(ch);
+      throw e;
+    } finally {
+      deleteQuietly(staging);
+      deleteQuietly(privateDir);
+    }
+  }
+
+  /** Puts the staged socket at its path: a new name that cannot replace anything, or over a stale socket. */
+  private static void place(SocketSpec spec, Path staging, Path path, boolean stale)
+      throws IOException {
+    if (!stale) {
+      try {
+        Files.createLink(path, staging);
+        return;
+      } catch (FileAlreadyExistsException e) {
+        // something appeared meanwhile: look again
+        stale = preparePath(spec, path);
+        if (!stale) {
+          throw new UdsinkException("socket " + spec + ": the path was taken while binding");
+        }
+      }
+    }
+    Files.move(staging, path, StandardCopyOption.ATOMIC_MOVE);
+    LOG.warn("socket {}: took over a stale socket file (no process was bound to it)", spec);
+  }
+
+  private static Path privateDirectory(SocketSpec spec, Path parent) {
+    java.security.SecureRandom rnd = new java.security.SecureRandom();
+    for (int attempt = 0; attempt < 16; attempt++) {
+      String name = ".u" + Long.toString(rnd.nextLong() >>> 1, 36).substring(0, 6);
+      Path dir = parent.resolve(name);
+      try {
+        return Files.createDirectory(dir,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      } catch (FileAlreadyExistsException e) {
+        continue;
+      } catch (IOException e) {
+        throw new UdsinkException("socket " + spec + ": cannot create a private directory in "
+            + parent + ": " + e.getMessage(), e);
+      }
+    }
+    throw new UdsinkException("socket " + spec + ": cannot create a private directory in "
+        + parent);
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      LOG.debug("cannot remove {}: {}", p, e.toString());
     }
   }
 
@@ -107,30 +175,39 @@ public final class BoundSocket implements AutoCloseable {
     }
   }
 
-  private static void preparePath(SocketSpec spec, Path path, boolean mkdir) {
-    Path parent = path.toAbsolutePath().getParent();
-    if (parent != null && !Files.isDirectory(parent)) {
-      if (Files.exists(parent, LinkOption.NOFOLLOW_LINKS)) {
-        throw new UdsinkException("socket " + spec + ": " + parent + " is not a directory");
-      }
-      if (!mkdir) {
-        throw new UdsinkException("socket " + spec + ": directory " + parent
-            + " does not exist (create it, or pass --mkdir)");
-      }
-      try {
-        Files.createDirectories(parent);
-        Files.setPosixFilePermissions(parent, PARENT_MODE);
-        LOG.info("created directory {} (mode 0750)", parent);
-      } catch (IOException e) {
-        throw new UdsinkException("socket " + spec + ": cannot create directory " + parent
-            + ": " + e.getMessage(), e);
-      }
+  private static void ensureParent(SocketSpec spec, Path parent, boolean mkdir) {
+    if (Files.isDirectory(parent)) {
+      return;
     }
+    if (Files.exists(parent, LinkOption.NOFOLLOW_LINKS)) {
+      throw new UdsinkException("socket " + spec + ": " + parent + " is not a directory");
+    }
+    if (!mkdir) {
+      throw new UdsinkException("socket " + spec + ": directory " + parent
+          + " does not exist (create it, or pass --mkdir)");
+    }
+    try {
+      Files.createDirectories(parent);
+      Files.setPosixFilePermissions(parent, PARENT_MODE);
+      LOG.info("created directory {} (mode 0750)", parent);
+    } catch (IOException e) {
+      throw new UdsinkException("socket " + spec + ": cannot create directory " + parent
+          + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Looks at what is at the path.
+   *
+   * @return true for a stale socket (to be replaced), false for nothing
+   * @throws UdsinkException for anything else
+   */
+  private static boolean preparePath(SocketSpec spec, Path path) {
     Map<String, Object> attrs;
     try {
       attrs = Files.readAttributes(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
     } catch (NoSuchFileException e) {
-      return;
+      return false;
     } catch (IOException e) {
       throw new UdsinkException("socket " + spec + ": cannot inspect path: " + e.getMessage(), e);
     }
@@ -139,26 +216,20 @@ public final class BoundSocket implements AutoCloseable {
       throw new UdsinkException("socket " + spec + ": the path exists and is " + describe(type)
           + ", not a socket; refusing to replace it");
     }
-    probeExistingSocket(spec, path);
+    return probeExistingSocket(spec, path);
   }
 
   /** Connects to an existing socket file: live means in use, refused means stale. */
-  private static void probeExistingSocket(SocketSpec spec, Path path) {
+  private static boolean probeExistingSocket(SocketSpec spec, Path path) {
     try (AFUNIXDatagramChannel probe = AFUNIXDatagramChannel.open()) {
       try {
         probe.connect(AFUNIXSocketAddress.of(path));
       } catch (ConnectionRefusedSocketException e) {
-        try {
-          Files.delete(path);
-        } catch (NoSuchFileException gone) {
-          return;
-        }
-        LOG.warn("socket {}: took over a stale socket file (no process was bound to it)", spec);
-        return;
+        return true;
       } catch (SocketException e) {
         String msg = String.valueOf(e.getMessage());
         if (msg.toLowerCase(java.util.Locale.ROOT).contains("no such file")) {
-          return;
+          return false;
         }
         throw new UdsinkException("socket " + spec + ": already in use by another process ("
             + msg + "; not a datagram socket?)", e);

@@ -155,4 +155,93 @@ class AggregatorTest {
     assertEquals(1, iv.parseErrors()[ParseError.EMPTY_NAME.ordinal()]);
     assertEquals(1, iv.series().length);
   }
+
+  @Test
+  void shouldRefuseSamplesThatWouldOverflowASumAndKeepTheSeriesFinite() {
+    feed("c:1e308|c\nc:1e308|c\nc:1e300|c|@1e-9\nc:5|c\n"
+        + "h:1e308|h\nh:1e308|h\nh:1|h\n"
+        + "g:1e308|g\ng:+1e308|g\n"
+        + "ok:1|c");
+    Interval iv = agg.takeInterval(1000, false);
+    Series c = find(iv, "c", MetricType.COUNTER);
+    assertEquals(1e308 + 5, c.value);
+    assertEquals(2, c.samples);
+    Series h = find(iv, "h", MetricType.HISTOGRAM);
+    assertEquals(2, h.count);
+    assertEquals(1e308 + 1, h.sum);
+    assertEquals(1e308, find(iv, "g", MetricType.GAUGE).value);
+    assertEquals(1, find(iv, "ok", MetricType.COUNTER).value);
+    assertEquals(4, iv.parseErrors()[ParseError.VALUE_OUT_OF_RANGE.ordinal()]);
+    String json = new String(JsonLines.format(iv, List.of(),
+        new java.util.concurrent.atomic.AtomicLong()).bytes(), StandardCharsets.UTF_8);
+    assertTrue(!json.contains("Infinity") && !json.contains("NaN"), json);
+  }
+
+  @Test
+  void shouldKeepTheExactSumOfNegativeIncrementsAndTheirCount() {
+    feed("x:-1|c\nx:3|c\nx:-2.5|c|@0.5");
+    Series x = find(agg.takeInterval(1000, false), "x", MetricType.COUNTER);
+    assertEquals(-3, x.value);
+    assertEquals(3, x.increase);
+    assertEquals(2, x.negativeSamples);
+  }
+
+  @Test
+  void shouldBoundTheGaugesItRemembersByMaxSeries() {
+    Aggregator small = new Aggregator(100, 1000, 0, (r, b, s, e) -> { });
+    StatsdParser p = new StatsdParser(small, small);
+    long dropped = 0;
+    for (int interval = 0; interval < 20; interval++) {
+      StringBuilder sb = new StringBuilder();
+      for (int i = 0; i < 50; i++) {
+        sb.append("g").append(interval).append('.').append(i).append(":1|g\n");
+      }
+      byte[] b = sb.toString().getBytes(StandardCharsets.UTF_8);
+      p.parse(b, 0, b.length);
+      Interval iv = small.takeInterval(interval, false);
+      assertTrue(small.rememberedGauges() <= 100, "remembered " + small.rememberedGauges());
+      dropped = iv.counters()[Counter.DROPPED_SERIES.ordinal()];
+    }
+    assertEquals(20 * 50 - 100, dropped, "gauges beyond the bound are dropped and counted");
+  }
+
+  @Test
+  void shouldForgetGaugesPastTheirTtlToMakeRoom() {
+    Aggregator small = new Aggregator(10, 1, 0, (r, b, s, e) -> { });
+    StatsdParser p = new StatsdParser(small, small);
+    for (int interval = 0; interval < 40; interval++) {
+      StringBuilder sb = new StringBuilder();
+      for (int i = 0; i < 5; i++) {
+        sb.append("g").append(interval).append('.').append(i).append(":1|g\n");
+      }
+      byte[] b = sb.toString().getBytes(StandardCharsets.UTF_8);
+      p.parse(b, 0, b.length);
+      Interval iv = small.takeInterval(interval, false);
+      assertEquals(5, iv.series().length, "interval " + interval);
+    }
+    assertEquals(0, small.counter(Counter.DROPPED_SERIES));
+  }
+
+  @Test
+  void shouldCountSetsExactlyUpTo512MembersThenEstimateWithinTheDocumentedError() {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 512; i++) {
+      sb.append("u:m").append(i).append("|s\n");
+    }
+    feed(sb.toString());
+    feed(sb.toString());
+    Series exact = find(agg.takeInterval(1000, false), "u", MetricType.SET);
+    assertEquals(512, exact.setSize());
+    assertTrue(!exact.members.isEstimate());
+    for (int start = 0; start < 200_000; start += 400) {
+      sb.setLength(0);
+      for (int i = start; i < start + 400; i++) {
+        sb.append("big:member-").append(i).append("|s\n");
+      }
+      feed(sb.toString());
+    }
+    Series big = find(agg.takeInterval(2000, false), "big", MetricType.SET);
+    assertTrue(big.members.isEstimate());
+    assertEquals(200_000, big.setSize(), 200_000 * 3 * 0.0163, "three standard errors");
+  }
 }

@@ -88,7 +88,8 @@ class ServeEndToEndTest {
           gaugeNow.put(key, now);
           ex.gaugeLast.put(key, now);
         } else if (kind == 2) {
-          sb.append("s:m").append(member++).append("|s\n");
+          // eight sets, each small enough in an interval to be counted exactly
+          sb.append("s").append(member % 8).append(":m").append(member++).append("|s\n");
           ex.setMembers++;
         } else {
           int t = rnd.nextInt(3);

@@ -32,6 +32,9 @@ final class ServeHarness implements AutoCloseable {
   final PrometheusState prometheus;
   final MetricsServer server;
   final ReceiveLoop loop;
+  final JsonLinesOutput json;
+  final Flusher flusher;
+  final MetricsHandler handler;
 
   ServeHarness(Path dir, long flushMs) throws IOException {
     this(dir, flushMs, "out.jsonl");
@@ -40,12 +43,12 @@ final class ServeHarness implements AutoCloseable {
   ServeHarness(Path dir, long flushMs, String outName) throws IOException {
     socket = dir.resolve("m");
     out = dir.resolve(outName);
-    JsonLinesSink sink = new JsonLinesSink(out, 1 << 20, telemetry);
-    sink.open();
+    json = JsonLinesOutput.open(out, telemetry);
     prometheus = new PrometheusState(TimeUnit.MINUTES.toMillis(5), 100_000, telemetry, "test");
     server = MetricsServer.start(new InetSocketAddress("127.0.0.1", 0), prometheus);
-    Flusher flusher = new Flusher(sink, prometheus, telemetry);
-    MetricsHandler handler = new MetricsHandler(flusher, TimeUnit.MILLISECONDS.toNanos(flushMs),
+    flusher = new Flusher(List.of(new OutputWorker(json, 100_000),
+        new OutputWorker(new PrometheusOutput(prometheus), 100_000)), telemetry);
+    handler = new MetricsHandler(flusher, TimeUnit.MILLISECONDS.toNanos(flushMs),
         100_000, TimeUnit.MINUTES.toNanos(5), System::currentTimeMillis, 10_000);
     BoundSocket bound = BoundSocket.bind(SocketSpec.parse(socket.toString()), 0600, false);
     loop = ReceiveLoop.create(List.of(bound), handler, 64, 65536);

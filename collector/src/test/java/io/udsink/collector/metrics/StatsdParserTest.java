@@ -18,32 +18,53 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class StatsdParserTest {
   /** Renders everything the parser reports, in order. */
-  static final class Recorder implements MetricSink, ParseErrorListener {
+  static class Recorder implements MetricSink, ParseErrorListener {
     final List<String> out = new ArrayList<>();
 
     @Override
-    public void metric(byte[] b, int ns, int ne, MetricType type, double[] values,
-        boolean[] deltas, int[] ms, int[] me, int n, double rate, int[] ts, int[] te, int tc) {
-      StringBuilder sb = new StringBuilder(type.label()).append(' ')
-          .append(new String(b, ns, ne - ns, StandardCharsets.UTF_8)).append(" [");
-      for (int i = 0; i < n; i++) {
+    public void metric(MetricLine l) {
+      if (l.isJson()) {
+        json(l);
+        return;
+      }
+      StringBuilder sb = new StringBuilder(l.type().label()).append(' ').append(l.name())
+          .append(" [");
+      for (int i = 0; i < l.valueCount(); i++) {
         if (i > 0) {
           sb.append(',');
         }
-        if (type == MetricType.SET) {
-          sb.append(new String(b, ms[i], me[i] - ms[i], StandardCharsets.UTF_8));
+        if (l.type() == MetricType.SET) {
+          sb.append(l.member(i));
         } else {
-          sb.append(deltas[i] ? "d" : "").append(fmt(values[i]));
+          sb.append(l.isDelta(i) ? "d" : "").append(fmt(l.value(i)));
         }
       }
       sb.append(']');
-      if (rate != 1) {
-        sb.append(" @").append(fmt(rate));
+      if (l.sampleRate() != 1) {
+        sb.append(" @").append(fmt(l.sampleRate()));
       }
-      for (int i = 0; i < tc; i++) {
-        sb.append(i == 0 ? " #" : ",").append(new String(b, ts[i], te[i] - ts[i],
-            StandardCharsets.UTF_8));
+      for (int i = 0; i < l.tagCount(); i++) {
+        sb.append(i == 0 ? " #" : ",").append(l.tag(i));
       }
+      out.add(sb.toString());
+    }
+
+    private void json(MetricLine l) {
+      StringBuilder sb = new StringBuilder("json ").append(l.type().label()).append(' ')
+          .append(l.name()).append(' ');
+      List<String> v = new ArrayList<>();
+      for (int i = 0; i < l.valueCount(); i++) {
+        v.add(l.type() == MetricType.SET ? l.member(i) : fmt(l.value(i)));
+      }
+      sb.append(v);
+      if (l.sampleRate() != 1) {
+        sb.append(" @").append(fmt(l.sampleRate()));
+      }
+      List<String> tags = new ArrayList<>();
+      for (int i = 0; i < l.tagCount(); i++) {
+        tags.add(l.tag(i));
+      }
+      sb.append(' ').append(tags);
       out.add(sb.toString());
     }
 
@@ -55,27 +76,6 @@ class StatsdParserTest {
     @Override
     public void serviceCheck(ServiceCheck c) {
       out.add("check " + c);
-    }
-
-    @Override
-    public void jsonMetric(String name, MetricType type, double[] values, String[] members,
-        double rate, String[] tags) {
-      StringBuilder sb = new StringBuilder("json ").append(type.label()).append(' ').append(name)
-          .append(' ');
-      if (members != null) {
-        sb.append(Arrays.toString(members));
-      } else {
-        List<String> v = new ArrayList<>();
-        for (double d : values) {
-          v.add(fmt(d));
-        }
-        sb.append(v);
-      }
-      if (rate != 1) {
-        sb.append(" @").append(fmt(rate));
-      }
-      sb.append(' ').append(StatsdParser.sortedDistinct(Arrays.asList(tags)));
-      out.add(sb.toString());
     }
 
     @Override
@@ -171,6 +171,16 @@ class StatsdParserTest {
         c("name:1|c|@2", "error bad_sample_rate"),
         c("name:1|c|@abc", "error bad_sample_rate"),
         c("name:1|c|@-0.5", "error bad_sample_rate"),
+        // values and rates that would overflow a sum or a sketch; the next line still counts
+        c("h:2e308|h\nok:1|c", "error bad_value", "counter ok [1]"),
+        c("h:1.79e308|h\nok:1|c", "error value_out_of_range", "counter ok [1]"),
+        c("d:-1.79e308|d", "error value_out_of_range"),
+        c("ms:1e308|ms", "timer ms [1.0E308]"),
+        c("g:1.79e308|g", "gauge g [1.79E308]"),
+        c("c:1|c|@1e-320\nok:1|c", "error sample_rate_out_of_range", "counter ok [1]"),
+        c("c:1|c|@1e-10", "error sample_rate_out_of_range"),
+        c("c:1|c|@1e-9", "counter c [1] @1.0E-9"),
+        c("c:-1|c", "counter c [-1]"),
         // malformed DogStatsD
         c("_e{5,4}:hi|text", "error bad_event"),
         c("_e{x,4}:hello|text", "error bad_event"),
@@ -188,7 +198,14 @@ class StatsdParserTest {
         c("{\"name\":\"j\",\"type\":\"counter\",\"value\":1,\"sample_rate\":5}",
             "error bad_sample_rate"),
         c("[{\"name\":\"ok\",\"type\":\"counter\",\"value\":1}, 5]",
-            "json counter ok [1] []", "error bad_json"));
+            "json counter ok [1] []", "error bad_json"),
+        c("{\"name\":\"j\",\"type\":\"counter\",\"value\":-3}", "json counter j [-3] []"),
+        c("{\"name\":\"j\",\"type\":\"counter\",\"value\":1e400}", "error bad_value"),
+        c("{\"name\":\"j\",\"type\":\"h\",\"value\":1.79e308}", "error value_out_of_range"),
+        c("{\"name\":\"j\",\"type\":\"c\",\"value\":1,\"sample_rate\":1e-320}",
+            "error sample_rate_out_of_range"),
+        c("{\"name\":\"j\",\"type\":\"set\",\"values\":[\"b\",\"a\"],\"tags\":[\"z\",\"y\",\"z\"]}",
+            "json set j [b, a] [y, z]"));
   }
 
   @ParameterizedTest(name = "[{index}] {0}")
@@ -204,6 +221,35 @@ class StatsdParserTest {
     byte[] badTag = "n:1|c|#k:\u00e9".getBytes(StandardCharsets.UTF_8);
     badTag = Arrays.copyOf(badTag, badTag.length - 1); // cut a two-byte character in half
     assertEquals(List.of("error invalid_utf8"), parse(badTag));
+  }
+
+  @org.junit.jupiter.api.Test
+  void shouldRejectJsonWhoseBytesAreNotValidUtf8() {
+    // C0 80 is an overlong NUL: a lenient decoder would turn it into a NUL in the name
+    byte[] head = "{\"name\":\"a".getBytes(StandardCharsets.UTF_8);
+    byte[] tail = "\",\"type\":\"counter\",\"value\":1}".getBytes(StandardCharsets.UTF_8);
+    byte[] doc = new byte[head.length + 2 + tail.length];
+    System.arraycopy(head, 0, doc, 0, head.length);
+    doc[head.length] = (byte) 0xC0;
+    doc[head.length + 1] = (byte) 0x80;
+    System.arraycopy(tail, 0, doc, head.length + 2, tail.length);
+    assertEquals(List.of("error invalid_utf8"), parse(doc));
+  }
+
+  @org.junit.jupiter.api.Test
+  void shouldCountALineTheSinkFailsOnAndParseTheRest() {
+    Recorder r = new Recorder() {
+      @Override
+      public void metric(MetricLine l) {
+        if (l.name().equals("boom")) {
+          throw new IllegalStateException("a bug in the sink");
+        }
+        super.metric(l);
+      }
+    };
+    byte[] b = "a:1|c\nboom:1|c\nb:2|c".getBytes(StandardCharsets.UTF_8);
+    new StatsdParser(r, r).parse(b, 0, b.length);
+    assertEquals(List.of("counter a [1]", "error internal_error", "counter b [2]"), r.out);
   }
 
   @org.junit.jupiter.api.Test
