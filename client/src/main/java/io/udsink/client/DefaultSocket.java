@@ -56,11 +56,13 @@ public final class DefaultSocket {
 
   /** This user's default, ignoring {@code $UDSINK_SOCKET}. */
   public static String userDefault() {
-    int uid = uid();
+    return userDefault(uid(), System.getenv("XDG_RUNTIME_DIR"));
+  }
+
+  static String userDefault(int uid, String xdg) {
     if (uid == 0) {
       return SYSTEM;
     }
-    String xdg = System.getenv("XDG_RUNTIME_DIR");
     if (xdg != null && !xdg.isBlank() && ownedPrivateDirectory(Path.of(xdg), uid)) {
       return Path.of(xdg, NAME).toString();
     }

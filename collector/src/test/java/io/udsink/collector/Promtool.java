@@ -28,8 +28,8 @@ public final class Promtool {
       "non-counter metrics should not have \"_total\" suffix",
       "non-histogram and non-summary metrics should not have",
       "counter metrics should have \"_total\" suffix", "metric name should not include type");
-  private static final Pattern SAMPLE =
-      Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*\\})? (\\S+)$");
+  private static final Pattern NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
+  private static final Pattern LABEL = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*=\"");
 
   private Promtool() {
   }
@@ -96,7 +96,7 @@ public final class Promtool {
   }
 
   /** Every family's HELP and TYPE once; every sample under the family it belongs to; no repeat. */
-  static void checkStructure(String text) {
+  public static void checkStructure(String text) {
     Set<String> families = new HashSet<>();
     Set<String> samples = new HashSet<>();
     String family = null;
@@ -112,16 +112,53 @@ public final class Promtool {
       if (line.startsWith("#") || line.isBlank()) {
         continue;
       }
-      Matcher m = SAMPLE.matcher(line);
-      assertTrue(m.matches(), "not a sample line: " + line);
-      String name = m.group(1);
+      String[] sample = parseSample(line);
+      String name = sample[0];
       assertTrue(family != null && belongs(name, family, type),
           "sample " + name + " is not part of family " + family + " (" + type + ")");
-      assertTrue(samples.add(name + (m.group(2) == null ? "" : m.group(2))),
-          "sample repeated: " + line);
-      double v = Double.parseDouble(m.group(3).replace("+Inf", "Infinity"));
+      assertTrue(samples.add(name + sample[1]), "sample repeated: " + line);
+      double v = Double.parseDouble(sample[2].replace("+Inf", "Infinity"));
       assertEquals(v, v, "NaN value: " + line);
     }
+  }
+
+  /**
+   * Splits a sample line of the text format: name, labels as written (with braces, or empty),
+   * value. Fails on anything that is not one: label values may hold any character, escaped.
+   */
+  public static String[] parseSample(String line) {
+    Matcher m = NAME.matcher(line);
+    assertTrue(m.lookingAt(), "not a sample line: " + line);
+    int i = m.end();
+    String labels = "";
+    if (i < line.length() && line.charAt(i) == '{') {
+      int start = i;
+      i++;
+      while (line.charAt(i) != '}') {
+        Matcher ln = LABEL.matcher(line).region(i, line.length());
+        assertTrue(ln.lookingAt(), "bad label at " + i + ": " + line);
+        i = ln.end();
+        while (line.charAt(i) != '"') {
+          assertTrue(line.charAt(i) != '\n', "raw newline in a label value: " + line);
+          if (line.charAt(i) == '\\') {
+            char e = line.charAt(i + 1);
+            assertTrue(e == '\\' || e == '"' || e == 'n', "bad escape: " + line);
+            i++;
+          }
+          i++;
+        }
+        i++;
+        if (line.charAt(i) == ',') {
+          i++;
+        }
+      }
+      i++;
+      labels = line.substring(start, i);
+    }
+    assertTrue(i < line.length() && line.charAt(i) == ' ', "no value: " + line);
+    String[] rest = line.substring(i + 1).split(" ");
+    assertTrue(rest.length <= 2, "trailing text: " + line);
+    return new String[] {m.group(), labels, rest[0]};
   }
 
   private static boolean belongs(String sample, String family, String type) {

@@ -152,15 +152,18 @@ final class ServeCommand implements Callable<Integer> {
       Flusher.Result result = handler.result();
       LOG.info("udsink serve: stopped after {} datagrams, {} flushes", datagrams,
           telemetry.flushes());
-      if (result == null || !result.complete()) {
-        long lines = result == null ? -1 : result.unwrittenLines();
-        throw new UdsinkException("stopped with data not written: "
-            + (result == null ? "the final flush did not run"
-                : lines + " lines not written by output " + String.join(", ",
-                    result.stuckOutputs())));
-      }
+      List<String> problems = new ArrayList<>();
       if (Fatal.first() != null) {
-        throw new UdsinkException("stopped after a fatal error: " + Fatal.first());
+        problems.add("stopped after a fatal error (" + Fatal.first() + ")");
+      }
+      if (result == null) {
+        problems.add("the final flush did not run");
+      } else if (!result.complete()) {
+        problems.add("stopped with data not written: " + result.unwrittenLines()
+            + " lines not written by output " + String.join(", ", result.stuckOutputs()));
+      }
+      if (!problems.isEmpty()) {
+        throw new UdsinkException(String.join("; ", problems));
       }
       return 0;
     } finally {

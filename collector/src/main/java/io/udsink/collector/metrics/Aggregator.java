@@ -216,9 +216,16 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
    * @return the finished interval, no longer touched by this aggregator
    */
   public Interval takeInterval(long nowMs, boolean last) {
-    Interval done = new Interval(intervalStartMs, nowMs, table.toArray(new Series[0]), events,
-        checks, counters.clone(), parseErrors.clone(), last);
-    table = new KeyTable<>(Math.max(256, done.series().length));
+    Series[] all = table.toArray(new Series[0]);
+    int n = 0;
+    for (Series s : all) {
+      if (s.samples > 0) { // a series whose every sample was refused has nothing to show
+        all[n++] = s;
+      }
+    }
+    Interval done = new Interval(intervalStartMs, nowMs, n == all.length ? all
+        : Arrays.copyOf(all, n), events, checks, counters.clone(), parseErrors.clone(), last);
+    table = new KeyTable<>(Math.max(256, all.length));
     events = new ArrayList<>();
     checks = new ArrayList<>();
     intervalStartMs = nowMs;

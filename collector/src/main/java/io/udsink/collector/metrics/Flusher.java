@@ -88,8 +88,9 @@ public final class Flusher implements Runnable {
         long lines = w.unwrittenLines();
         unwritten += lines;
         stuck.add(w.output().name());
-        LOG.error("output {} did not finish {}: {} lines not written", w.output().name(),
-            abortWait ? "before the stop was forced" : "within " + timeoutMs + " ms", lines);
+        LOG.error("output {} {}: {} lines not written", w.output().name(),
+            w.dead() ? "failed (fatal error)" : abortWait ? "did not finish before the stop was "
+                + "forced" : "did not finish within " + timeoutMs + " ms", lines);
       }
     }
     return new Result(unwritten, stuck);

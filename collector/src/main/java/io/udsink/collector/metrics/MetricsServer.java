@@ -45,7 +45,7 @@ public final class MetricsServer implements AutoCloseable {
   /** Seconds a client has to take the whole response. */
   public static final int RESPONSE_TIMEOUT_S = 30;
   /** Connections open at once. */
-  public static final int MAX_CONNECTIONS = 64;
+  public static final int MAX_CONNECTIONS = 256;
 
   private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
 

@@ -239,6 +239,11 @@ public final class OutputWorker implements Runnable {
     }
   }
 
+  /** True when the worker's thread died of a fatal error. */
+  public synchronized boolean dead() {
+    return dead;
+  }
+
   /** Intervals written. */
   public long writes() {
     return writes.get();

@@ -34,6 +34,8 @@ public enum ParseError {
   INVALID_UTF8,
   /** More than the allowed tags on one line. */
   TOO_MANY_TAGS,
+  /** Name and tags together longer than {@link StatsdParser#MAX_KEY_BYTES}: bounds memory. */
+  TOO_LONG,
   /** A line udsink failed to process: a bug, logged once with its stack trace. */
   INTERNAL_ERROR;
 

@@ -38,6 +38,8 @@ final class StatsdParser {
    * useful and magnifies a value beyond what a sum can hold.
    */
   static final double MIN_SAMPLE_RATE = 1e-9;
+  /** Most bytes of a metric name and its tags together; a series costs a few times this. */
+  static final int MAX_KEY_BYTES = 4096;
   /** Largest magnitude of a timer, histogram or distribution value (what a sketch can index). */
   static final double MAX_DISTRIBUTION_VALUE = Series.MAX_SKETCH_VALUE;
 
@@ -219,7 +221,19 @@ final class StatsdParser {
     l.sampleRate = rate;
     l.tagCount = sortTags(b, tagCount);
     l.json = false;
+    if (keyBytes(l) > MAX_KEY_BYTES) {
+      fail(ParseError.TOO_LONG, b, s, e);
+      return;
+    }
     sink.metric(l);
+  }
+
+  private static int keyBytes(MetricLine l) {
+    int n = l.nameEnd - l.nameStart;
+    for (int i = 0; i < l.tagCount; i++) {
+      n += l.tagEnds[i] - l.tagStarts[i];
+    }
+    return n;
   }
 
   /** Why a sample rate is refused, or null when it is fine. */
@@ -732,6 +746,10 @@ final class StatsdParser {
     l.sampleRate = rate;
     l.tagCount = sortTags(scratch, tags.size());
     l.json = true;
+    if (keyBytes(l) > MAX_KEY_BYTES) {
+      fail(ParseError.TOO_LONG, b, s, e);
+      return;
+    }
     sink.metric(l);
   }
 

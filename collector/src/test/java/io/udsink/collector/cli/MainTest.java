@@ -3,8 +3,6 @@ package io.udsink.collector.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -27,43 +25,26 @@ class MainTest {
   @TempDir
   Path dir;
 
-  static final class Run {
-    final int code;
-    final String out;
-    final String err;
-
-    Run(int code, String out, String err) {
-      this.code = code;
-      this.out = out;
-      this.err = err;
-    }
-  }
-
-  static Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.execute(new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), args);
-    return new Run(code, out.toString(StandardCharsets.UTF_8),
-        err.toString(StandardCharsets.UTF_8));
+  static MainRunner.Run run(String... args) {
+    return MainRunner.run(args);
   }
 
   @Test
   void shouldListTheSubcommandsInHelp() {
-    Run r = run("--help");
+    MainRunner.Run r = run("--help");
     assertEquals(0, r.code);
     assertTrue(r.out.contains("count") && r.out.contains("send"), r.out);
   }
 
   @Test
   void shouldRejectABadFlagWithUsageStatus() {
-    Run r = run("count", "--no-such-flag");
+    MainRunner.Run r = run("count", "--no-such-flag");
     assertEquals(2, r.code);
     assertTrue(r.err.contains("--no-such-flag"), r.err);
-    Run d = run("count", "--duration", "soon");
+    MainRunner.Run d = run("count", "--duration", "soon");
     assertEquals(2, d.code);
     assertTrue(d.err.contains("soon"), d.err);
-    Run m = run("count", "--socket-mode", "999");
+    MainRunner.Run m = run("count", "--socket-mode", "999");
     assertEquals(2, m.code);
     assertTrue(m.err.contains("999"), m.err);
   }
@@ -72,12 +53,12 @@ class MainTest {
   void shouldNameTheProblemWithABadPathAndExitNonZero() throws Exception {
     Path file = dir.resolve("plain");
     Files.writeString(file, "keep me");
-    Run r = run("count", "--socket", file.toString(), "--duration", "100ms");
+    MainRunner.Run r = run("count", "--socket", file.toString(), "--duration", "100ms");
     assertEquals(1, r.code);
     assertTrue(r.err.contains(file.toString()) && r.err.contains("regular file"), r.err);
     assertEquals("keep me", Files.readString(file));
 
-    Run longPath = run("count", "--socket", dir.resolve("z".repeat(120)).toString());
+    MainRunner.Run longPath = run("count", "--socket", dir.resolve("z".repeat(120)).toString());
     assertEquals(1, longPath.code);
     assertTrue(longPath.err.contains("107"), longPath.err);
   }
@@ -86,19 +67,19 @@ class MainTest {
   void shouldCountWhatSendSent() throws Exception {
     Path s1 = dir.resolve("c1");
     Path s2 = dir.resolve("c2");
-    CompletableFuture<Run> counter = CompletableFuture.supplyAsync(() -> run("count",
+    CompletableFuture<MainRunner.Run> counter = CompletableFuture.supplyAsync(() -> run("count",
         "--socket", s1.toString(), "--socket", s2.toString(), "--duration", "3s",
         "--per-socket"));
     TestSupport.await("sockets bound", Duration.ofSeconds(10),
         () -> Files.exists(s1, LinkOption.NOFOLLOW_LINKS)
             && Files.exists(s2, LinkOption.NOFOLLOW_LINKS));
-    Run send1 = run("send", "--socket", s1.toString(), "--count", "500", "--size", "100");
+    MainRunner.Run send1 = run("send", "--socket", s1.toString(), "--count", "500", "--size", "100");
     assertEquals(0, send1.code, send1.err);
     assertEquals("tx=500 dropped=0 error=none", send1.out.trim());
-    Run send2 = run("send", "--socket", s2.toString(), "--count", "7", "--line", "a:1|c");
+    MainRunner.Run send2 = run("send", "--socket", s2.toString(), "--count", "7", "--line", "a:1|c");
     assertEquals("tx=7 dropped=0 error=none", send2.out.trim());
 
-    Run count = counter.get(20, TimeUnit.SECONDS);
+    MainRunner.Run count = counter.get(20, TimeUnit.SECONDS);
     assertEquals(0, count.code, count.err);
     String[] lines = count.out.trim().split("\n");
     assertEquals("socket=" + s1 + " rx=500 bytes=50000 truncated=0", lines[0]);
@@ -110,12 +91,12 @@ class MainTest {
   @Test
   void shouldPrintJson() throws Exception {
     Path s = dir.resolve("j");
-    CompletableFuture<Run> counter = CompletableFuture.supplyAsync(() -> run("count",
+    CompletableFuture<MainRunner.Run> counter = CompletableFuture.supplyAsync(() -> run("count",
         "--socket", s.toString(), "--duration", "2s", "--json", "--max-datagram", "10"));
     TestSupport.await("socket bound", Duration.ofSeconds(10),
         () -> Files.exists(s, LinkOption.NOFOLLOW_LINKS));
     assertEquals(0, run("send", "--socket", s.toString(), "--count", "3", "--size", "30").code);
-    Run count = counter.get(20, TimeUnit.SECONDS);
+    MainRunner.Run count = counter.get(20, TimeUnit.SECONDS);
     JsonNode json = new ObjectMapper().readTree(count.out);
     assertEquals(3, json.get("rx").asLong());
     assertEquals(30, json.get("bytes").asLong());
@@ -125,7 +106,7 @@ class MainTest {
   @Test
   void shouldReportADeadCollectorClearly() throws Exception {
     Path missing = dir.resolve("nobody");
-    Run r = run("send", "--socket", missing.toString(), "--count", "5");
+    MainRunner.Run r = run("send", "--socket", missing.toString(), "--count", "5");
     assertEquals(1, r.code);
     // sends made before the client learned of the outage are dropped and counted
     assertTrue(r.out.trim().matches("tx=0 dropped=[0-5] error=ENOENT"), r.out);
@@ -134,10 +115,10 @@ class MainTest {
 
   @Test
   void shouldRejectBadSendSettings() {
-    Run r = run("send", "--socket", dir.resolve("x").toString(), "--size", "3");
+    MainRunner.Run r = run("send", "--socket", dir.resolve("x").toString(), "--size", "3");
     assertEquals(1, r.code);
     assertTrue(r.err.contains("--size"), r.err);
-    Run both = run("send", "--socket", dir.resolve("x").toString(), "--size", "64",
+    MainRunner.Run both = run("send", "--socket", dir.resolve("x").toString(), "--size", "64",
         "--line", "a:1|c");
     assertEquals(1, both.code);
     assertTrue(both.err.contains("not both"), both.err);

@@ -28,15 +28,15 @@ class ServeCommandTest {
   void shouldServeUntilItsDurationAndFlushEverythingAtTheEnd() throws Exception {
     Path sock = dir.resolve("s");
     Path out = dir.resolve("out.jsonl");
-    CompletableFuture<MainTest.Run> serve = CompletableFuture.supplyAsync(() -> MainTest.run(
+    CompletableFuture<MainRunner.Run> serve = CompletableFuture.supplyAsync(() -> MainTest.run(
         "serve", "--socket", sock.toString(), "--out", out.toString(), "--http",
         "127.0.0.1:0", "--flush-interval", "1h", "--duration", "2s"));
     TestSupport.await("the socket", Duration.ofSeconds(10),
         () -> Files.exists(sock, LinkOption.NOFOLLOW_LINKS));
-    MainTest.Run send = MainTest.run("send", "--socket", sock.toString(), "--count", "40",
+    MainRunner.Run send = MainTest.run("send", "--socket", sock.toString(), "--count", "40",
         "--line", "cli.test:2|c|#k:v");
     assertEquals(0, send.code, send.err);
-    MainTest.Run r = serve.get(20, TimeUnit.SECONDS);
+    MainRunner.Run r = serve.get(20, TimeUnit.SECONDS);
     assertEquals(0, r.code, r.err);
     List<String> lines = Files.readAllLines(out);
     assertTrue(lines.stream().anyMatch(l -> l.contains("\"name\":\"cli.test\"")
@@ -45,7 +45,7 @@ class ServeCommandTest {
 
   @Test
   void shouldNameABadHttpAddress() {
-    MainTest.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(), "--http",
+    MainRunner.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(), "--http",
         "localhost", "--out", "off");
     assertEquals(1, r.code);
     assertTrue(r.err.contains("--http localhost") && r.err.contains("HOST:PORT"), r.err);
@@ -55,7 +55,7 @@ class ServeCommandTest {
   void shouldNameAPortInUse() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       String addr = "127.0.0.1:" + taken.getLocalPort();
-      MainTest.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(), "--http",
+      MainRunner.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(), "--http",
           addr, "--out", "off");
       assertEquals(1, r.code);
       assertTrue(r.err.contains("--http " + addr) && r.err.contains("cannot listen"), r.err);
@@ -67,7 +67,7 @@ class ServeCommandTest {
   void shouldNameAnOutputItCannotOpen() throws Exception {
     Path d = dir.resolve("adir");
     Files.createDirectory(d);
-    MainTest.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(), "--http",
+    MainRunner.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(), "--http",
         "off", "--out", d.toString());
     assertEquals(1, r.code);
     assertTrue(r.err.contains("--out " + d), r.err);

@@ -35,7 +35,7 @@ class SignalStopTest {
     try {
       TestSupport.await("the socket", Duration.ofSeconds(30),
           () -> Files.exists(sock, LinkOption.NOFOLLOW_LINKS));
-      MainTest.Run send = MainTest.run("send", "--socket", sock.toString(), "--count", "250");
+      MainRunner.Run send = MainTest.run("send", "--socket", sock.toString(), "--count", "250");
       assertEquals(0, send.code, send.err);
       p.destroy(); // SIGTERM (and closes our ends of its pipes, hence the files)
       assertTrue(p.waitFor(30, TimeUnit.SECONDS));
@@ -45,6 +45,32 @@ class SignalStopTest {
       assertFalse(Files.exists(sock, LinkOption.NOFOLLOW_LINKS));
     } finally {
       p.destroyForcibly();
+    }
+  }
+
+  @Test
+  void shouldStopCleanlyOnASigtermThatArrivesTheMomentTheSocketIsBound() throws Exception {
+    for (int trial = 0; trial < 3; trial++) {
+      Path sock = dir.resolve("early" + trial);
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+          Main.class.getName(), "serve", "--socket", sock.toString(), "--http", "off",
+          "--out", "off")
+          .redirectOutput(dir.resolve("out" + trial + ".txt").toFile())
+          .redirectError(dir.resolve("err" + trial + ".txt").toFile())
+          .start();
+      try {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Files.exists(sock, LinkOption.NOFOLLOW_LINKS) && System.nanoTime() < deadline) {
+          Thread.onSpinWait();
+        }
+        p.destroy(); // SIGTERM as soon as the socket exists
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), Files.readString(dir.resolve("err" + trial + ".txt")));
+        assertFalse(Files.exists(sock, LinkOption.NOFOLLOW_LINKS), "no stale socket left");
+      } finally {
+        p.destroyForcibly();
+      }
     }
   }
 }

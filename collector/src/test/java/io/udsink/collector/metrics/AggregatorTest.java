@@ -172,6 +172,9 @@ class AggregatorTest {
     assertEquals(1e308, find(iv, "g", MetricType.GAUGE).value);
     assertEquals(1, find(iv, "ok", MetricType.COUNTER).value);
     assertEquals(4, iv.parseErrors()[ParseError.VALUE_OUT_OF_RANGE.ordinal()]);
+    feed("only.refused:1e308|ms|@1e-9");
+    assertNull(find(agg.takeInterval(2000, false), "only.refused", MetricType.TIMER),
+        "a series whose every sample was refused is not shown");
     String json = new String(JsonLines.format(iv, List.of(),
         new java.util.concurrent.atomic.AtomicLong()).bytes(), StandardCharsets.UTF_8);
     assertTrue(!json.contains("Infinity") && !json.contains("NaN"), json);

@@ -32,6 +32,9 @@ final class ServeHarness implements AutoCloseable {
   final PrometheusState prometheus;
   final MetricsServer server;
   final ReceiveLoop loop;
+  /** One client for every scrape, as a scraper keeps one connection. */
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   final JsonLinesOutput json;
   final Flusher flusher;
   final MetricsHandler handler;
@@ -79,8 +82,7 @@ final class ServeHarness implements AutoCloseable {
 
   /** {@code /metrics} parsed: sample name with its labels as written, to value. */
   Map<String, Double> scrape() throws Exception {
-    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
         + server.address().getPort() + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
         HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
@@ -90,18 +92,13 @@ final class ServeHarness implements AutoCloseable {
   }
 
   static Map<String, Double> parseExposition(String body) {
-    Pattern p = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*\\})? (\\S+)$");
     Map<String, Double> m = new HashMap<>();
     for (String line : body.split("\n")) {
       if (line.startsWith("#") || line.isBlank()) {
         continue;
       }
-      Matcher mt = p.matcher(line);
-      if (!mt.matches()) {
-        throw new AssertionError("not exposition format: " + line);
-      }
-      m.put(mt.group(1) + (mt.group(2) == null ? "" : mt.group(2)),
-          Double.parseDouble(mt.group(3)));
+      String[] sample = io.udsink.collector.Promtool.parseSample(line);
+      m.put(sample[0] + sample[1], Double.parseDouble(sample[2]));
     }
     return m;
   }

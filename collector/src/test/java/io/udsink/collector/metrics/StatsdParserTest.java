@@ -181,6 +181,8 @@ class StatsdParserTest {
         c("c:1|c|@1e-10", "error sample_rate_out_of_range"),
         c("c:1|c|@1e-9", "counter c [1] @1.0E-9"),
         c("c:-1|c", "counter c [-1]"),
+        c("n".repeat(4094) + ":1|c|#a:b", "error too_long"),
+        c("n".repeat(4093) + ":1|c|#ab", "counter " + "n".repeat(4093) + " [1] #ab"),
         // malformed DogStatsD
         c("_e{5,4}:hi|text", "error bad_event"),
         c("_e{x,4}:hello|text", "error bad_event"),
