@@ -9,12 +9,17 @@
  * (EPIPE once the receiver shut down for reading, ECONNREFUSED once it closed) ends the run
  * and that send is not counted. With PACK=L in the environment each datagram instead carries L
  * DogStatsD counter lines "bench.p<m>:1|c|#env:bench,host:h<j>" (about 1000 series) and SIZE
- * is ignored. Prints
- *   tx=<sent> dropped=<n> err=<none|EPIPE|...> t0=<s> t1=<s>
+ * is ignored. With RETRY=1 in the environment a failed send (EPIPE, ECONNREFUSED, ENOENT: the
+ * receiver restarting) is counted as a sender error episode, the socket is reconnected and the
+ * same line sent again, as an emitting library would; COUNT 0 then means "until SIGTERM".
+ * Prints
+ *   tx=<sent> dropped=<n> err=<none|EPIPE|...> t0=<s> t1=<s> lines=<n> errors=<episodes>
+ *   maxstall_ms=<longest time one line took to be accepted>
  * with t0/t1 in CLOCK_MONOTONIC seconds, comparable across processes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +44,32 @@ static const char *err_name(int e)
 	case ENOENT: return "ENOENT";
 	default: return "other";
 	}
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int open_connected(const struct sockaddr_un *addr, int blocking, double give_up)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | (blocking ? 0 : SOCK_NONBLOCK), 0);
+	while (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) < 0) {
+		if ((errno != ENOENT && errno != ECONNREFUSED) || mono() > give_up || stop_requested) {
+			close(fd);
+			return -1;
+		}
+		usleep(1000);
+	}
+	if (blocking) {
+		/* wake now and then to honour MAX_SECS and SIGTERM */
+		struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+	return fd;
 }
 
 int main(int argc, char **argv)
@@ -80,29 +111,40 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	strcpy(addr.sun_path, argv[1]);
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | (blocking ? 0 : SOCK_NONBLOCK), 0);
-	double give_up = mono() + 10.0;
-	while (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		if ((errno != ENOENT && errno != ECONNREFUSED) || mono() > give_up) {
-			perror("blast: connect");
-			return 1;
-		}
-		usleep(5000);
-	}
-	if (blocking) {
-		/* wake now and then to honour MAX_SECS */
-		struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	int retry = getenv("RETRY") && atoi(getenv("RETRY")) == 1;
+	if (retry && count == 0)
+		count = (long long)1 << 62;
+	struct sigaction sa = { .sa_handler = on_term };
+	sigaction(SIGTERM, &sa, NULL);
+	int fd = open_connected(&addr, blocking, mono() + 10.0);
+	if (fd < 0) {
+		perror("blast: connect");
+		return 1;
 	}
 
-	long long sent = 0, dropped = 0;
-	int error = 0;
+	long long sent = 0, dropped = 0, episodes = 0;
+	int error = 0, failing = 0;
+	double maxstall = 0, since = mono();
 	double t0 = mono(), deadline = t0 + max_secs;
-	for (long long i = 0; i < count;) {
+	for (long long i = 0; i < count && !stop_requested;) {
 		ssize_t n = send(fd, msg[i & 15], (size_t)len[i & 15], MSG_NOSIGNAL);
 		if (n == len[i & 15]) {
+			double now = mono();
+			if (now - since > maxstall)
+				maxstall = now - since;
+			since = now;
+			failing = 0;
 			sent++;
 			i++;
+		} else if (n < 0 && retry && (errno == EPIPE || errno == ECONNREFUSED
+					      || errno == ENOENT || errno == ENOTCONN)) {
+			if (!failing)
+				episodes++;
+			failing = 1;
+			close(fd);
+			fd = open_connected(&addr, blocking, mono() + 60.0);
+			if (fd < 0)
+				break;
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			if (!blocking) {
 				dropped++;
@@ -120,7 +162,8 @@ int main(int argc, char **argv)
 			break;
 	}
 	double t1 = mono();
-	printf("tx=%lld dropped=%lld err=%s t0=%.6f t1=%.6f lines=%d\n", sent, dropped,
-	       err_name(error), t0, t1, pack > 0 ? pack : 1);
+	printf("tx=%lld dropped=%lld err=%s t0=%.6f t1=%.6f lines=%d errors=%lld maxstall_ms=%.1f\n",
+	       sent, dropped, err_name(error), t0, t1, pack > 0 ? pack : 1, episodes,
+	       maxstall * 1000);
 	return 0;
 }

@@ -53,6 +53,7 @@ final class DefaultUdsinkClient implements UdsinkClient {
   private final SocketAddress address;
   private final Mode mode;
   private final int maxDatagram;
+  private final int sendBufferSize;
   private final long flushIntervalNs;
   private final long blockingTimeoutNs;
   private final long closeTimeoutNs;
@@ -96,6 +97,7 @@ final class DefaultUdsinkClient implements UdsinkClient {
     this.address = address(path);
     this.mode = b.mode;
     this.maxDatagram = b.maxDatagramSize;
+    this.sendBufferSize = b.sendBufferSize;
     this.flushIntervalNs = b.flushInterval.toNanos();
     this.blockingTimeoutNs = b.blockingTimeout.toNanos();
     this.closeTimeoutNs = b.closeTimeout.toNanos();
@@ -741,6 +743,9 @@ final class DefaultUdsinkClient implements UdsinkClient {
     AFUNIXDatagramChannel ch = null;
     try {
       ch = AFUNIXDatagramChannel.open();
+      if (sendBufferSize > 0) {
+        ch.setOption(java.net.StandardSocketOptions.SO_SNDBUF, sendBufferSize);
+      }
       ch.connect(address);
       ch.configureBlocking(false);
       channel = ch;

@@ -29,6 +29,7 @@ public final class UdsinkClientBuilder {
   List<String> constantTags = new ArrayList<>();
   Mode mode = Mode.NON_BLOCKING;
   int maxDatagramSize = MAX_DATAGRAM_DEFAULT;
+  int sendBufferSize;
   Duration flushInterval = FLUSH_INTERVAL_DEFAULT;
   int queueCapacity = QUEUE_CAPACITY_DEFAULT;
   Duration blockingTimeout = BLOCKING_TIMEOUT_DEFAULT;
@@ -94,6 +95,16 @@ public final class UdsinkClientBuilder {
     return this;
   }
 
+  /**
+   * The socket's send buffer ({@code SO_SNDBUF}, which the kernel doubles), in bytes; 0 keeps
+   * the system default. Datagrams waiting in the collector's queue are charged to the sender's
+   * send buffer, so a larger one lets more wait while the collector restarts.
+   */
+  public UdsinkClientBuilder sendBufferSize(int bytes) {
+    this.sendBufferSize = bytes;
+    return this;
+  }
+
   /** First and largest wait between attempts to reach a collector that is gone. */
   public UdsinkClientBuilder backoff(Duration initial, Duration max) {
     this.initialBackoff = initial;
@@ -138,6 +149,10 @@ public final class UdsinkClientBuilder {
     if (maxDatagramSize < 1 || maxDatagramSize > 65536) {
       throw new IllegalArgumentException("maxDatagramSize must be between 1 and 65536, was "
           + maxDatagramSize);
+    }
+    if (sendBufferSize < 0 || sendBufferSize > 256 << 20) {
+      throw new IllegalArgumentException("sendBufferSize must be between 0 (the system default) "
+          + "and 268435456, was " + sendBufferSize);
     }
     if (queueCapacity < 1 || queueCapacity > 1_000_000) {
       throw new IllegalArgumentException("queueCapacity must be between 1 and 1000000, was "

@@ -40,6 +40,20 @@ public final class UdsinkProcess implements AutoCloseable {
    */
   public static UdsinkProcess start(Path dir, List<String> jvmArgs, String... args)
       throws IOException {
+    return start(dir, jvmArgs, java.util.Map.of(), args);
+  }
+
+  /**
+   * As {@link #start(Path, List, String...)}, with more environment variables.
+   *
+   * @param dir where its output files go
+   * @param jvmArgs JVM options
+   * @param env added to the environment
+   * @param args udsink's arguments
+   * @return the running process
+   */
+  public static UdsinkProcess start(Path dir, List<String> jvmArgs,
+      java.util.Map<String, String> env, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmArgs);
@@ -49,9 +63,39 @@ public final class UdsinkProcess implements AutoCloseable {
     cmd.addAll(List.of(args));
     Path out = Files.createTempFile(dir, "stdout", ".txt");
     Path err = Files.createTempFile(dir, "stderr", ".txt");
-    Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
-        .start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile())
+        .redirectError(err.toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
     return new UdsinkProcess(p, out, err);
+  }
+
+  /** The java command line that runs udsink with the test class path (for other launchers). */
+  public static List<String> javaCommand(String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("io.udsink.collector.cli.Main");
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  /** Waits for the process to end by itself; its exit status. */
+  public int waitFor(Duration timeout) throws InterruptedException {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError("udsink did not end within " + timeout + ": " + stderr());
+    }
+    return process.exitValue();
+  }
+
+  /** The {@code rx=} count {@code udsink count} printed. */
+  public long rx() {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("rx=(\\d+)").matcher(stdout());
+    if (!m.find()) {
+      throw new AssertionError("no rx= line: " + stdout() + stderr());
+    }
+    return Long.parseLong(m.group(1));
   }
 
   /** A free loopback port (closed again; a tiny race with other processes is accepted). */

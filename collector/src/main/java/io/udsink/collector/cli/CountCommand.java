@@ -21,7 +21,9 @@ import picocli.CommandLine.Option;
 @Command(name = "count", mixinStandardHelpOptions = true,
     description = {
         "Count datagrams on one or more Unix datagram sockets until SIGINT/SIGTERM or --duration,",
-        "then stop with nothing lost and print rx=<datagrams> bytes=<bytes> truncated=<n>."})
+        "then stop with nothing lost and print rx=<datagrams> bytes=<bytes> truncated=<n>.",
+        "Sockets passed by systemd (LISTEN_FDS) are used; --takeover takes them from a running",
+        "instance."})
 final class CountCommand implements Callable<Integer> {
   @Option(names = "--socket", paramLabel = "PATH",
       description = "Socket path, or @name for the abstract namespace; repeat for more "
@@ -55,23 +57,20 @@ final class CountCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     StopSignals signals = StopSignals.install();
     receive.validate();
-    if (sockets.isEmpty()) {
-      sockets.add(Defaults.socket());
-    }
-    List<BoundSocket> bound = receive.bindAll(sockets);
+    ReceiveOptions.Opened opened = receive.open(sockets, "count");
+    List<BoundSocket> bound = opened.sockets();
     ReceiveLoop loop;
     try {
       loop = new ReceiveLoop(bound, (socket, datagram, truncated) -> { }, receive.budget,
           receive.maxDatagram, duration == null ? Long.MAX_VALUE : duration.toNanos(),
           System::nanoTime);
     } catch (RuntimeException | java.io.IOException e) {
-      bound.forEach(BoundSocket::close);
+      opened.abandon();
       throw e;
     }
-    signals.onStop(loop::requestStop);
     Progress progressLine = progress || Terminal.isTerminal(2)
         ? Progress.start(loop.socketStats(), System.err) : null;
-    loop.run();
+    Instance.run("count", loop, opened, signals, Duration.ofSeconds(30), new Instance.Hooks() { });
     if (progressLine != null) {
       progressLine.stop();
     }

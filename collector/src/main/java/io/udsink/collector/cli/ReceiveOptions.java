@@ -3,18 +3,31 @@ package io.udsink.collector.cli;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import io.udsink.collector.UdsinkException;
 import io.udsink.collector.loop.ReceiveLoop;
+import io.udsink.collector.takeover.TakeoverClient;
 import io.udsink.collector.transport.BoundSocket;
+import io.udsink.collector.transport.InheritedSockets;
 import io.udsink.collector.transport.SocketSpec;
 import picocli.CommandLine.Option;
 
 /** Options shared by the commands that bind sockets and run the receive loop. */
 public class ReceiveOptions {
+  private static final Logger LOG = LoggerFactory.getLogger(ReceiveOptions.class);
+
   @Option(names = "--socket-mode", paramLabel = "MODE", converter = OctalMode.class,
       description = "Permissions of each socket file, octal (default: ${DEFAULT-VALUE}).",
       defaultValue = "0660")
   int socketMode;
+
+  @Option(names = "--takeover",
+      description = "If an instance of udsink serves these sockets, take them over from it: it "
+          + "hands them over, makes its final flush and exits; nothing is lost and senders see "
+          + "no error. With none running, bind as usual.")
+  boolean takeover;
 
   @Option(names = "--mkdir",
       description = "Create a missing parent directory of a socket path (mode 0750).")
@@ -43,30 +56,100 @@ public class ReceiveOptions {
     }
   }
 
+  /** The sockets a command reads, and the takeover they came from, if any. */
+  record Opened(List<BoundSocket> sockets, TakeoverClient takeover) {
+    /** True when every socket belongs to systemd's socket unit. */
+    boolean allInherited() {
+      return sockets.stream().allMatch(BoundSocket::isInherited);
+    }
+
+    /**
+     * Gives the sockets up before they were read: closes (and removes) what this instance bound,
+     * but only lets go of sockets a running instance offered, which it goes on serving.
+     */
+    void abandon() {
+      if (takeover != null) {
+        sockets.forEach(BoundSocket::release);
+        takeover.close();
+      } else {
+        sockets.forEach(BoundSocket::close);
+      }
+    }
+  }
+
   /**
-   * Binds every socket; on a failure closes the ones already bound (removing their files).
+   * Opens the sockets a command reads:
    *
-   * @param specs the sockets to bind
-   * @return the bound sockets, in order
+   * <ul>
+   *   <li>with {@code --takeover} and an instance of udsink serving the first socket, the
+   *       sockets it hands over;</li>
+   *   <li>otherwise, for each socket given, the one systemd passed (socket activation) when its
+   *       address matches, else a newly bound one;</li>
+   *   <li>with no socket given: every socket systemd passed, or else the default socket.</li>
+   * </ul>
+   *
+   * On a failure the sockets opened so far are closed (their files removed).
+   *
+   * @param given the {@code --socket} arguments
+   * @param kind the command ({@code serve} or {@code count}), which a takeover must match
+   * @return the sockets
    */
-  List<BoundSocket> bindAll(List<String> specs) {
+  Opened open(List<String> given, String kind) {
+    List<InheritedSockets.Inherited> inherited =
+        InheritedSockets.fromEnvironment(System.getenv(), ProcessHandle.current().pid());
+    List<String> texts = new ArrayList<>(given);
+    if (texts.isEmpty()) {
+      if (inherited.isEmpty()) {
+        texts.add(Defaults.socket());
+      } else {
+        inherited.forEach(i -> texts.add(i.spec().toString()));
+      }
+    }
     List<SocketSpec> parsed = new ArrayList<>();
-    for (String s : specs) {
+    for (String s : texts) {
       SocketSpec spec = SocketSpec.parse(s);
       if (parsed.contains(spec)) {
         throw new UdsinkException("socket " + spec + " is given twice");
       }
       parsed.add(spec);
     }
-    List<BoundSocket> bound = new ArrayList<>();
+    if (takeover) {
+      TakeoverClient client = TakeoverClient.connect(parsed.get(0));
+      if (client != null) {
+        try {
+          return new Opened(client.request(kind, parsed), client);
+        } catch (RuntimeException e) {
+          client.close();
+          throw e;
+        }
+      }
+      LOG.info("--takeover: no running instance serves {}; binding as usual", parsed.get(0));
+    }
+    List<BoundSocket> opened = new ArrayList<>();
     try {
       for (SocketSpec spec : parsed) {
-        bound.add(BoundSocket.bind(spec, socketMode, mkdir));
+        InheritedSockets.Inherited match = inherited.stream()
+            .filter(i -> same(i.spec(), spec)).findFirst().orElse(null);
+        opened.add(match != null ? InheritedSockets.adopt(match)
+            : BoundSocket.bind(spec, socketMode, mkdir));
       }
-      return bound;
     } catch (RuntimeException e) {
-      bound.forEach(BoundSocket::close);
+      opened.forEach(BoundSocket::close);
       throw e;
     }
+    for (InheritedSockets.Inherited i : inherited) {
+      if (parsed.stream().noneMatch(p -> same(i.spec(), p))) {
+        LOG.warn("inherited fd {} ({}) is not among the sockets given; it is not read",
+            i.fd(), i.spec());
+      }
+    }
+    return new Opened(opened, null);
+  }
+
+  private static boolean same(SocketSpec a, SocketSpec b) {
+    if (a.isAbstract() || b.isAbstract()) {
+      return a.equals(b);
+    }
+    return a.path().toAbsolutePath().normalize().equals(b.path().toAbsolutePath().normalize());
   }
 }

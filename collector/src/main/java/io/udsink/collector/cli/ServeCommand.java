@@ -90,9 +90,6 @@ final class ServeCommand implements Callable<Integer> {
     if (maxSeries < 1) {
       throw new UdsinkException("--max-series must be at least 1, was " + maxSeries);
     }
-    if (sockets.isEmpty()) {
-      sockets.add(Defaults.socket());
-    }
     InetSocketAddress httpAddress = "off".equals(http) ? null : parseHostPort(http);
     checkQueueLength();
 
@@ -108,50 +105,67 @@ final class ServeCommand implements Callable<Integer> {
       }
       workers.add(new OutputWorker(json, maxSeries));
     }
-    PrometheusState prometheus = null;
-    MetricsServer server = null;
-    if (httpAddress != null) {
-      prometheus = new PrometheusState(ttl.toMillis(), maxSeries, telemetry, Main.VERSION);
+    PrometheusState prometheus = httpAddress == null ? null
+        : new PrometheusState(ttl.toMillis(), maxSeries, telemetry, Main.VERSION);
+    if (prometheus != null) {
       workers.add(new OutputWorker(new PrometheusOutput(prometheus), maxSeries));
-      try {
-        server = MetricsServer.start(httpAddress, prometheus);
-      } catch (IOException e) {
-        throw new UdsinkException("--http " + http + ": cannot listen: " + e.getMessage(), e);
-      }
     }
+    if (signals.stopRequested()) {
+      LOG.info("udsink serve: stopped before binding any socket");
+      return 0;
+    }
+    ReceiveOptions.Opened opened = receive.open(sockets, "serve");
+    List<BoundSocket> bound = opened.sockets();
+    MetricsServer[] server = new MetricsServer[1];
     try {
-      if (signals.stopRequested()) {
-        LOG.info("udsink serve: stopped before binding any socket");
-        return 0;
+      if (httpAddress != null && opened.takeover() == null) {
+        server[0] = startHttp(httpAddress, prometheus); // a taken-over one after the handover
       }
-      List<BoundSocket> bound = receive.bindAll(sockets);
       Flusher flusher = new Flusher(workers, telemetry);
       MetricsHandler handler = new MetricsHandler(flusher, flushInterval.toNanos(), maxSeries,
           ttl.toNanos(), System::currentTimeMillis, stopTimeout.toMillis());
-      ReceiveLoop loop;
-      try {
-        loop = new ReceiveLoop(bound, handler, receive.budget, receive.maxDatagram,
-            duration == null ? Long.MAX_VALUE : duration.toNanos(), System::nanoTime);
-      } catch (IOException | RuntimeException e) {
-        bound.forEach(BoundSocket::close);
-        throw e;
-      }
+      ReceiveLoop loop = new ReceiveLoop(bound, handler, receive.budget, receive.maxDatagram,
+          duration == null ? Long.MAX_VALUE : duration.toNanos(), System::nanoTime);
       Fatal.install(loop::requestStop);
       flusher.start();
-      signals.onStop(loop::requestStop);
       signals.onForce(flusher::abortWait);
-      LOG.info("udsink serve: receiving on {}; JSON lines to {} every {}; {}", sockets,
-          json == null ? "nowhere" : json.target(), flushInterval.toMillis() + " ms",
-          server == null ? "no /metrics" : "Prometheus at http://" + hostPort(server.address())
-              + "/metrics");
-      loop.run();
+      PrometheusState state = prometheus;
+      JsonLinesOutput jsonOut = json;
+      boolean handedOver = Instance.run("serve", loop, opened, signals,
+          stopTimeout.plusSeconds(30), new Instance.Hooks() {
+            @Override
+            public void continueFrom(byte[] previous) throws Exception {
+              if (state != null && previous.length > 0) {
+                state.importState(previous);
+              }
+            }
+
+            @Override
+            public void ready() {
+              if (httpAddress != null && server[0] == null) {
+                server[0] = startHttp(httpAddress, state);
+              }
+              LOG.info("udsink serve: receiving on {}; JSON lines to {} every {}; {}", sockets(bound),
+                  jsonOut == null ? "nowhere" : jsonOut.target(), flushInterval.toMillis() + " ms",
+                  server[0] == null ? "no /metrics" : "Prometheus at http://"
+                      + hostPort(server[0].address()) + "/metrics");
+            }
+
+            @Override
+            public byte[] handedOver() {
+              if (server[0] != null) {
+                server[0].close(); // the endpoint moves to the new instance
+              }
+              return state == null ? new byte[0] : state.exportState();
+            }
+          });
       long datagrams = 0;
       for (var s : loop.socketStats()) {
         datagrams += s.datagrams();
       }
       Flusher.Result result = handler.result();
-      LOG.info("udsink serve: stopped after {} datagrams, {} flushes", datagrams,
-          telemetry.flushes());
+      LOG.info("udsink serve: stopped after {} datagrams, {} flushes{}", datagrams,
+          telemetry.flushes(), handedOver ? "; handed over to the new instance" : "");
       List<String> problems = new ArrayList<>();
       if (Fatal.first() != null) {
         problems.add("stopped after a fatal error (" + Fatal.first() + ")");
@@ -166,11 +180,28 @@ final class ServeCommand implements Callable<Integer> {
         throw new UdsinkException(String.join("; ", problems));
       }
       return 0;
+    } catch (IOException | RuntimeException e) {
+      opened.abandon(); // a no-op for sockets the loop already closed
+      throw e;
     } finally {
-      if (server != null) {
-        server.close();
+      if (server[0] != null) {
+        server[0].close();
       }
     }
+  }
+
+  private MetricsServer startHttp(InetSocketAddress address, PrometheusState state) {
+    try {
+      return MetricsServer.start(address, state);
+    } catch (IOException e) {
+      throw new UdsinkException("--http " + http + ": cannot listen: " + e.getMessage(), e);
+    }
+  }
+
+  private static List<String> sockets(List<BoundSocket> bound) {
+    List<String> names = new ArrayList<>();
+    bound.forEach(b -> names.add(b.toString()));
+    return names;
   }
 
   static InetSocketAddress parseHostPort(String text) {

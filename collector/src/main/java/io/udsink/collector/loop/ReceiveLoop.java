@@ -82,9 +82,14 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
   private final AtomicInteger state = new AtomicInteger(NEW);
   private final CountDownLatch terminated = new CountDownLatch(1);
   private volatile boolean stopRequested;
+  private volatile boolean releaseRequested;
+  private final CountDownLatch running = new CountDownLatch(1);
   private volatile Thread loopThread;
   private long timerDeadlineNs = DatagramHandler.NO_DEADLINE;
   private boolean draining;
+  /** How long a stop reads sockets it shares with another instance, at most. */
+  private static final long SHARED_DRAIN_NS = TimeUnit.SECONDS.toNanos(1);
+  private static final int BATCH = 4096;
 
   /**
    * Creates a loop that owns the given sockets: it closes them when it stops.
@@ -165,6 +170,7 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
     loopThread = Thread.currentThread();
     try {
       timerDeadlineNs = handler.onTimer(clock.getAsLong());
+      running.countDown();
       while (!stopRequested) {
         try {
           doWork();
@@ -204,6 +210,29 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
   public void requestStop() {
     stopRequested = true;
     selector.wakeup();
+  }
+
+  /**
+   * Asks the loop to stop for a handover: the sockets are neither shut down nor removed (another
+   * instance reads them now); the loop reads each until a receive finds it empty, runs the
+   * handler's stop, and closes only its own descriptors. Safe from any thread.
+   */
+  public void requestRelease() {
+    releaseRequested = true;
+    stopRequested = true;
+    selector.wakeup();
+  }
+
+  /**
+   * Waits until the loop runs: its sockets are registered and it is about to read them.
+   *
+   * @param timeout how long to wait
+   * @param unit its unit
+   * @return true when it runs (or already stopped)
+   * @throws InterruptedException when interrupted
+   */
+  public boolean awaitRunning(long timeout, TimeUnit unit) throws InterruptedException {
+    return running.await(timeout, unit) || terminated.getCount() == 0;
   }
 
   /**
@@ -393,17 +422,30 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
 
   private void stopAndDrain() {
     draining = true;
+    boolean release = releaseRequested;
     try {
       for (BoundSocket s : sockets) {
+        if (release || s.isInherited()) {
+          continue; // shared with the next instance: it must go on accepting
+        }
         try {
           s.shutdownInput();
         } catch (IOException e) {
           LOG.error("socket {}: shutdown for reading failed ({}); draining anyway", s, e.toString());
         }
       }
+      long shareDeadline = clock.getAsLong() + SHARED_DRAIN_NS;
       for (int i = 0; i < sockets.length; i++) {
-        // After SHUT_RD nothing new is queued, so this ends; Integer.MAX_VALUE is no real bound.
-        serve(i, Integer.MAX_VALUE);
+        if (release || sockets[i].isInherited()) {
+          // Read until a receive finds it empty (bounded in time: senders may keep it full);
+          // whatever comes later waits in the kernel queue for the instance that reads next.
+          while (serve(i, BATCH) >= 0 && clock.getAsLong() < shareDeadline) {
+            stats.iteration();
+          }
+        } else {
+          // After SHUT_RD nothing new is queued, so this ends; Integer.MAX_VALUE is no real bound.
+          serve(i, Integer.MAX_VALUE);
+        }
       }
       LOG.debug("stopped: iterations={} blockingSelects={} nonBlockingSelects={} emptyReads={}",
           stats.iterations(), stats.blockingSelects(), stats.nonBlockingSelects(),
@@ -421,9 +463,14 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
         LOG.debug("selector close failed", e);
       }
       for (BoundSocket s : sockets) {
-        s.close();
+        if (release) {
+          s.release();
+        } else {
+          s.close();
+        }
       }
       state.set(STOPPED);
+      running.countDown();
       terminated.countDown();
     }
   }

@@ -67,10 +67,20 @@ final class FamilyNames {
    * family for every such series while one is held.
    */
   Family acquire(MetricType type, String base) {
+    return acquire(type, base, null);
+  }
+
+  /**
+   * As {@link #acquire(MetricType, String)}, keeping the name an earlier instance gave the family
+   * when it is still free (a takeover must not rename series).
+   */
+  Family acquire(MetricType type, String base, String preferred) {
     String key = type.ordinal() + ":" + base;
     Family f = byBase.get(key);
     if (f == null) {
-      f = new Family(candidate(type, base), type, key);
+      String name = preferred != null && PrometheusNaming.isValidMetricName(preferred)
+          && free(type, preferred) ? preferred : candidate(type, base);
+      f = new Family(name, type, key);
       for (String n : f.occupies) {
         byName.put(n, f);
       }

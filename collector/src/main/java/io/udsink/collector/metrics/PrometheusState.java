@@ -11,6 +11,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
@@ -190,6 +194,93 @@ public final class PrometheusState {
     }
   }
 
+  /**
+   * The cumulative state, for the instance that takes over from this one: every series with its
+   * family name and values, and udsink's own counters.
+   *
+   * @return the state as JSON
+   */
+  public synchronized byte[] exportState() {
+    ObjectNode root = STATE_JSON.createObjectNode();
+    ArrayNode list = root.putArray("series");
+    for (Map.Entry<Key, PromSeries> e : series.entrySet()) {
+      PromSeries p = e.getValue();
+      ObjectNode n = list.addObject();
+      n.put("type", e.getKey().type().name());
+      n.put("name", e.getKey().name());
+      ArrayNode tags = n.putArray("tags");
+      e.getKey().tags().forEach(tags::add);
+      n.put("family", p.family.name());
+      n.put("value", p.value);
+      n.put("count", p.count);
+      n.put("sum", p.sum);
+      if (p.quantiles != null) {
+        ArrayNode q = n.putArray("quantiles");
+        for (double d : p.quantiles) {
+          q.add(d);
+        }
+      }
+      n.put("updated_ms", p.updatedMs);
+    }
+    root.set("telemetry", telemetry.exportBase());
+    try {
+      return STATE_JSON.writeValueAsBytes(root);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Continues from an earlier instance's state: cumulative values add to this instance's, the
+   * last values (gauges, sets, quantiles) are taken where this instance has none yet, and every
+   * family keeps its name where it can.
+   *
+   * @param state what {@link #exportState()} gave
+   * @throws IOException when the state does not parse
+   */
+  public synchronized void importState(byte[] state) throws IOException {
+    JsonNode root = STATE_JSON.readTree(state);
+    for (JsonNode n : root.path("series")) {
+      MetricType type = MetricType.valueOf(n.get("type").asText());
+      List<String> tags = new ArrayList<>();
+      n.get("tags").forEach(t -> tags.add(t.asText()));
+      Key k = new Key(type, n.get("name").asText(), List.copyOf(tags));
+      PromSeries p = series.get(k);
+      boolean fresh = p == null;
+      if (fresh) {
+        if (series.size() >= maxSeries) {
+          telemetry.promDroppedSeries.incrementAndGet();
+          continue;
+        }
+        FamilyNames.Family f = names.acquire(type, PromNames.metricName(k.name()),
+            n.get("family").asText());
+        p = new PromSeries(f, labels(k.tags()), k.name());
+        series.put(k, p);
+        p.updatedMs = n.get("updated_ms").asLong();
+      }
+      if (type == MetricType.COUNTER) {
+        p.value = clamp(p.value + n.get("value").asDouble());
+      } else if (fresh) {
+        p.value = n.get("value").asDouble();
+      }
+      if (type.isDistribution()) {
+        p.count = clamp(p.count + n.get("count").asDouble());
+        p.sum = clamp(p.sum + n.get("sum").asDouble());
+        if (fresh) {
+          double[] q = new double[QUANTILES.length];
+          for (int i = 0; i < q.length; i++) {
+            q[i] = n.get("quantiles").get(i).asDouble();
+          }
+          p.quantiles = q;
+        }
+      }
+    }
+    telemetry.importBase(root.path("telemetry"));
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper STATE_JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
+
   /** Series currently shown. */
   public synchronized int size() {
     return series.size();
@@ -281,33 +372,37 @@ public final class PrometheusState {
 
   private void addTelemetry(List<MetricSnapshot> out) {
     for (Counter c : Counter.values()) {
-      out.add(counter("udsink_" + c.metric(), c.help(), telemetry.counter(c)));
+      out.add(counter("udsink_" + c.metric(), c.help(),
+          telemetry.shown(c.metric(), telemetry.counter(c))));
     }
     List<CounterDataPointSnapshot> errs = new ArrayList<>();
     for (ParseError r : ParseError.values()) {
-      errs.add(new CounterDataPointSnapshot(telemetry.parseErrors(r),
+      errs.add(new CounterDataPointSnapshot(
+          telemetry.shown("parse_errors/" + r.label(), telemetry.parseErrors(r)),
           Labels.of("reason", r.label()), null, 0));
     }
     out.add(new CounterSnapshot(new MetricMetadata("udsink_parse_errors",
         "Lines rejected, by reason"), errs));
-    out.add(counter("udsink_flushes", "Intervals handed to the outputs", telemetry.flushes()));
+    out.add(counter("udsink_flushes", "Intervals handed to the outputs",
+        telemetry.shown("flushes", telemetry.flushes())));
     out.add(counter("udsink_prometheus_dropped_series",
         "Series not shown because --max-series were already shown",
-        telemetry.promDroppedSeries.get()));
+        telemetry.shown("prometheus_dropped_series", telemetry.promDroppedSeries.get())));
     out.add(counter("udsink_prometheus_negative_increments",
         "Negative counter increments not added to Prometheus counters (a counter only grows)",
-        telemetry.promNegativeIncrements()));
+        telemetry.shown("prometheus_negative_increments", telemetry.promNegativeIncrements())));
     out.add(counter("udsink_series_errors",
         "Series an output left out because they could not be turned into output",
-        telemetry.seriesErrors()));
+        telemetry.shown("series_errors", telemetry.seriesErrors())));
     List<OutputWorker> workers = telemetry.workers();
     out.add(perOutput(true, "udsink_output_writes", "Intervals an output wrote", workers,
-        OutputWorker::writes));
+        w -> telemetry.shown("output_writes/" + w.output().name(), w.writes())));
     out.add(perOutput(true, "udsink_output_errors", "Failed writes of an output (retried)",
-        workers, OutputWorker::errors));
+        workers, w -> telemetry.shown("output_errors/" + w.output().name(), w.errors())));
     out.add(perOutput(true, "udsink_output_merged_intervals",
         "Intervals merged into a later one because the output was busy or failing", workers,
-        OutputWorker::mergedIntervals));
+        w -> telemetry.shown("output_merged_intervals/" + w.output().name(),
+            w.mergedIntervals())));
     out.add(perOutput(false, "udsink_output_backlog_intervals",
         "Intervals handed to an output and not yet written", workers,
         OutputWorker::backlogIntervals));

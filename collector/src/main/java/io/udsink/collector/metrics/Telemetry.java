@@ -1,6 +1,7 @@
 package io.udsink.collector.metrics;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -21,6 +22,9 @@ public final class Telemetry {
   final AtomicLong promNegativeIncrements = new AtomicLong();
   /** Series an output skipped because turning them into output failed. */
   final AtomicLong seriesErrors = new AtomicLong();
+
+  /** What an earlier instance had counted, when this one took over from it: added when shown. */
+  private volatile Map<String, Double> base = Map.of();
 
   /** Takes the loop's cumulative counters from an interval. Called by the flusher thread. */
   void onInterval(Interval iv) {
@@ -67,5 +71,49 @@ public final class Telemetry {
   /** Negative counter increments left out of Prometheus counters. */
   public long promNegativeIncrements() {
     return promNegativeIncrements.get();
+  }
+
+  /**
+   * A cumulative value as {@code /metrics} shows it: this instance's plus what the instance it
+   * took over from had counted, so that no counter goes backwards across a takeover.
+   *
+   * @param key the telemetry metric (with its label, for example {@code parse_errors/bad_value})
+   * @param own this instance's value
+   * @return the value to show
+   */
+  public double shown(String key, double own) {
+    return base.getOrDefault(key, 0.0) + own;
+  }
+
+  /** Every cumulative value {@code /metrics} shows, for the instance taking over. */
+  com.fasterxml.jackson.databind.node.ObjectNode exportBase() {
+    var node = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    for (Counter c : Counter.values()) {
+      node.put(c.metric(), shown(c.metric(), counter(c)));
+    }
+    for (ParseError r : ParseError.values()) {
+      node.put("parse_errors/" + r.label(), shown("parse_errors/" + r.label(), parseErrors(r)));
+    }
+    node.put("flushes", shown("flushes", flushes()));
+    node.put("prometheus_dropped_series",
+        shown("prometheus_dropped_series", promDroppedSeries.get()));
+    node.put("prometheus_negative_increments",
+        shown("prometheus_negative_increments", promNegativeIncrements()));
+    node.put("series_errors", shown("series_errors", seriesErrors()));
+    for (OutputWorker w : workers) {
+      String o = "/" + w.output().name();
+      node.put("output_writes" + o, shown("output_writes" + o, w.writes()));
+      node.put("output_errors" + o, shown("output_errors" + o, w.errors()));
+      node.put("output_merged_intervals" + o,
+          shown("output_merged_intervals" + o, w.mergedIntervals()));
+    }
+    return node;
+  }
+
+  /** Continues from what an earlier instance had counted. */
+  void importBase(com.fasterxml.jackson.databind.JsonNode node) {
+    Map<String, Double> b = new java.util.HashMap<>(base);
+    node.fields().forEachRemaining(e -> b.merge(e.getKey(), e.getValue().asDouble(), Double::sum));
+    base = Map.copyOf(b);
   }
 }

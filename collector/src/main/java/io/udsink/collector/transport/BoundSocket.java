@@ -48,14 +48,81 @@ public final class BoundSocket implements AutoCloseable {
   private final AFUNIXDatagramChannel channel;
   private final FileId fileId;
   private final FileDescriptor fd;
+  private final boolean inherited;
+  private final String label;
   private boolean closed;
 
-  private BoundSocket(SocketSpec spec, AFUNIXDatagramChannel channel, FileId fileId)
-      throws IOException {
+  private BoundSocket(SocketSpec spec, AFUNIXDatagramChannel channel, FileId fileId,
+      boolean inherited, String label) throws IOException {
     this.spec = spec;
     this.channel = channel;
     this.fileId = fileId;
     this.fd = channel.getFileDescriptor();
+    this.inherited = inherited;
+    this.label = label;
+  }
+
+  private BoundSocket(SocketSpec spec, AFUNIXDatagramChannel channel, FileId fileId)
+      throws IOException {
+    this(spec, channel, fileId, false, null);
+  }
+
+  /**
+   * Takes a socket bound elsewhere: by systemd ({@code inherited}), or by an instance that handed
+   * it over.
+   *
+   * @param spec where it is bound
+   * @param channel its channel (made non-blocking here)
+   * @param inherited true when it belongs to someone else (systemd's socket unit): it is then
+   *     never shut down, and its file never removed
+   * @param label a name for messages (systemd's {@code FileDescriptorName}), or null
+   * @return the socket
+   * @throws IOException when the channel cannot be made non-blocking
+   */
+  public static BoundSocket adopt(SocketSpec spec, AFUNIXDatagramChannel channel,
+      boolean inherited, String label) throws IOException {
+    channel.configureBlocking(false);
+    FileId id = null;
+    if (!inherited && !spec.isAbstract()) {
+      try {
+        id = FileId.of(spec.path());
+      } catch (NoSuchFileException e) {
+        id = null; // its file is gone: nothing to remove later
+      }
+    }
+    return new BoundSocket(spec, channel, id, inherited, label);
+  }
+
+  /** True for a socket that belongs to someone else (systemd): never shut down or removed. */
+  public boolean isInherited() {
+    return inherited;
+  }
+
+  /** True when udsink removes the socket file at a normal stop (it bound it, or took it over). */
+  public boolean ownsFile() {
+    return fileId != null;
+  }
+
+  /** The descriptor, to hand to another process. */
+  public FileDescriptor fileDescriptor() {
+    return fd;
+  }
+
+  /**
+   * Closes this process's descriptor and nothing else: the socket, its queue and its file stay
+   * for whoever else holds it. (junixsocket's {@code close()} shuts the socket down first, which
+   * would end it for every holder.) Idempotent.
+   */
+  public void release() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      new java.io.FileInputStream(fd).close(); // close(2) alone; marks fd invalid for junixsocket
+    } catch (IOException e) {
+      LOG.debug("socket {}: close failed: {}", spec, e.toString());
+    }
   }
 
   /**
@@ -78,83 +145,23 @@ public final class BoundSocket implements AutoCloseable {
       return bindAbstract(spec);
     }
     Path path = spec.path().toAbsolutePath();
-    Path parent = path.getParent();
-    ensureParent(spec, parent, mkdir);
-    SafeDirectory.check(spec, parent, path);
-    boolean stale = preparePath(spec, path);
-    Path privateDir = privateDirectory(spec, parent);
-    Path staging = privateDir.resolve("s");
-    AFUNIXDatagramChannel ch = null;
+    ensureParent(spec, path.getParent(), mkdir);
+    SafeDirectory.check(spec, path.getParent(), path);
+    AFUNIXDatagramChannel[] opened = new AFUNIXDatagramChannel[1];
     try {
-      if (staging.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
-          > SocketSpec.MAX_PATH_BYTES) {
-        throw new UdsinkException("socket " + spec + ": the path is too long to bind safely ("
-            + staging + " must fit in " + SocketSpec.MAX_PATH_BYTES + " bytes); shorten it by "
-            + (staging.toString().length() - SocketSpec.MAX_PATH_BYTES) + " bytes");
-      }
-      ch = AFUNIXDatagramChannel.open();
-      ch.bind(AFUNIXSocketAddress.of(staging));
-      ch.configureBlocking(false);
-      Files.setPosixFilePermissions(staging, modeToPermissions(mode));
-      place(spec, staging, path, stale);
-      FileId id = FileId.of(path);
-      return new BoundSocket(spec, ch, id);
+      PrivateBind.bind(spec, path, mode, BoundSocket::preparePath, staging -> {
+        opened[0] = AFUNIXDatagramChannel.open();
+        opened[0].bind(AFUNIXSocketAddress.of(staging));
+        opened[0].configureBlocking(false);
+      });
+      return new BoundSocket(spec, opened[0], FileId.of(path));
     } catch (IOException e) {
-      closeQuietly(ch);
+      closeQuietly(opened[0]);
       String msg = e.getMessage() == null ? e.toString() : e.getMessage();
       throw new UdsinkException("socket " + spec + ": cannot bind: " + msg, e);
     } catch (RuntimeException e) {
-      closeQuietly(ch);
+      closeQuietly(opened[0]);
       throw e;
-    } finally {
-      deleteQuietly(staging);
-      deleteQuietly(privateDir);
-    }
-  }
-
-  /** Puts the staged socket at its path: a new name that cannot replace anything, or over a stale socket. */
-  private static void place(SocketSpec spec, Path staging, Path path, boolean stale)
-      throws IOException {
-    if (!stale) {
-      try {
-        Files.createLink(path, staging);
-        return;
-      } catch (FileAlreadyExistsException e) {
-        // something appeared meanwhile: look again
-        stale = preparePath(spec, path);
-        if (!stale) {
-          throw new UdsinkException("socket " + spec + ": the path was taken while binding");
-        }
-      }
-    }
-    Files.move(staging, path, StandardCopyOption.ATOMIC_MOVE);
-    LOG.warn("socket {}: took over a stale socket file (no process was bound to it)", spec);
-  }
-
-  private static Path privateDirectory(SocketSpec spec, Path parent) {
-    java.security.SecureRandom rnd = new java.security.SecureRandom();
-    for (int attempt = 0; attempt < 16; attempt++) {
-      String name = ".u" + Long.toString(rnd.nextLong() >>> 1, 36).substring(0, 6);
-      Path dir = parent.resolve(name);
-      try {
-        return Files.createDirectory(dir,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      } catch (FileAlreadyExistsException e) {
-        continue;
-      } catch (IOException e) {
-        throw new UdsinkException("socket " + spec + ": cannot create a private directory in "
-            + parent + ": " + e.getMessage(), e);
-      }
-    }
-    throw new UdsinkException("socket " + spec + ": cannot create a private directory in "
-        + parent);
-  }
-
-  private static void deleteQuietly(Path p) {
-    try {
-      Files.deleteIfExists(p);
-    } catch (IOException e) {
-      LOG.debug("cannot remove {}: {}", p, e.toString());
     }
   }
 
@@ -202,7 +209,7 @@ public final class BoundSocket implements AutoCloseable {
    * @return true for a stale socket (to be replaced), false for nothing
    * @throws UdsinkException for anything else
    */
-  private static boolean preparePath(SocketSpec spec, Path path) {
+  static boolean preparePath(SocketSpec spec, Path path) {
     Map<String, Object> attrs;
     try {
       attrs = Files.readAttributes(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
@@ -234,7 +241,9 @@ public final class BoundSocket implements AutoCloseable {
         throw new UdsinkException("socket " + spec + ": already in use by another process ("
             + msg + "; not a datagram socket?)", e);
       }
-      throw new UdsinkException("socket " + spec + ": already in use by another process");
+      throw new UdsinkException("socket " + spec + ": already in use by another process (to "
+          + "replace a running udsink without losing anything, start the new one with "
+          + "--takeover)");
     } catch (IOException e) {
       throw new UdsinkException("socket " + spec + ": cannot probe existing socket: "
           + e.getMessage(), e);
@@ -319,6 +328,10 @@ public final class BoundSocket implements AutoCloseable {
    */
   @Override
   public void close() {
+    if (inherited) {
+      release();
+      return;
+    }
     if (closed) {
       return;
     }
@@ -359,7 +372,7 @@ public final class BoundSocket implements AutoCloseable {
 
   @Override
   public String toString() {
-    return spec.toString();
+    return label == null ? spec.toString() : spec + " (" + label + ")";
   }
 
   /** Device and inode of a file, read without following links. */
