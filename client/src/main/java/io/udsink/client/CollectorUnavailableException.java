@@ -23,7 +23,10 @@ public final class CollectorUnavailableException extends IOException {
     /** ECONNREFUSED: a socket file exists but nothing is bound to it, or the collector closed. */
     REFUSED("ECONNREFUSED", "connection refused (stale socket file, or the collector closed)"),
     /** EPIPE: the collector shut its socket down for reading; it is stopping. */
-    SHUT_DOWN("EPIPE", "the collector stopped receiving (it is shutting down)");
+    SHUT_DOWN("EPIPE", "the collector stopped receiving (it is shutting down)"),
+    /** EACCES: this user may not send to the socket (its mode, group or directory forbids it). */
+    PERMISSION_DENIED("EACCES", "permission denied (the socket's mode or group, or a directory "
+        + "on its path, does not let this user in)");
 
     private final String errno;
     private final String description;
@@ -88,6 +91,11 @@ public final class CollectorUnavailableException extends IOException {
   }
 
   private static Reason reasonOf(Throwable t) {
+    // junixsocket reports EACCES on connect as a ConnectionRefusedSocketException: read the text
+    if (t instanceof SocketException && t.getMessage() != null
+        && t.getMessage().toLowerCase(Locale.ROOT).contains("permission denied")) {
+      return Reason.PERMISSION_DENIED;
+    }
     if (t instanceof BrokenPipeSocketException) {
       return Reason.SHUT_DOWN;
     }

@@ -71,10 +71,14 @@ public final class BlockingSenders implements AutoCloseable {
 
   /** Stops the senders after their current send and waits for them. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     stop = true;
-    for (Thread t : threads) {
-      t.join(30_000);
+    try {
+      for (Thread t : threads) {
+        t.join(30_000);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

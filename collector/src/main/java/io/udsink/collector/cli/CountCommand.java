@@ -18,7 +18,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code udsink count}: counts datagrams until stopped, then prints the totals. */
-@Command(name = "count", mixinStandardHelpOptions = true,
+@Command(name = "count", mixinStandardHelpOptions = true, version = "udsink " + Main.VERSION,
     description = {
         "Count datagrams on one or more Unix datagram sockets until SIGINT/SIGTERM or --duration,",
         "then stop with nothing lost and print rx=<datagrams> bytes=<bytes> truncated=<n>.",
@@ -57,6 +57,7 @@ final class CountCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     StopSignals signals = StopSignals.install();
     receive.validate();
+    Defaults.checkQueueLength();
     ReceiveOptions.Opened opened = receive.open(sockets, "count");
     List<BoundSocket> bound = opened.sockets();
     ReceiveLoop loop;
@@ -157,9 +158,10 @@ final class CountCommand implements Callable<Integer> {
       }
     }
 
-    void stop() {
+    void stop() throws InterruptedException {
       running = false;
       thread.interrupt();
+      thread.join(5000); // its last line is out before the result is printed
       err.println();
     }
   }

@@ -57,6 +57,7 @@ final class Instance {
       StopSignals signals, Duration stateTimeout, Hooks hooks) throws Exception {
     SystemdNotify notify = SystemdNotify.of(System.getenv("NOTIFY_SOCKET"));
     signals.onStop(() -> {
+      LOG.info("stopping: reading every socket until it is empty, then the final flush");
       notify.send("STOPPING=1");
       loop.requestStop();
     });

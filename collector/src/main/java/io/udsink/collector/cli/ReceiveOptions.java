@@ -7,6 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.udsink.collector.UdsinkException;
+import io.udsink.collector.UsageException;
 import io.udsink.collector.loop.ReceiveLoop;
 import io.udsink.collector.takeover.TakeoverClient;
 import io.udsink.collector.transport.BoundSocket;
@@ -19,9 +20,15 @@ public class ReceiveOptions {
   private static final Logger LOG = LoggerFactory.getLogger(ReceiveOptions.class);
 
   @Option(names = "--socket-mode", paramLabel = "MODE", converter = OctalMode.class,
-      description = "Permissions of each socket file, octal (default: ${DEFAULT-VALUE}).",
-      defaultValue = "0660")
+      description = "Permissions of each socket file, octal (default: ${DEFAULT-VALUE}: every "
+          + "local process may send, as to /dev/log; 0660 with --socket-group restricts it).",
+      defaultValue = "0666")
   int socketMode;
+
+  @Option(names = "--socket-group", paramLabel = "GROUP",
+      description = "Group of each socket file (with --socket-mode 0660: only its members, and "
+          + "udsink's user, may send).")
+  String socketGroup;
 
   @Option(names = "--takeover",
       description = "If an instance of udsink serves these sockets, take them over from it: it "
@@ -30,7 +37,7 @@ public class ReceiveOptions {
   boolean takeover;
 
   @Option(names = "--mkdir",
-      description = "Create a missing parent directory of a socket path (mode 0750).")
+      description = "Create a missing parent directory of a socket path (mode 0755).")
   boolean mkdir;
 
   @Option(names = "--budget", paramLabel = "N",
@@ -45,13 +52,23 @@ public class ReceiveOptions {
       defaultValue = "" + ReceiveLoop.DEFAULT_MAX_DATAGRAM)
   int maxDatagram;
 
-  /** Checks the numbers, naming the bad flag. */
+  private java.nio.file.attribute.GroupPrincipal group;
+
+  /** Checks the numbers and the group, naming the bad flag. */
   void validate() {
+    if (socketGroup != null) {
+      try {
+        group = java.nio.file.FileSystems.getDefault().getUserPrincipalLookupService()
+            .lookupPrincipalByGroupName(socketGroup);
+      } catch (java.io.IOException e) {
+        throw new UsageException("--socket-group " + socketGroup + ": no such group");
+      }
+    }
     if (budget < 1 || budget > 1_000_000) {
-      throw new UdsinkException("--budget must be between 1 and 1000000, was " + budget);
+      throw new UsageException("--budget must be between 1 and 1000000, was " + budget);
     }
     if (maxDatagram < 1 || maxDatagram > 16 * 1024 * 1024) {
-      throw new UdsinkException("--max-datagram must be between 1 and 16777216, was "
+      throw new UsageException("--max-datagram must be between 1 and 16777216, was "
           + maxDatagram);
     }
   }
@@ -109,7 +126,7 @@ public class ReceiveOptions {
     for (String s : texts) {
       SocketSpec spec = SocketSpec.parse(s);
       if (parsed.contains(spec)) {
-        throw new UdsinkException("socket " + spec + " is given twice");
+        throw new UsageException("socket " + spec + " is given twice");
       }
       parsed.add(spec);
     }
@@ -131,7 +148,7 @@ public class ReceiveOptions {
         InheritedSockets.Inherited match = inherited.stream()
             .filter(i -> same(i.spec(), spec)).findFirst().orElse(null);
         opened.add(match != null ? InheritedSockets.adopt(match)
-            : BoundSocket.bind(spec, socketMode, mkdir));
+            : BoundSocket.bind(spec, socketMode, mkdir, group));
       }
     } catch (RuntimeException e) {
       opened.forEach(BoundSocket::close);

@@ -13,12 +13,13 @@ import io.udsink.client.CollectorUnavailableException;
 import io.udsink.client.Mode;
 import io.udsink.client.UdsinkClient;
 import io.udsink.collector.UdsinkException;
+import io.udsink.collector.UsageException;
 import io.udsink.collector.transport.SocketSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code udsink send}: sends datagrams and reports how many the kernel accepted. */
-@Command(name = "send", mixinStandardHelpOptions = true,
+@Command(name = "send", mixinStandardHelpOptions = true, version = "udsink " + Main.VERSION,
     description = {
         "Send datagrams to a Unix datagram socket through the udsink client library, one line",
         "per datagram, and print tx=<sent> dropped=<n> error=<reason>. A dead collector (no",
@@ -66,13 +67,13 @@ final class SendCommand implements Callable<Integer> {
   static byte[] payload(String line, Integer size) {
     if (line != null) {
       if (size != null) {
-        throw new UdsinkException("give --line or --size, not both");
+        throw new UsageException("give --line or --size, not both");
       }
       return line.replace("\\n", "\n").getBytes(StandardCharsets.UTF_8);
     }
     int s = size == null ? 64 : size;
     if (s != BASE_LINE.length() && (s < MIN_PADDED || s > 65535)) {
-      throw new UdsinkException("--size must be " + BASE_LINE.length() + " or between "
+      throw new UsageException("--size must be " + BASE_LINE.length() + " or between "
           + MIN_PADDED + " and 65535, was " + s);
     }
     StringBuilder sb = new StringBuilder(s).append(BASE_LINE);
@@ -93,20 +94,20 @@ final class SendCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (count < 0) {
-      throw new UdsinkException("--count must not be negative, was " + count);
+      throw new UsageException("--count must not be negative, was " + count);
     }
     if (!(rate >= 0) || Double.isInfinite(rate)) {
-      throw new UdsinkException("--rate must be a non-negative number, was " + rate);
+      throw new UsageException("--rate must be a non-negative number, was " + rate);
     }
     if (reliable && nonblocking) {
-      throw new UdsinkException("give --reliable or --nonblocking, not both");
+      throw new UsageException("give --reliable or --nonblocking, not both");
     }
     String target = socket == null ? io.udsink.client.DefaultSocket.forClient() : socket;
     SocketSpec.parse(target);
     byte[] bytes = payload(line, size);
     String text = new String(bytes, StandardCharsets.UTF_8);
     if (bytes.length == 0 || bytes.length > 65536) {
-      throw new UdsinkException("the datagram must be 1 to 65536 bytes, was " + bytes.length);
+      throw new UsageException("the datagram must be 1 to 65536 bytes, was " + bytes.length);
     }
     AtomicReference<CollectorUnavailableException> unavailable = new AtomicReference<>();
     AtomicReference<Exception> otherError = new AtomicReference<>();

@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.udsink.collector.UdsinkException;
+import io.udsink.collector.UsageException;
 import io.udsink.collector.loop.ReceiveLoop;
 import io.udsink.collector.metrics.Flusher;
 import io.udsink.collector.metrics.JsonLinesOutput;
@@ -29,7 +30,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code udsink serve}: the metrics sink. */
-@Command(name = "serve", mixinStandardHelpOptions = true,
+@Command(name = "serve", mixinStandardHelpOptions = true, version = "udsink " + Main.VERSION,
     description = {
         "Receive StatsD, DogStatsD and JSON datagrams, aggregate them per flush interval, write",
         "JSON lines and serve Prometheus /metrics. Stops on SIGINT/SIGTERM with nothing lost and",
@@ -37,8 +38,6 @@ import picocli.CommandLine.Option;
 final class ServeCommand implements Callable<Integer> {
   static final String HTTP_DEFAULT = "127.0.0.1:9102";
   private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
-  private static final Path QLEN = Path.of("/proc/sys/net/unix/max_dgram_qlen");
-  private static final int QLEN_WARN_BELOW = 512;
 
   @Option(names = "--socket", paramLabel = "PATH",
       description = "Socket path, or @name for the abstract namespace; repeat for more "
@@ -88,10 +87,10 @@ final class ServeCommand implements Callable<Integer> {
     StopSignals signals = StopSignals.install();
     receive.validate();
     if (maxSeries < 1) {
-      throw new UdsinkException("--max-series must be at least 1, was " + maxSeries);
+      throw new UsageException("--max-series must be at least 1, was " + maxSeries);
     }
     InetSocketAddress httpAddress = "off".equals(http) ? null : parseHostPort(http);
-    checkQueueLength();
+    Defaults.checkQueueLength();
 
     Telemetry telemetry = new Telemetry();
     List<OutputWorker> workers = new ArrayList<>();
@@ -129,6 +128,10 @@ final class ServeCommand implements Callable<Integer> {
       Fatal.install(loop::requestStop);
       flusher.start();
       signals.onForce(flusher::abortWait);
+      signals.onHangup(() -> {
+        LOG.info("SIGHUP: reopening the JSON lines output");
+        workers.forEach(OutputWorker::requestReopen);
+      });
       PrometheusState state = prometheus;
       JsonLinesOutput jsonOut = json;
       boolean handedOver = Instance.run("serve", loop, opened, signals,
@@ -144,6 +147,9 @@ final class ServeCommand implements Callable<Integer> {
             public void ready() {
               if (httpAddress != null && server[0] == null) {
                 server[0] = startHttp(httpAddress, state);
+              }
+              if (server[0] != null) {
+                server[0].ready();
               }
               LOG.info("udsink serve: receiving on {}; JSON lines to {} every {}; {}", sockets(bound),
                   jsonOut == null ? "nowhere" : jsonOut.target(), flushInterval.toMillis() + " ms",
@@ -204,15 +210,22 @@ final class ServeCommand implements Callable<Integer> {
     return names;
   }
 
+  /**
+   * Parses {@code --http}: {@code HOST:PORT}, {@code :PORT} for every interface (as the Go
+   * exporters do), {@code [IPv6]:PORT}.
+   */
   static InetSocketAddress parseHostPort(String text) {
     int colon = text.lastIndexOf(':');
-    if (colon <= 0 || colon == text.length() - 1) {
-      throw new UdsinkException("--http " + text + ": expected HOST:PORT (for example "
-          + HTTP_DEFAULT + ") or off");
+    if (colon < 0 || colon == text.length() - 1) {
+      throw new UsageException("--http " + text + ": expected HOST:PORT, :PORT for every "
+          + "interface, [IPv6]:PORT, or off (for example " + HTTP_DEFAULT + ")");
     }
     String host = text.substring(0, colon);
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
+    } else if (host.indexOf(':') >= 0) {
+      throw new UsageException("--http " + text + ": write an IPv6 address in brackets, "
+          + "for example [::1]:9102");
     }
     int port;
     try {
@@ -221,36 +234,19 @@ final class ServeCommand implements Callable<Integer> {
       port = -1;
     }
     if (port < 0 || port > 65535) {
-      throw new UdsinkException("--http " + text + ": port must be 0 to 65535");
+      throw new UsageException("--http " + text + ": port must be 0 to 65535");
     }
-    return new InetSocketAddress(host, port);
+    return host.isEmpty() ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
   }
 
-  private static String hostPort(InetSocketAddress a) {
-    return a.getHostString() + ":" + a.getPort();
+  /** {@code host:port} for a URL: an IPv6 address in brackets. */
+  static String hostPort(InetSocketAddress a) {
+    String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+    int pct = host.indexOf('%');
+    if (pct >= 0) {
+      host = host.substring(0, pct);
+    }
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
   }
 
-  /** procfs files report size 0, which whole-file reads mishandle: read a line. */
-  static int readProcInt(Path path) throws IOException {
-    try (java.io.BufferedReader r = Files.newBufferedReader(path)) {
-      String line = r.readLine();
-      if (line == null) {
-        throw new IOException(path + " is empty");
-      }
-      return Integer.parseInt(line.trim());
-    }
-  }
-
-  private static void checkQueueLength() {
-    try {
-      int qlen = readProcInt(QLEN);
-      if (qlen < QLEN_WARN_BELOW) {
-        LOG.warn("net.unix.max_dgram_qlen is {}: a socket queues only {} datagrams, so bursts "
-            + "make senders block or drop. Raise it: sysctl -w net.unix.max_dgram_qlen=1024",
-            qlen, qlen + 1);
-      }
-    } catch (IOException | NumberFormatException e) {
-      LOG.debug("cannot read {}: {}", QLEN, e.toString());
-    }
-  }
 }

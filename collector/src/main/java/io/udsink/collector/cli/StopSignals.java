@@ -9,8 +9,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Installed first thing, before any socket is bound: a signal that arrives before the stop
  * action exists is remembered and acted on as soon as it does. A second signal during the stop
- * runs the force action (it ends a wait for a stuck output at once). Falls back to a shutdown
- * hook where the signal API is unavailable.
+ * runs the force action (it ends a wait for a stuck output at once). SIGHUP never stops udsink:
+ * it runs the hang-up action (reopen the output file, reload what is reloadable). Falls back to a
+ * shutdown hook where the signal API is unavailable.
  */
 final class StopSignals {
   private static final Logger LOG = LoggerFactory.getLogger(StopSignals.class);
@@ -18,6 +19,7 @@ final class StopSignals {
   private int signals;
   private Runnable stop;
   private Runnable force;
+  private volatile Runnable hangup = () -> LOG.info("SIGHUP: nothing to reopen or reload");
 
   private StopSignals() {
   }
@@ -33,6 +35,11 @@ final class StopSignals {
     } catch (Throwable e) {
       LOG.debug("signal handlers unavailable ({}); using a shutdown hook", e.toString());
       Runtime.getRuntime().addShutdownHook(new Thread(s::signal, "udsink-stop"));
+    }
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> s.hangup.run());
+    } catch (Throwable e) {
+      LOG.debug("no SIGHUP handler ({})", e.toString());
     }
     return s;
   }
@@ -70,6 +77,15 @@ final class StopSignals {
     if (now) {
       action.run();
     }
+  }
+
+  /**
+   * Names what SIGHUP does.
+   *
+   * @param action reopens and reloads; runs on the signal's thread, so it must not block long
+   */
+  void onHangup(Runnable action) {
+    hangup = action;
   }
 
   /**

@@ -232,6 +232,15 @@ public final class JsonLinesOutput implements Output {
   }
 
   @Override
+  public void reopen() {
+    if (file != null && channel != null) {
+      LOG.info("JSON lines to {}: reopening (SIGHUP)", file);
+      dropChannel();
+      openId = null; // a cut line goes to the new file whole
+    }
+  }
+
+  @Override
   public void close() {
     dropChannel();
   }

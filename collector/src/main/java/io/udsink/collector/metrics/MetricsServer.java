@@ -1,6 +1,5 @@
 package io.udsink.collector.metrics;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -17,12 +16,17 @@ import com.sun.net.httpserver.HttpServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.config.PrometheusProperties;
+import io.prometheus.metrics.exporter.httpserver.HealthyHandler;
+import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.udsink.collector.util.Fatal;
 
 /**
- * Serves {@code /metrics} in the Prometheus text format so that no client can hold it up for
- * another:
+ * The HTTP endpoint: {@code /metrics} served by the Prometheus Java library's exporter handler
+ * (content negotiation between the text format 0.0.4, OpenMetrics and protobuf; gzip; the
+ * {@code name[]} filter), with udsink's series, its own metrics and the JVM and process metrics;
+ * {@code /-/healthy}; {@code /-/ready} (503 until the instance serves its sockets); 404 for any
+ * other path. No client can hold it up for another:
  *
  * <ul>
  *   <li>{@value #WORKERS} worker threads, so a client that sends its request slowly or never
@@ -48,6 +52,8 @@ public final class MetricsServer implements AutoCloseable {
   public static final int MAX_CONNECTIONS = 256;
 
   private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
+  private static final byte[] LANDING = ("udsink: metrics at /metrics, health at /-/healthy, "
+      + "readiness at /-/ready\n").getBytes(StandardCharsets.UTF_8);
 
   static {
     setDefault("sun.net.httpserver.maxReqTime", REQUEST_TIMEOUT_S);
@@ -57,6 +63,7 @@ public final class MetricsServer implements AutoCloseable {
 
   private final HttpServer server;
   private final ThreadPoolExecutor executor;
+  private volatile boolean ready;
 
   private MetricsServer(HttpServer server, ThreadPoolExecutor executor) {
     this.server = server;
@@ -70,7 +77,7 @@ public final class MetricsServer implements AutoCloseable {
   }
 
   /**
-   * Binds and starts the server.
+   * Binds and starts the server; {@code /-/ready} answers 503 until {@link #ready()}.
    *
    * @param address host and port (port 0 picks a free one)
    * @param state what to serve
@@ -88,41 +95,50 @@ public final class MetricsServer implements AutoCloseable {
           return t;
         }, (r, ex) -> LOG.warn("HTTP request refused: every worker is busy"));
     server.setExecutor(executor);
-    server.createContext("/metrics", guarded(exchange -> {
+    MetricsServer s = new MetricsServer(server, executor);
+    HttpHandler metrics = new MetricsHandler(PrometheusProperties.get(), state.registry());
+    HttpHandler healthy = new HealthyHandler();
+    server.createContext("/metrics", exact("/metrics", exchange -> {
       if (!"GET".equals(exchange.getRequestMethod())
           && !"HEAD".equals(exchange.getRequestMethod())) {
-        reply(exchange, 405, "text/plain", "GET /metrics\n".getBytes(StandardCharsets.UTF_8));
+        reply(exchange, 405, "GET /metrics\n".getBytes(StandardCharsets.UTF_8));
         return;
       }
-      if (!"/metrics".equals(exchange.getRequestURI().getPath())) {
-        reply(exchange, 404, "text/plain; charset=utf-8",
-            "udsink: metrics at /metrics\n".getBytes(StandardCharsets.UTF_8));
-        return;
-      }
-      ByteArrayOutputStream body = new ByteArrayOutputStream(8192);
-      state.write(body);
-      reply(exchange, 200, PrometheusTextFormatWriter.CONTENT_TYPE, body.toByteArray());
+      metrics.handle(exchange);
     }));
-    server.createContext("/", guarded(exchange -> {
-      int code = "/".equals(exchange.getRequestURI().getPath()) ? 200 : 404;
-      reply(exchange, code, "text/plain; charset=utf-8",
-          "udsink: metrics at /metrics\n".getBytes(StandardCharsets.UTF_8));
-    }));
+    server.createContext("/-/healthy", exact("/-/healthy", healthy));
+    server.createContext("/-/ready", exact("/-/ready", exchange -> reply(exchange,
+        s.ready ? 200 : 503, (s.ready ? "ready\n" : "not ready\n")
+            .getBytes(StandardCharsets.UTF_8))));
+    server.createContext("/", exact("/", exchange -> reply(exchange, 200, LANDING)));
     server.start();
-    return new MetricsServer(server, executor);
+    return s;
   }
 
-  /** Closes every exchange; a failure answers 500, and an Error is fatal, never silent. */
-  private static HttpHandler guarded(HttpHandler h) {
+  /** From now on {@code /-/ready} answers 200. */
+  public void ready() {
+    ready = true;
+  }
+
+  /**
+   * Serves only the exact path (a context also matches longer paths); closes every exchange;
+   * a failure answers 500, and an Error is fatal, never silent.
+   */
+  private static HttpHandler exact(String path, HttpHandler h) {
     return exchange -> {
       try (exchange) {
+        if (!path.equals(exchange.getRequestURI().getPath())) {
+          reply(exchange, 404, ("not found; " + new String(LANDING, StandardCharsets.UTF_8))
+              .getBytes(StandardCharsets.UTF_8));
+          return;
+        }
         h.handle(exchange);
       } catch (IOException e) {
         LOG.debug("HTTP exchange failed: {}", e.toString());
       } catch (RuntimeException e) {
         LOG.error("HTTP request failed", e);
         try {
-          reply(exchange, 500, "text/plain", "internal error\n".getBytes(StandardCharsets.UTF_8));
+          reply(exchange, 500, "internal error\n".getBytes(StandardCharsets.UTF_8));
         } catch (IOException | RuntimeException ignored) {
           // the headers may be out already
         }
@@ -132,9 +148,8 @@ public final class MetricsServer implements AutoCloseable {
     };
   }
 
-  private static void reply(HttpExchange exchange, int code, String type, byte[] body)
-      throws IOException {
-    exchange.getResponseHeaders().set("Content-Type", type);
+  private static void reply(HttpExchange exchange, int code, byte[] body) throws IOException {
+    exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
     boolean head = "HEAD".equals(exchange.getRequestMethod());
     exchange.sendResponseHeaders(code, head ? -1 : body.length);
     if (!head) {

@@ -39,6 +39,13 @@ public interface Output {
     return 0;
   }
 
+  /**
+   * Lets go of the file it writes, so that the next write opens the path again (SIGHUP, after
+   * log rotation). Called on the worker's thread.
+   */
+  default void reopen() {
+  }
+
   /** Releases what the output holds open. Called once, on the worker's thread, at the end. */
   default void close() {
   }

@@ -51,6 +51,7 @@ public final class OutputWorker implements Runnable {
   private boolean finished;
   private boolean dead;
   private volatile int backlog;
+  private boolean reopenRequested;
   private volatile long oldestUnwrittenNs;
 
   /**
@@ -111,8 +112,19 @@ public final class OutputWorker implements Runnable {
       while (true) {
         Interval iv;
         boolean owned;
+        boolean reopen;
+        synchronized (this) {
+          reopen = reopenRequested;
+          reopenRequested = false;
+        }
+        if (reopen) {
+          output.reopen();
+        }
         synchronized (this) {
           while (true) {
+            if (reopenRequested) {
+              break;
+            }
             if (lastTaken && !output.holds()) {
               finished = true;
               oldestUnwrittenNs = 0;
@@ -128,6 +140,9 @@ public final class OutputWorker implements Runnable {
             } else {
               wait();
             }
+          }
+          if (reopenRequested) {
+            continue;
           }
           iv = output.holds() ? null : pending;
           owned = pendingOwned;
@@ -236,6 +251,14 @@ public final class OutputWorker implements Runnable {
     synchronized (this) {
       return (pending == null ? 0 : pending.lineCount())
           + (inFlight == null ? 0 : inFlight.lineCount()) + output.heldLines();
+    }
+  }
+
+  /** Asks the output to let go of its file and open the path again (SIGHUP). */
+  public void requestReopen() {
+    synchronized (this) {
+      reopenRequested = true;
+      notifyAll();
     }
   }
 

@@ -16,6 +16,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.Exemplars;
@@ -48,7 +52,7 @@ import io.prometheus.metrics.model.snapshots.SummarySnapshot.SummaryDataPointSna
  * Every family gets names no other family uses, in any format ({@link FamilyNames}). Updated by
  * the Prometheus output's worker; read by the HTTP server; synchronized.
  */
-public final class PrometheusState {
+public final class PrometheusState implements MultiCollector {
   private static final org.slf4j.Logger LOG =
       org.slf4j.LoggerFactory.getLogger(PrometheusState.class);
   private static final double[] QUANTILES = {0.5, 0.9, 0.95, 0.99};
@@ -84,6 +88,42 @@ public final class PrometheusState {
     }
     names.reserve(MetricType.GAUGE, "udsink_build_info");
     names.reserve(MetricType.GAUGE, "udsink_build");
+    for (MetricSnapshot m : JVM_METRICS) {
+      MetricType t = m instanceof CounterSnapshot ? MetricType.COUNTER
+          : m instanceof SummarySnapshot || m instanceof HistogramSnapshot ? MetricType.TIMER
+          : MetricType.GAUGE;
+      names.reserve(t, m.getMetadata().getPrometheusName());
+      names.reserve(t, m.getMetadata().getName());
+      if (m instanceof InfoSnapshot) {
+        names.reserve(MetricType.GAUGE, m.getMetadata().getName() + "_info");
+      }
+    }
+  }
+
+  /** The JVM and process metrics /metrics shows beside ours: their names are not for users. */
+  private static final MetricSnapshots JVM_METRICS = jvmMetrics();
+
+  private static MetricSnapshots jvmMetrics() {
+    PrometheusRegistry r = new PrometheusRegistry();
+    JvmMetrics.builder().register(r);
+    return r.scrape();
+  }
+
+  /**
+   * A registry for the HTTP exporter: this state, and the JVM and process metrics.
+   *
+   * @return the registry
+   */
+  public PrometheusRegistry registry() {
+    PrometheusRegistry r = new PrometheusRegistry();
+    r.register(this);
+    JvmMetrics.builder().register(r);
+    return r;
+  }
+
+  @Override
+  public MetricSnapshots collect() {
+    return snapshot();
   }
 
   private static final List<String> TELEMETRY_COUNTERS = List.of("udsink_parse_errors",

@@ -42,7 +42,7 @@ public final class BoundSocket implements AutoCloseable {
   private static final int S_IFMT = 0170000;
   private static final int S_IFSOCK = 0140000;
   private static final Set<PosixFilePermission> PARENT_MODE =
-      PosixFilePermissions.fromString("rwxr-x---");
+      PosixFilePermissions.fromString("rwxr-xr-x");
 
   private final SocketSpec spec;
   private final AFUNIXDatagramChannel channel;
@@ -136,11 +136,25 @@ public final class BoundSocket implements AutoCloseable {
    * @param spec where to bind
    * @param mode permission bits for the socket file (for example {@code 0660}); ignored for an
    *     abstract name
-   * @param mkdir create a missing parent directory (mode 0750) instead of failing
+   * @param mkdir create a missing parent directory (mode 0755) instead of failing
    * @return the bound socket
    * @throws UdsinkException naming the path and the problem when the socket cannot be bound
    */
   public static BoundSocket bind(SocketSpec spec, int mode, boolean mkdir) {
+    return bind(spec, mode, mkdir, null);
+  }
+
+  /**
+   * As {@link #bind(SocketSpec, int, boolean)}, giving the socket file a group.
+   *
+   * @param spec where to bind
+   * @param mode permission bits for the socket file
+   * @param mkdir create a missing parent directory
+   * @param group the file's group (set before the socket appears at its path), or null
+   * @return the bound socket
+   */
+  public static BoundSocket bind(SocketSpec spec, int mode, boolean mkdir,
+      java.nio.file.attribute.GroupPrincipal group) {
     if (spec.isAbstract()) {
       return bindAbstract(spec);
     }
@@ -153,6 +167,10 @@ public final class BoundSocket implements AutoCloseable {
         opened[0] = AFUNIXDatagramChannel.open();
         opened[0].bind(AFUNIXSocketAddress.of(staging));
         opened[0].configureBlocking(false);
+        if (group != null) {
+          Files.getFileAttributeView(staging, java.nio.file.attribute.PosixFileAttributeView.class,
+              LinkOption.NOFOLLOW_LINKS).setGroup(group);
+        }
       });
       return new BoundSocket(spec, opened[0], FileId.of(path));
     } catch (IOException e) {
@@ -196,7 +214,7 @@ public final class BoundSocket implements AutoCloseable {
     try {
       Files.createDirectories(parent);
       Files.setPosixFilePermissions(parent, PARENT_MODE);
-      LOG.info("created directory {} (mode 0750)", parent);
+      LOG.info("created directory {} (mode 0755)", parent);
     } catch (IOException e) {
       throw new UdsinkException("socket " + spec + ": cannot create directory " + parent
           + ": " + e.getMessage(), e);

@@ -4,7 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Objects;
 
-import io.udsink.collector.UdsinkException;
+import io.udsink.collector.UsageException;
 
 /**
  * Where a socket is bound: a file system path, or a name in Linux's abstract namespace written
@@ -29,27 +29,27 @@ public final class SocketSpec {
    *
    * @param text the argument as given
    * @return the spec
-   * @throws UdsinkException when the argument is empty or too long for {@code sun_path}
+   * @throws UsageException when the argument is empty or too long for {@code sun_path}
    */
   public static SocketSpec parse(String text) {
     Objects.requireNonNull(text, "text");
     if (text.isEmpty() || "@".equals(text)) {
-      throw new UdsinkException("socket: empty path");
+      throw new UsageException("socket: empty path");
     }
     if (text.indexOf('\0') >= 0) {
-      throw new UdsinkException("socket " + printable(text) + ": contains a NUL byte");
+      throw new UsageException("socket " + printable(text) + ": contains a NUL byte");
     }
     int bytes = text.getBytes(StandardCharsets.UTF_8).length;
     if (text.startsWith("@")) {
       // The leading NUL of an abstract address takes the place of the '@'.
       if (bytes > MAX_PATH_BYTES) {
-        throw new UdsinkException("socket " + text + ": abstract name is " + (bytes - 1)
+        throw new UsageException("socket " + text + ": abstract name is " + (bytes - 1)
             + " bytes; Linux allows at most " + (MAX_PATH_BYTES - 1));
       }
       return new SocketSpec(text, null, text.substring(1));
     }
     if (bytes > MAX_PATH_BYTES) {
-      throw new UdsinkException("socket " + text + ": path is " + bytes
+      throw new UsageException("socket " + text + ": path is " + bytes
           + " bytes; a Unix socket path holds at most " + MAX_PATH_BYTES
           + " bytes (sun_path); use a shorter path or an @abstract name");
     }

@@ -59,7 +59,7 @@ class MainTest {
     assertEquals("keep me", Files.readString(file));
 
     MainRunner.Run longPath = run("count", "--socket", dir.resolve("z".repeat(120)).toString());
-    assertEquals(1, longPath.code);
+    assertEquals(2, longPath.code, "a path too long is a bad value");
     assertTrue(longPath.err.contains("107"), longPath.err);
   }
 
@@ -116,11 +116,86 @@ class MainTest {
   @Test
   void shouldRejectBadSendSettings() {
     MainRunner.Run r = run("send", "--socket", dir.resolve("x").toString(), "--size", "3");
-    assertEquals(1, r.code);
+    assertEquals(2, r.code);
     assertTrue(r.err.contains("--size"), r.err);
     MainRunner.Run both = run("send", "--socket", dir.resolve("x").toString(), "--size", "64",
         "--line", "a:1|c");
-    assertEquals(1, both.code);
+    assertEquals(2, both.code);
     assertTrue(both.err.contains("not both"), both.err);
+  }
+
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> badFlags() {
+    return java.util.stream.Stream.of(
+        org.junit.jupiter.params.provider.Arguments.of("serve --budget 0", "--budget"),
+        org.junit.jupiter.params.provider.Arguments.of("serve --budget x", "--budget"),
+        org.junit.jupiter.params.provider.Arguments.of("serve --max-datagram 0", "--max-datagram"),
+        org.junit.jupiter.params.provider.Arguments.of("serve --max-series 0", "--max-series"),
+        org.junit.jupiter.params.provider.Arguments.of("serve --flush-interval 0s", "'0s'"),
+        org.junit.jupiter.params.provider.Arguments.of("serve --flush-interval 10x", "'10x'"),
+        org.junit.jupiter.params.provider.Arguments.of("serve --ttl 1m30", "'1m30'"),
+        org.junit.jupiter.params.provider.Arguments.of("serve --stop-timeout -1s", "'-1s'"),
+        org.junit.jupiter.params.provider.Arguments.of("serve --http localhost", "--http"),
+        org.junit.jupiter.params.provider.Arguments.of("serve --http ::1:9102", "brackets"),
+        org.junit.jupiter.params.provider.Arguments.of("serve --http 127.0.0.1:70000", "--http"),
+        org.junit.jupiter.params.provider.Arguments.of("serve --socket-mode 0999", "'0999'"),
+        org.junit.jupiter.params.provider.Arguments.of("serve --socket-group no-such-group-x",
+            "--socket-group"),
+        org.junit.jupiter.params.provider.Arguments.of("serve --log-level loud", "--log-level"),
+        org.junit.jupiter.params.provider.Arguments.of("serve --log-format xml", "--log-format"),
+        org.junit.jupiter.params.provider.Arguments.of("serve --no-such-flag", "no-such-flag"),
+        org.junit.jupiter.params.provider.Arguments.of("count --duration never", "'never'"),
+        org.junit.jupiter.params.provider.Arguments.of("count --socket", "--socket"),
+        org.junit.jupiter.params.provider.Arguments.of("send --count -1", "--count"),
+        org.junit.jupiter.params.provider.Arguments.of("send --rate -5", "--rate"),
+        org.junit.jupiter.params.provider.Arguments.of("nosuchcommand", "nosuchcommand"));
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "[{index}] udsink {0}")
+  @org.junit.jupiter.params.provider.MethodSource("badFlags")
+  void shouldExitTwoForEveryBadFlagOrValue(String args, String named) {
+    MainRunner.Run r = run(args.split(" "));
+    assertEquals(2, r.code, r.err);
+    assertTrue(r.err.contains(named), "the message names " + named + ": " + r.err);
+  }
+
+  @Test
+  void shouldListTheCommandsOnStandardErrorAndExitTwoWithNoArguments() {
+    MainRunner.Run r = run();
+    assertEquals(2, r.code);
+    assertTrue(r.err.contains("serve") && r.err.contains("count") && r.err.contains("send"),
+        r.err);
+    assertEquals("", r.out);
+  }
+
+  @Test
+  void shouldAnswerVersionOnEveryCommand() {
+    for (String[] args : new String[][] {{"--version"}, {"serve", "--version"},
+        {"count", "--version"}, {"send", "--version"}}) {
+      MainRunner.Run r = run(args);
+      assertEquals(0, r.code, String.join(" ", args));
+      assertEquals("udsink " + Main.VERSION, r.out.trim(), String.join(" ", args));
+    }
+  }
+
+  @Test
+  void shouldReadCompoundDurations() {
+    assertEquals(Duration.ofSeconds(90), Durations.parse("1m30s"));
+    assertEquals(Duration.ofMillis(1500), Durations.parse("1s500ms"));
+    assertEquals(Duration.ofHours(1).plusMinutes(2), Durations.parse("1h2m"));
+    assertEquals(Duration.ofSeconds(10), Durations.parse("10"));
+    assertEquals(Duration.ofMillis(250), Durations.parse("0.25s"));
+  }
+
+  @Test
+  void shouldReadEveryFormOfHttpAddress() {
+    java.net.InetSocketAddress any = ServeCommand.parseHostPort(":9102");
+    assertTrue(any.getAddress().isAnyLocalAddress(), any.toString());
+    assertEquals(9102, any.getPort());
+    java.net.InetSocketAddress v6 = ServeCommand.parseHostPort("[::1]:9102");
+    assertTrue(v6.getAddress().isLoopbackAddress() && v6.getAddress() instanceof
+        java.net.Inet6Address, v6.toString());
+    assertEquals("[0:0:0:0:0:0:0:1]:9102", ServeCommand.hostPort(v6));
+    assertEquals("127.0.0.1:9102", ServeCommand.hostPort(
+        ServeCommand.parseHostPort("127.0.0.1:9102")));
   }
 }

@@ -47,7 +47,7 @@ class ServeCommandTest {
   void shouldNameABadHttpAddress() {
     MainRunner.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(), "--http",
         "localhost", "--out", "off");
-    assertEquals(1, r.code);
+    assertEquals(2, r.code);
     assertTrue(r.err.contains("--http localhost") && r.err.contains("HOST:PORT"), r.err);
   }
 

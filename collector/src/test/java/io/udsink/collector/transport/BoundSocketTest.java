@@ -51,7 +51,7 @@ class BoundSocketTest {
 
     try (BoundSocket s = BoundSocket.bind(SocketSpec.parse(p.toString()), 0660, true)) {
       assertTrue(Files.isDirectory(p.getParent()));
-      assertEquals("rwxr-x---",
+      assertEquals("rwxr-xr-x",
           PosixFilePermissions.toString(Files.getPosixFilePermissions(p.getParent())));
       assertTrue(Files.exists(p, LinkOption.NOFOLLOW_LINKS));
     }
