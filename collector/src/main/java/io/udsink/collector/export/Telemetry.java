@@ -1,0 +1,135 @@
+package io.udsink.collector.export;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import io.udsink.collector.aggregate.Counter;
+import io.udsink.collector.aggregate.Interval;
+import io.udsink.collector.aggregate.Series;
+import io.udsink.collector.parse.ParseError;
+
+/**
+ * udsink's view of itself for {@code /metrics}: the loop's {@link Counter}s and parse errors as
+ * of the last interval handed to the outputs (updated by the flusher, whatever the outputs do),
+ * and each output's state, read live from its worker, so that a stuck output shows while it is
+ * stuck.
+ */
+public final class Telemetry {
+  private volatile long[] counters = new long[Counter.values().length];
+  private volatile long[] parseErrors = new long[ParseError.values().length];
+  private volatile long liveSeries;
+  private volatile List<OutputWorker> workers = List.of();
+  private final AtomicLong intervals = new AtomicLong();
+  private final AtomicLong promDroppedSeries = new AtomicLong();
+  private final AtomicLong promNegativeIncrements = new AtomicLong();
+  private final AtomicLong seriesErrors = new AtomicLong();
+
+  /** Series the Prometheus state did not take because --max-series were shown. */
+  public AtomicLong promDroppedSeriesCounter() {
+    return promDroppedSeries;
+  }
+
+  /** Negative counter increments Prometheus did not add (a counter only grows). */
+  public AtomicLong promNegativeIncrementsCounter() {
+    return promNegativeIncrements;
+  }
+
+  /** Series an output skipped because turning them into output failed. */
+  public AtomicLong seriesErrorsCounter() {
+    return seriesErrors;
+  }
+
+  /** What an earlier instance had counted, when this one took over from it: added when shown. */
+  private volatile Map<String, Double> base = Map.of();
+
+  /** Takes the loop's cumulative counters from an interval. Called by the flusher thread. */
+  public void onInterval(Interval iv) {
+    counters = iv.counters();
+    parseErrors = iv.parseErrors();
+    liveSeries = iv.series().length;
+    intervals.incrementAndGet();
+  }
+
+  void watch(List<OutputWorker> outputs) {
+    this.workers = List.copyOf(outputs);
+  }
+
+  /** The outputs' workers. */
+  public List<OutputWorker> workers() {
+    return workers;
+  }
+
+  /** A cumulative loop counter as of the last interval. */
+  public long counter(Counter c) {
+    return counters[c.ordinal()];
+  }
+
+  /** Cumulative parse errors of one reason as of the last interval. */
+  public long parseErrors(ParseError r) {
+    return parseErrors[r.ordinal()];
+  }
+
+  /** Intervals handed to the outputs. */
+  public long flushes() {
+    return intervals.get();
+  }
+
+  /** Series in the last interval. */
+  public long liveSeries() {
+    return liveSeries;
+  }
+
+  /** Series an output skipped because they could not be turned into output. */
+  public long seriesErrors() {
+    return seriesErrors.get();
+  }
+
+  /** Negative counter increments left out of Prometheus counters. */
+  public long promNegativeIncrements() {
+    return promNegativeIncrements.get();
+  }
+
+  /**
+   * A cumulative value as {@code /metrics} shows it: this instance's plus what the instance it
+   * took over from had counted, so that no counter goes backwards across a takeover.
+   *
+   * @param key the telemetry metric (with its label, for example {@code parse_errors/bad_value})
+   * @param own this instance's value
+   * @return the value to show
+   */
+  public double shown(String key, double own) {
+    return base.getOrDefault(key, 0.0) + own;
+  }
+
+  /** Every cumulative value {@code /metrics} shows, for the instance taking over. */
+  public com.fasterxml.jackson.databind.node.ObjectNode exportBase() {
+    var node = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    for (Counter c : Counter.values()) {
+      node.put(c.metric(), shown(c.metric(), counter(c)));
+    }
+    for (ParseError r : ParseError.values()) {
+      node.put("parse_errors/" + r.label(), shown("parse_errors/" + r.label(), parseErrors(r)));
+    }
+    node.put("flushes", shown("flushes", flushes()));
+    node.put("prometheus_dropped_series",
+        shown("prometheus_dropped_series", promDroppedSeries.get()));
+    node.put("prometheus_negative_increments",
+        shown("prometheus_negative_increments", promNegativeIncrements()));
+    node.put("series_errors", shown("series_errors", seriesErrors()));
+    for (OutputWorker w : workers) {
+      String o = "/" + w.output().name();
+      node.put("output_writes" + o, shown("output_writes" + o, w.writes()));
+      node.put("output_errors" + o, shown("output_errors" + o, w.errors()));
+      node.put("output_merged_intervals" + o,
+          shown("output_merged_intervals" + o, w.mergedIntervals()));
+    }
+    return node;
+  }
+
+  /** Continues from what an earlier instance had counted. */
+  public void importBase(com.fasterxml.jackson.databind.JsonNode node) {
+    Map<String, Double> b = new java.util.HashMap<>(base);
+    node.fields().forEachRemaining(e -> b.merge(e.getKey(), e.getValue().asDouble(), Double::sum));
+    base = Map.copyOf(b);
+  }
+}

@@ -1,0 +1,172 @@
+package io.udsink.collector.export.prometheus;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.prometheus.metrics.config.PrometheusProperties;
+import io.prometheus.metrics.exporter.httpserver.HealthyHandler;
+import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
+import io.udsink.collector.util.Fatal;
+
+/**
+ * The HTTP endpoint: {@code /metrics} served by the Prometheus Java library's exporter handler
+ * (content negotiation between the text format 0.0.4, OpenMetrics and protobuf; gzip; the
+ * {@code name[]} filter), with udsink's series, its own metrics and the JVM and process metrics;
+ * {@code /-/healthy}; {@code /-/ready} (503 until the instance serves its sockets); 404 for any
+ * other path. No client can hold it up for another:
+ *
+ * <ul>
+ *   <li>{@value #WORKERS} worker threads, so a client that sends its request slowly or never
+ *       reads its response occupies one of them, not the endpoint;</li>
+ *   <li>a request must arrive within {@value #REQUEST_TIMEOUT_S} s and a response be taken
+ *       within {@value #RESPONSE_TIMEOUT_S} s, or the connection is closed;</li>
+ *   <li>at most {@value #MAX_CONNECTIONS} connections are open at once; further ones are
+ *       closed at once until one ends.</li>
+ * </ul>
+ *
+ * The limits are the JDK server's own ({@code sun.net.httpserver.maxReqTime},
+ * {@code sun.net.httpserver.maxRspTime}, {@code jdk.httpserver.maxConnections}); they apply to
+ * the whole process and are set here unless already set on the command line.
+ */
+public final class MetricsServer implements AutoCloseable {
+  /** Threads serving requests. */
+  public static final int WORKERS = 4;
+  /** Seconds a client has to send its whole request. */
+  public static final int REQUEST_TIMEOUT_S = 10;
+  /** Seconds a client has to take the whole response. */
+  public static final int RESPONSE_TIMEOUT_S = 30;
+  /** Connections open at once. */
+  public static final int MAX_CONNECTIONS = 256;
+
+  private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
+  private static final byte[] LANDING = ("udsink: metrics at /metrics, health at /-/healthy, "
+      + "readiness at /-/ready\n").getBytes(StandardCharsets.UTF_8);
+
+  static {
+    setDefault("sun.net.httpserver.maxReqTime", REQUEST_TIMEOUT_S);
+    setDefault("sun.net.httpserver.maxRspTime", RESPONSE_TIMEOUT_S);
+    setDefault("jdk.httpserver.maxConnections", MAX_CONNECTIONS);
+  }
+
+  private final HttpServer server;
+  private final ThreadPoolExecutor executor;
+  private volatile boolean ready;
+
+  private MetricsServer(HttpServer server, ThreadPoolExecutor executor) {
+    this.server = server;
+    this.executor = executor;
+  }
+
+  private static void setDefault(String property, int value) {
+    if (System.getProperty(property) == null) {
+      System.setProperty(property, Integer.toString(value));
+    }
+  }
+
+  /**
+   * Binds and starts the server; {@code /-/ready} answers 503 until {@link #ready()}.
+   *
+   * @param address host and port (port 0 picks a free one)
+   * @param state what to serve
+   * @return the running server
+   * @throws IOException when the address cannot be bound
+   */
+  public static MetricsServer start(InetSocketAddress address, PrometheusState state)
+      throws IOException {
+    HttpServer server = HttpServer.create(address, 64);
+    AtomicInteger n = new AtomicInteger();
+    ThreadPoolExecutor executor = new ThreadPoolExecutor(WORKERS, WORKERS, 60, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(MAX_CONNECTIONS), r -> {
+          Thread t = new Thread(r, "udsink-http-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        }, (r, ex) -> LOG.warn("HTTP request refused: every worker is busy"));
+    server.setExecutor(executor);
+    MetricsServer s = new MetricsServer(server, executor);
+    HttpHandler metrics = new MetricsHandler(PrometheusProperties.get(), state.registry());
+    HttpHandler healthy = new HealthyHandler();
+    server.createContext("/metrics", exact("/metrics", exchange -> {
+      if (!"GET".equals(exchange.getRequestMethod())
+          && !"HEAD".equals(exchange.getRequestMethod())) {
+        reply(exchange, 405, "GET /metrics\n".getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+      metrics.handle(exchange);
+    }));
+    server.createContext("/-/healthy", exact("/-/healthy", healthy));
+    server.createContext("/-/ready", exact("/-/ready", exchange -> reply(exchange,
+        s.ready ? 200 : 503, (s.ready ? "ready\n" : "not ready\n")
+            .getBytes(StandardCharsets.UTF_8))));
+    server.createContext("/", exact("/", exchange -> reply(exchange, 200, LANDING)));
+    server.start();
+    return s;
+  }
+
+  /** From now on {@code /-/ready} answers 200. */
+  public void ready() {
+    ready = true;
+  }
+
+  /**
+   * Serves only the exact path (a context also matches longer paths); closes every exchange;
+   * a failure answers 500, and an Error is fatal, never silent.
+   */
+  private static HttpHandler exact(String path, HttpHandler h) {
+    return exchange -> {
+      try (exchange) {
+        if (!path.equals(exchange.getRequestURI().getPath())) {
+          reply(exchange, 404, ("not found; " + new String(LANDING, StandardCharsets.UTF_8))
+              .getBytes(StandardCharsets.UTF_8));
+          return;
+        }
+        h.handle(exchange);
+      } catch (IOException e) {
+        LOG.debug("HTTP exchange failed: {}", e.toString());
+      } catch (RuntimeException e) {
+        LOG.error("HTTP request failed", e);
+        try {
+          reply(exchange, 500, "internal error\n".getBytes(StandardCharsets.UTF_8));
+        } catch (IOException | RuntimeException ignored) {
+          // the headers may be out already
+        }
+      } catch (Error e) {
+        Fatal.report("the HTTP server", e);
+      }
+    };
+  }
+
+  private static void reply(HttpExchange exchange, int code, byte[] body) throws IOException {
+    exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+    boolean head = "HEAD".equals(exchange.getRequestMethod());
+    exchange.sendResponseHeaders(code, head ? -1 : body.length);
+    if (!head) {
+      try (OutputStream os = exchange.getResponseBody()) {
+        os.write(body);
+      }
+    }
+  }
+
+  /** The bound address (with the real port when 0 was asked for). */
+  public InetSocketAddress address() {
+    return server.getAddress();
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}

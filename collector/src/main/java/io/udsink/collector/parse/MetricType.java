@@ -1,0 +1,56 @@
+package io.udsink.collector.parse;
+
+/** The six StatsD metric types, with their wire code and their name in the outputs. */
+public enum MetricType {
+  /** {@code c}: summed per interval (value / sample rate). */
+  COUNTER("c", "counter"),
+  /** {@code g}: last value; {@code +n}/{@code -n} adjust the last known value. */
+  GAUGE("g", "gauge"),
+  /** {@code s}: number of unique members per interval. */
+  SET("s", "set"),
+  /** {@code ms}: distribution of durations. */
+  TIMER("ms", "timer"),
+  /** {@code h}: distribution of values. */
+  HISTOGRAM("h", "histogram"),
+  /** {@code d}: distribution of values (DogStatsD). */
+  DISTRIBUTION("d", "distribution");
+
+  private static final MetricType[] VALUES = values();
+  private final String code;
+  private final String label;
+
+  MetricType(String code, String label) {
+    this.code = code;
+    this.label = label;
+  }
+
+  /** The type code on the wire, for example {@code ms}. */
+  public String code() {
+    return code;
+  }
+
+  /** The name in JSON lines, for example {@code timer}. */
+  public String label() {
+    return label;
+  }
+
+  /** True for timers, histograms and distributions (summarised with quantiles). */
+  public boolean isDistribution() {
+    return this == TIMER || this == HISTOGRAM || this == DISTRIBUTION;
+  }
+
+  /**
+   * The type named by its JSON label, or {@code null}.
+   *
+   * @param label for example {@code "counter"}
+   * @return the type, or null
+   */
+  public static MetricType ofLabel(String label) {
+    for (MetricType t : VALUES) {
+      if (t.label.equals(label)) {
+        return t;
+      }
+    }
+    return null;
+  }
+}

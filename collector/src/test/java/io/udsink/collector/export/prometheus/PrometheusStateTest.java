@@ -1,0 +1,157 @@
+package io.udsink.collector.export.prometheus;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import io.udsink.collector.Promtool;
+import io.udsink.collector.aggregate.Aggregator;
+import io.udsink.collector.aggregate.AggregatorTest;
+import io.udsink.collector.aggregate.Interval;
+import io.udsink.collector.export.ServeHarness;
+import io.udsink.collector.export.Telemetry;
+import io.udsink.collector.export.jsonl.JsonLines;
+import io.udsink.collector.parse.MetricType;
+import io.udsink.collector.parse.StatsdParser;
+
+class PrometheusStateTest {
+  private final Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> { });
+  private final StatsdParser parser = new StatsdParser(agg, agg);
+  private final Telemetry telemetry = new Telemetry();
+  private final PrometheusState state = new PrometheusState(60_000, 1000, telemetry, "t");
+
+  private void interval(long endMs, String datagram) {
+    byte[] b = datagram.getBytes(StandardCharsets.UTF_8);
+    parser.parse(b, 0, b.length);
+    Interval iv = agg.takeInterval(endMs, false);
+    telemetry.onInterval(iv);
+    state.apply(iv);
+  }
+
+  private String text() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    state.write(out);
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void shouldSanitiseNamesAndTurnTagsIntoLabels() throws Exception {
+    interval(1000, "api.req-time:5|g|#host.name:web-1,canary,quantile:x,__meta:y\n"
+        + "9lives:1|c\nreq_total:2|c\nenv:1|c|#env:a,env:b");
+    String text = text();
+    Map<String, Double> m = ServeHarness.parseExposition(text);
+    assertEquals(5.0, m.get("api_req_time{canary=\"true\",host_name=\"web-1\",tag__meta=\"y\","
+        + "tag_quantile=\"x\"}"), text);
+    assertEquals(1.0, m.get("_9lives_total"));
+    assertEquals(2.0, m.get("req_total"), "a _total suffix is not doubled");
+    assertEquals(1.0, m.get("env_total{env=\"a,b\"}"));
+  }
+
+  @Test
+  void shouldKeepCountersCumulativeAndGiveAnotherTypeItsOwnName() throws Exception {
+    interval(1000, "x:2|c\nx.y:1|g");
+    interval(2000, "x:3|c\nx:7|g\nx:4|ms");
+    Map<String, Double> m = ServeHarness.parseExposition(text());
+    assertEquals(5.0, m.get("x_total"));
+    assertEquals(7.0, m.get("x_g"));
+    assertEquals(1.0, m.get("x_timer_count"));
+    assertEquals(4.0, m.get("x_timer_sum"));
+    assertEquals(4.0, m.get("x_timer{quantile=\"0.99\"}"));
+  }
+
+  @Test
+  void shouldExpireSeriesNotUpdatedWithinTheTtl() throws Exception {
+    interval(1000, "old:1|g\nkept:1|g");
+    interval(50_000, "kept:2|g");
+    assertTrue(text().contains("old "));
+    interval(62_000, "kept:3|g");
+    Map<String, Double> m = ServeHarness.parseExposition(text());
+    assertNull(m.get("old"));
+    assertEquals(3.0, m.get("kept"));
+  }
+
+  @Test
+  void shouldShowTelemetryAndNotLetAUserMetricTakeItsName() throws Exception {
+    interval(1000, "udsink.flushes:9|g\nbad|c");
+    String text = text();
+    Map<String, Double> m = ServeHarness.parseExposition(text);
+    assertEquals(9.0, m.get("udsink_flushes_g"));
+    assertEquals(1.0, m.get("udsink_parse_errors_total{reason=\"missing_value\"}"));
+    assertTrue(text.contains("udsink_build_info{"), text);
+    assertFalse(m.containsKey("udsink_flushes"));
+  }
+
+  @Test
+  void shouldCountNegativeIncrementsInsteadOfFailingTheEndpoint() throws Exception {
+    byte[] json = "{\"name\":\"x\",\"type\":\"counter\",\"value\":-3}"
+        .getBytes(StandardCharsets.UTF_8);
+    parser.parse(json, 0, json.length);
+    interval(1000, "x:-1|c\nx:5|c");
+    interval(2000, "x:-1|c");
+    String text = text();
+    Promtool.check(text);
+    Map<String, Double> m = ServeHarness.parseExposition(text);
+    assertEquals(5.0, m.get("x_total"), text);
+    assertEquals(3.0, m.get("udsink_prometheus_negative_increments_total"), text);
+  }
+
+  @Test
+  void shouldGiveEveryMixOfNamesAndTypesItsOwnValidFamily() throws Exception {
+    interval(1000, "fa:1|c\nfa_gauge:2|ms\nfa:3|g\nfa_sum:1|g\nfa:4|ms\nfa_total:5|g\n"
+        + "fa_count:6|s\nfa:7|s\nfa_created:8|c\nfa_bucket:9|h\nudsink_flushes_total:1|c");
+    String text = text();
+    Promtool.check(text);
+    Map<String, Double> m = ServeHarness.parseExposition(text);
+    // counters first, then gauges, sets, timers, histograms; within a type by name
+    assertEquals(1.0, m.get("fa_total"), text); // fa_created sanitises to fa: the first by name
+    assertEquals(3.0, m.get("fa_g"), text);
+    assertEquals(1.0, m.get("fa_sum"), text);
+    assertEquals(1.0, m.get("fa_count"), text);
+    assertEquals(1.0, m.get("fa_s"), text);
+    assertEquals(1.0, m.get("fa_gauge_count"), text);
+    assertEquals(4.0, m.get("fa_timer_sum"), text);
+    assertEquals(9.0, m.get("fa_h_sum"), text);
+    assertEquals(1.0, m.get("udsink_flushes_c_total"), text);
+  }
+
+  @Test
+  void shouldGiveBackTheNamesOfExpiredSeries() throws Exception {
+    int baseline = state.namesHeld();
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 500; i++) {
+      sb.append("n").append(i).append(":1|c\nt").append(i).append(":1|ms\n");
+    }
+    interval(1000, sb.toString());
+    assertEquals(1000, state.size());
+    assertTrue(state.namesHeld() >= baseline + 500 * 3 + 500 * 5);
+    interval(100_000, "other:1|g");
+    assertEquals(1, state.size());
+    assertEquals(baseline + 1, state.namesHeld());
+  }
+
+  @Test
+  void shouldLeaveOutASeriesItCannotShowAndKeepTheRest() throws Exception {
+    byte[] b = "good:1|c\nbad:1|ms".getBytes(StandardCharsets.UTF_8);
+    parser.parse(b, 0, b.length);
+    Interval iv = agg.takeInterval(1000, false);
+    AggregatorTest.breakSketch(AggregatorTest.find(iv, "bad", MetricType.TIMER)); // a bug
+    telemetry.onInterval(iv);
+    state.apply(iv);
+    String text = text();
+    Promtool.check(text);
+    Map<String, Double> m = ServeHarness.parseExposition(text);
+    assertEquals(1.0, m.get("good_total"));
+    assertEquals(1.0, m.get("udsink_series_errors_total"));
+    String json = new String(JsonLines.format(iv, java.util.List.of(),
+        telemetry.seriesErrorsCounter()).bytes(), StandardCharsets.UTF_8);
+    assertTrue(json.contains("\"good\"") && !json.contains("\"bad\""), json);
+    assertEquals(2, telemetry.seriesErrors());
+  }
+}
