@@ -5,6 +5,8 @@ import java.util.Arrays;
 import java.util.List;
 
 import io.udsink.collector.aggregate.Series.GaugeCell;
+import io.udsink.collector.mapping.MapperRef;
+import io.udsink.collector.mapping.ObserverSpec;
 import io.udsink.collector.parse.Event;
 import io.udsink.collector.parse.MetricLine;
 import io.udsink.collector.parse.MetricSink;
@@ -32,6 +34,8 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
   public static final int MAX_EVENTS_PER_INTERVAL = 10_000;
 
   private final int maxSeries;
+  private final MapperRef mapper;
+  private final boolean observe;
   private final ParseErrorListener errorLog;
   private final long[] counters = new long[Counter.values().length];
   private final long[] parseErrors = new long[ParseError.values().length];
@@ -56,6 +60,24 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
    */
   public Aggregator(int maxSeries, long gaugeTtlIntervals, long nowMs,
       ParseErrorListener errorLog) {
+    this(maxSeries, gaugeTtlIntervals, nowMs, errorLog,
+        MapperRef.none(ObserverSpec.defaults(ObserverSpec.Kind.NATIVE)), true);
+  }
+
+  /**
+   * Creates an aggregator that maps names and counts observations in Prometheus buckets.
+   *
+   * @param maxSeries most series per interval, and most gauges whose last value is remembered
+   * @param gaugeTtlIntervals a gauge not updated for this many intervals forgets its last value
+   * @param nowMs the start of the first interval (epoch ms)
+   * @param errorLog told about every rejected line (after it is counted)
+   * @param mapper the mapping in force, read when a series is first seen in an interval
+   * @param observe true when an output shows distributions to Prometheus (buckets are kept)
+   */
+  public Aggregator(int maxSeries, long gaugeTtlIntervals, long nowMs,
+      ParseErrorListener errorLog, MapperRef mapper, boolean observe) {
+    this.mapper = mapper;
+    this.observe = observe;
     this.maxSeries = maxSeries;
     this.gaugeTtlIntervals = Math.max(1, gaugeTtlIntervals);
     this.errorLog = errorLog;
@@ -115,6 +137,10 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
       }
     }
     int n = l.valueCount();
+    if (s.dropped) {
+      counters[Counter.MAPPING_DROPPED.ordinal()] += n;
+      return;
+    }
     boolean refused = false;
     switch (l.type()) {
       case COUNTER: {
@@ -183,6 +209,7 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
     byte[] key = cell != null ? cell.key : Arrays.copyOf(k, len);
     Series s = new Series(key, hash, type, name, tags);
     s.cell = cell;
+    s.map(mapper.get().map(name, type), observe);
     table.put(s);
     return s;
   }

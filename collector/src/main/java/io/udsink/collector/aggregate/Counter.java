@@ -20,6 +20,9 @@ public enum Counter {
   DROPPED_SERIES("dropped_samples_max_series",
       "Samples dropped because the interval already held --max-series series (or as many gauges "
           + "were remembered)"),
+  /** Samples a mapping rule dropped ({@code action: drop}, or a name that expands to nothing). */
+  MAPPING_DROPPED("mapping_dropped_samples",
+      "Samples the mapping dropped (action: drop, or a name that expanded to nothing)"),
   /** Events received. */
   EVENTS("events", "Events received"),
   /** Service checks received. */

@@ -5,6 +5,9 @@ import java.util.List;
 import com.datadoghq.sketch.ddsketch.DDSketch;
 import com.datadoghq.sketch.ddsketch.DDSketches;
 import com.datadoghq.sketch.ddsketch.mapping.LogarithmicMapping;
+
+import io.udsink.collector.mapping.Mapped;
+import io.udsink.collector.mapping.ObserverSpec;
 import io.udsink.collector.parse.MetricType;
 import io.udsink.collector.parse.ParseError;
 
@@ -28,6 +31,19 @@ public final class Series extends KeyTable.Entry {
   final MetricType type;
   final String name;
   final List<String> tags;
+  /** What the mapping made of this series' name and type. */
+  Mapped mapped;
+  /** True for a series the mapping drops: it only counts what it drops. */
+  boolean dropped;
+  /** Observations as Prometheus counts them: each sample round(1 / rate) times, scaled. */
+  long obsCount;
+  double obsSum;
+  /** Classic bucket counts (the last is +Inf), or null. */
+  long[] classic;
+  /** Native buckets, or null. */
+  NativeHistogram nativeBuckets;
+  /** What values are multiplied by for Prometheus: the mapping's scale, and ms to s. */
+  double scale = 1;
 
   /** Samples accepted (values on lines; for sets, members added). */
   long samples;
@@ -57,6 +73,40 @@ public final class Series extends KeyTable.Entry {
       members = new MemberSet();
     } else if (type.isDistribution()) {
       sketch = DDSketches.collapsingLowestDense(RELATIVE_ACCURACY, MAX_BINS);
+    }
+  }
+
+  /**
+   * Sets what the mapping made of the series and, for a distribution whose samples Prometheus
+   * shows, allocates its buckets.
+   */
+  void map(Mapped m, boolean observe) {
+    this.mapped = m;
+    this.dropped = m.drop();
+    this.scale = m.scale() * (type == MetricType.TIMER ? 0.001 : 1);
+    if (observe && type.isDistribution() && !dropped) {
+      ObserverSpec spec = m.observer();
+      if (spec.classic()) {
+        classic = new long[spec.buckets().length + 1];
+      }
+      if (spec.nativeBuckets()) {
+        nativeBuckets = new NativeHistogram(spec.nativeSchema(), spec.maxBuckets());
+      }
+    }
+  }
+
+  /** Counts one observation in the Prometheus buckets: {@code times} times {@code v}. */
+  private void observe(double v, long times) {
+    double x = v * scale;
+    obsCount += times;
+    obsSum += x * times;
+    if (classic != null) {
+      double[] b = mapped.observer().buckets();
+      int i = java.util.Arrays.binarySearch(b, x);
+      classic[i >= 0 ? i : -i - 1] += times;
+    }
+    if (nativeBuckets != null) {
+      nativeBuckets.add(x, times);
     }
   }
 
@@ -94,6 +144,7 @@ public final class Series extends KeyTable.Entry {
     sketch.accept(v, weight);
     count = c;
     sum = s;
+    observe(v, Math.max(1, Math.round(weight)));
     if (v < min) {
       min = v;
     }
@@ -144,6 +195,41 @@ public final class Series extends KeyTable.Entry {
     return max;
   }
 
+  /** What the mapping made of this series. */
+  public Mapped mapped() {
+    return mapped;
+  }
+
+  /** What values are multiplied by for Prometheus (the mapping's scale; ms to s for timers). */
+  public double scale() {
+    return scale;
+  }
+
+  /** Observations as Prometheus counts them (each sample round(1 / rate) times). */
+  public long observedCount() {
+    return obsCount;
+  }
+
+  /** The scaled sum of those observations. */
+  public double observedSum() {
+    return obsSum;
+  }
+
+  /** Classic bucket counts (not cumulative; the last is +Inf), or null. */
+  public long[] classicBuckets() {
+    return classic;
+  }
+
+  /** Native buckets, or null. */
+  public NativeHistogram nativeBuckets() {
+    return nativeBuckets;
+  }
+
+  /** The distribution's sketch (raw values), for quantiles over several intervals. */
+  public com.datadoghq.sketch.ddsketch.DDSketch sketch() {
+    return sketch;
+  }
+
   /** Sets: true once the count is an estimate (beyond {@link MemberSet#EXACT_LIMIT} members). */
   public boolean setIsEstimate() {
     return members.isEstimate();
@@ -181,6 +267,13 @@ public final class Series extends KeyTable.Entry {
   /** A copy that shares no mutable state with this series (the gauge cell is not copied). */
   Series copy() {
     Series c = new Series(key, hash, type, name, tags, false);
+    c.mapped = mapped;
+    c.dropped = dropped;
+    c.scale = scale;
+    c.obsCount = obsCount;
+    c.obsSum = obsSum;
+    c.classic = classic == null ? null : classic.clone();
+    c.nativeBuckets = nativeBuckets == null ? null : nativeBuckets.copy();
     c.samples = samples;
     c.value = value;
     c.increase = increase;
@@ -222,6 +315,16 @@ public final class Series extends KeyTable.Entry {
         break;
       default:
         sketch.mergeWith(later.sketch);
+        obsCount += later.obsCount;
+        obsSum = clampedSum(obsSum, later.obsSum);
+        if (classic != null && later.classic != null && classic.length == later.classic.length) {
+          for (int i = 0; i < classic.length; i++) {
+            classic[i] += later.classic[i];
+          }
+        }
+        if (nativeBuckets != null && later.nativeBuckets != null) {
+          nativeBuckets.addAll(later.nativeBuckets);
+        }
         count = clampedSum(count, later.count);
         sum = clampedSum(sum, later.sum);
         min = Math.min(min, later.min);

@@ -26,8 +26,9 @@ public class AggregatorTest {
   }
 
   /** Breaks a distribution series the way a bug would, for tests of the outputs' robustness. */
-  public static void breakSketch(Series s) {
+  public static void breakSeries(Series s) {
     s.sketch = null;
+    s.mapped = null;
   }
 
   /** The series of that name, type and tags in the interval, or null. */

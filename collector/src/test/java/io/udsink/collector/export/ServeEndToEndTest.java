@@ -187,9 +187,16 @@ class ServeEndToEndTest {
       assertEquals(e.getValue(), scraped.get(sample), sample);
     }
     for (Map.Entry<String, Double> e : ex.distSum.entrySet()) {
-      assertEquals(e.getValue(), scraped.get(promSample(e.getKey(), "_sum")), e.getKey());
-      assertEquals((double) Math.round(ex.distCount.get(e.getKey())),
-          scraped.get(promSample(e.getKey(), "_count")), e.getKey());
+      // histograms in Prometheus: timers in seconds, the rest as sent
+      double scale = e.getKey().startsWith("timer ") ? 0.001 : 1;
+      double want = e.getValue() * scale;
+      assertEquals(want, scraped.get(promSample(e.getKey(), "_sum")), Math.abs(want) * 1e-9,
+          e.getKey());
+      double promCount = (double) Math.round(ex.distCount.get(e.getKey()));
+      assertEquals(promCount, scraped.get(promSample(e.getKey(), "_count")), e.getKey());
+      String inf = promSample(e.getKey(), "_bucket");
+      inf = inf.contains("{") ? inf.replace("}", ",le=\"+Inf\"}") : inf + "{le=\"+Inf\"}";
+      assertEquals(promCount, scraped.get(inf), inf);
     }
     assertEquals(datagrams.size(), scraped.get("udsink_datagrams_total"));
   }

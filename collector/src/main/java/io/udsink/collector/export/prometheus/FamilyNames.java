@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 
 import io.prometheus.metrics.model.snapshots.PrometheusNaming;
-import io.udsink.collector.parse.MetricType;
 
 /**
  * Gives every metric family on {@code /metrics} names that no other family uses, so that any mix
@@ -14,9 +13,9 @@ import io.udsink.collector.parse.MetricType;
  * <p>A family occupies more than its name: a counter {@code x} writes {@code x_total} (and may
  * write {@code x_created}), a summary {@code x} writes {@code x_sum} and {@code x_count}. A family
  * is given the first of {@code base}, {@code base_<code>}, {@code base_<code>_2}, ... whose
- * names are all free, where the code is the StatsD type code ({@code c}, {@code g}, {@code s},
- * {@code h}, {@code d}) or {@code timer} for {@code ms} (which would read as a unit); never a
- * Prometheus type word, which {@code promtool} flags in a name. Names are held while a series of the family is shown and released when the
+ * names are all free, where the code is the kind's: {@code c} counter, {@code g} gauge,
+ * {@code h} histogram, {@code q} summary; never a Prometheus type word, which {@code promtool}
+ * flags in a name. Names are held while a series of the family is shown and released when the
  * last one expires, so the registry is bounded by the series shown, not by every name ever seen.
  * Single-threaded (the caller synchronises).
  */
@@ -26,12 +25,12 @@ final class FamilyNames {
   /** One family: its name, its type, the names it occupies, the series that use it. */
   static final class Family {
     private final String name;
-    private final MetricType type;
+    private final PromKind type;
     private final List<String> occupies;
     private final String key;
     private int refs;
 
-    Family(String name, MetricType type, String key) {
+    Family(String name, PromKind type, String key) {
       this.name = name;
       this.type = type;
       this.occupies = occupied(type, name);
@@ -42,7 +41,7 @@ final class FamilyNames {
       return name;
     }
 
-    MetricType type() {
+    PromKind type() {
       return type;
     }
   }
@@ -51,31 +50,23 @@ final class FamilyNames {
   private final Map<String, Family> byBase = new HashMap<>();
 
   /** The names a family of this type and name occupies in the text and OpenMetrics formats. */
-  static List<String> occupied(MetricType type, String n) {
-    switch (type) {
-      case COUNTER:
-        return List.of(n, n + "_total", n + "_created");
-      case GAUGE:
-      case SET:
-        return List.of(n);
-      default:
-        return List.of(n, n + "_sum", n + "_count", n + "_created", n + "_bucket");
-    }
+  static List<String> occupied(PromKind type, String n) {
+    return type.occupied(n);
   }
 
   /**
    * Takes a family for series of {@code type} whose sanitised name is {@code base}: the same
    * family for every such series while one is held.
    */
-  Family acquire(MetricType type, String base) {
+  Family acquire(PromKind type, String base) {
     return acquire(type, base, null);
   }
 
   /**
-   * As {@link #acquire(MetricType, String)}, keeping the name an earlier instance gave the family
+   * As {@link #acquire(PromKind, String)}, keeping the name an earlier instance gave the family
    * when it is still free (a takeover must not rename series).
    */
-  Family acquire(MetricType type, String base, String preferred) {
+  Family acquire(PromKind type, String base, String preferred) {
     String key = type.ordinal() + ":" + base;
     Family f = byBase.get(key);
     if (f == null) {
@@ -92,7 +83,7 @@ final class FamilyNames {
   }
 
   /** Holds a name for udsink's own metrics, for good. */
-  void reserve(MetricType type, String name) {
+  void reserve(PromKind type, String name) {
     Family f = new Family(name, type, null);
     f.refs = Integer.MAX_VALUE;
     for (String n : f.occupies) {
@@ -116,7 +107,7 @@ final class FamilyNames {
     return byName.size();
   }
 
-  private String candidate(MetricType type, String base) {
+  private String candidate(PromKind type, String base) {
     for (int i = 0; i < MAX_ATTEMPTS; i++) {
       String c = i == 0 ? base
           : i == 1 ? base + "_" + suffix(type) : base + "_" + suffix(type) + "_" + i;
@@ -124,14 +115,14 @@ final class FamilyNames {
         return c;
       }
     }
-    throw new IllegalStateException("no free Prometheus name for " + type.label() + " " + base);
+    throw new IllegalStateException("no free Prometheus name for " + type + " " + base);
   }
 
-  static String suffix(MetricType type) {
-    return type == MetricType.TIMER ? "timer" : type.code();
+  static String suffix(PromKind type) {
+    return type.suffix();
   }
 
-  private boolean free(MetricType type, String name) {
+  private boolean free(PromKind type, String name) {
     for (String n : occupied(type, name)) {
       if (byName.containsKey(n)) {
         return false;

@@ -19,7 +19,10 @@ import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.NativeHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.PrometheusNaming;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.Exemplars;
@@ -37,9 +40,12 @@ import io.prometheus.metrics.model.snapshots.SummarySnapshot;
 import io.prometheus.metrics.model.snapshots.SummarySnapshot.SummaryDataPointSnapshot;
 import io.udsink.collector.aggregate.Counter;
 import io.udsink.collector.aggregate.Interval;
+import io.udsink.collector.aggregate.NativeHistogram;
 import io.udsink.collector.aggregate.Series;
 import io.udsink.collector.export.OutputWorker;
 import io.udsink.collector.export.Telemetry;
+import io.udsink.collector.mapping.Mapped;
+import io.udsink.collector.mapping.ObserverSpec;
 import io.udsink.collector.parse.MetricType;
 import io.udsink.collector.parse.ParseError;
 
@@ -69,7 +75,9 @@ public final class PrometheusState implements MultiCollector {
   private final Telemetry telemetry;
   private final String version;
   private final Map<Key, PromSeries> series = new HashMap<>();
+  private final Map<ImportedKey, PromSeries> imported = new HashMap<>();
   private final FamilyNames names = new FamilyNames();
+  private long lastMs;
 
   /**
    * Creates the state.
@@ -85,24 +93,24 @@ public final class PrometheusState implements MultiCollector {
     this.telemetry = telemetry;
     this.version = version;
     for (String n : TELEMETRY_COUNTERS) {
-      names.reserve(MetricType.COUNTER, n);
+      names.reserve(PromKind.COUNTER, n);
     }
     for (Counter c : Counter.values()) {
-      names.reserve(MetricType.COUNTER, "udsink_" + c.metric());
+      names.reserve(PromKind.COUNTER, "udsink_" + c.metric());
     }
     for (String n : TELEMETRY_GAUGES) {
-      names.reserve(MetricType.GAUGE, n);
+      names.reserve(PromKind.GAUGE, n);
     }
-    names.reserve(MetricType.GAUGE, "udsink_build_info");
-    names.reserve(MetricType.GAUGE, "udsink_build");
+    names.reserve(PromKind.GAUGE, "udsink_build_info");
+    names.reserve(PromKind.GAUGE, "udsink_build");
     for (MetricSnapshot m : JVM_METRICS) {
-      MetricType t = m instanceof CounterSnapshot ? MetricType.COUNTER
-          : m instanceof SummarySnapshot || m instanceof HistogramSnapshot ? MetricType.TIMER
-          : MetricType.GAUGE;
+      PromKind t = m instanceof CounterSnapshot ? PromKind.COUNTER
+          : m instanceof HistogramSnapshot ? PromKind.HISTOGRAM
+          : m instanceof SummarySnapshot ? PromKind.SUMMARY : PromKind.GAUGE;
       names.reserve(t, m.getMetadata().getPrometheusName());
       names.reserve(t, m.getMetadata().getName());
       if (m instanceof InfoSnapshot) {
-        names.reserve(MetricType.GAUGE, m.getMetadata().getName() + "_info");
+        names.reserve(PromKind.GAUGE, m.getMetadata().getName() + "_info");
       }
     }
   }
@@ -141,34 +149,19 @@ public final class PrometheusState implements MultiCollector {
       "udsink_prometheus_series", "udsink_output_backlog_intervals",
       "udsink_output_oldest_unwritten_seconds");
 
-  private record Key(MetricType type, String name, List<String> tags) {
+  /** A series of the intervals, under what the mapping made of it. */
+  private record Key(MetricType type, String name, List<String> tags, Mapped mapped) {
   }
 
   private static final java.util.Comparator<Series> APPLY_ORDER =
       java.util.Comparator.comparing(Series::type).thenComparing(Series::name);
-
-  private static final class PromSeries {
-    final FamilyNames.Family family;
-    final Labels labels;
-    final String name;
-    double value;
-    double count;
-    double sum;
-    double[] quantiles;
-    long updatedMs;
-
-    PromSeries(FamilyNames.Family family, Labels labels, String name) {
-      this.family = family;
-      this.labels = labels;
-      this.name = name;
-    }
-  }
 
   /**
    * Adds an interval's series. A series that cannot be added (a bug) is left out and counted;
    * it never costs the others.
    */
   public synchronized void apply(Interval iv) {
+    lastMs = Math.max(lastMs, iv.endMs());
     expire(iv.endMs()); // first, so that expired series make room for new ones
     // in a fixed order, so that which type keeps a contested name does not depend on hashing
     Series[] ordered = iv.series().clone();
@@ -186,44 +179,34 @@ public final class PrometheusState implements MultiCollector {
   }
 
   private void applyOne(Series s, long endMs) {
-    double[] q = null;
-    if (s.type().isDistribution()) {
-      q = new double[QUANTILES.length];
-      for (int i = 0; i < q.length; i++) {
-        q[i] = s.quantile(QUANTILES[i]);
-      }
-    }
-    Key k = new Key(s.type(), s.name(), s.tags());
+    Mapped m = s.mapped();
+    Key k = new Key(s.type(), s.name(), s.tags(), m);
     PromSeries p = series.get(k);
     if (p == null) {
       if (series.size() >= maxSeries) {
         telemetry.promDroppedSeriesCounter().incrementAndGet();
         return;
       }
-      Labels labels = labels(s.tags());
-      FamilyNames.Family f = names.acquire(s.type(), PromNames.metricName(s.name()));
-      p = new PromSeries(f, labels, s.name());
+      p = create(s, m, null);
       series.put(k, p);
     }
-    p.updatedMs = endMs;
-    switch (s.type()) {
-      case COUNTER:
-        // A Prometheus counter only grows: negative increments are counted, not added.
-        p.value = clamp(p.value + s.increase());
-        telemetry.promNegativeIncrementsCounter().addAndGet(s.negativeSamples());
-        break;
-      case GAUGE:
-        p.value = s.value();
-        break;
-      case SET:
-        p.value = s.setSize();
-        break;
-      default:
-        p.count = clamp(p.count + s.count());
-        p.sum = clamp(p.sum + s.sum());
-        p.quantiles = q;
-        break;
+    long negative = p.apply(s, endMs);
+    if (negative > 0) {
+      telemetry.promNegativeIncrementsCounter().addAndGet(negative);
     }
+  }
+
+  private PromSeries create(Series s, Mapped m, String preferredFamily) {
+    PromKind kind = PromKind.of(s.type(), m.observer());
+    String name = m.name() != null ? m.name() : PromNames.metricName(s.name());
+    String base = PrometheusNaming.sanitizeMetricName(name);
+    if (base.isEmpty()) {
+      base = "_";
+    }
+    Labels labels = labels(s.tags(), m.labels(), m.honorLabels(), kind);
+    FamilyNames.Family f = names.acquire(kind, base, preferredFamily);
+    return new PromSeries(f, labels, s.name(), kind, m.ttlMs() > 0 ? m.ttlMs() : ttlMs,
+        m.help(), m.observer());
   }
 
   private static double clamp(double v) {
@@ -232,14 +215,29 @@ public final class PrometheusState implements MultiCollector {
 
   private void expire(long nowMs) {
     Iterator<PromSeries> it = series.values().iterator();
+    java.util.Set<List<Object>> live = new java.util.HashSet<>();
     while (it.hasNext()) {
       PromSeries p = it.next();
-      if (nowMs - p.updatedMs > ttlMs) {
+      if (nowMs - p.updatedMs > p.ttlMs) {
         it.remove();
+        names.release(p.family);
+      } else if (!imported.isEmpty()) {
+        live.add(List.of(p.family, p.labels));
+      }
+    }
+    // what an earlier instance handed over stays while a live series continues it, or its TTL
+    Iterator<PromSeries> old = imported.values().iterator();
+    while (old.hasNext()) {
+      PromSeries p = old.next();
+      if (live.contains(List.of(p.family, p.labels))) {
+        p.updatedMs = nowMs;
+      } else if (nowMs - p.updatedMs > p.ttlMs) {
+        old.remove();
         names.release(p.family);
       }
     }
   }
+
 
   /**
    * The cumulative state, for the instance that takes over from this one: every series with its
@@ -250,24 +248,15 @@ public final class PrometheusState implements MultiCollector {
   public synchronized byte[] exportState() {
     ObjectNode root = STATE_JSON.createObjectNode();
     ArrayNode list = root.putArray("series");
-    for (Map.Entry<Key, PromSeries> e : series.entrySet()) {
-      PromSeries p = e.getValue();
+    List<PromSeries> all = new ArrayList<>(series.values());
+    all.addAll(imported.values()); // what this instance took over, handed on in turn
+    for (PromSeries p : all) {
       ObjectNode n = list.addObject();
-      n.put("type", e.getKey().type().name());
-      n.put("name", e.getKey().name());
-      ArrayNode tags = n.putArray("tags");
-      e.getKey().tags().forEach(tags::add);
+      n.put("name", p.rawName);
       n.put("family", p.family.name());
-      n.put("value", p.value);
-      n.put("count", p.count);
-      n.put("sum", p.sum);
-      if (p.quantiles != null) {
-        ArrayNode q = n.putArray("quantiles");
-        for (double d : p.quantiles) {
-          q.add(d);
-        }
-      }
-      n.put("updated_ms", p.updatedMs);
+      n.put("kind", p.kind.name());
+      n.putPOJO("labels", labelMap(p.labels));
+      p.export(n);
     }
     root.set("telemetry", telemetry.exportBase());
     try {
@@ -277,10 +266,19 @@ public final class PrometheusState implements MultiCollector {
     }
   }
 
+  private static Map<String, String> labelMap(Labels labels) {
+    Map<String, String> m = new TreeMap<>();
+    for (int i = 0; i < labels.size(); i++) {
+      m.put(labels.getName(i), labels.getValue(i));
+    }
+    return m;
+  }
+
   /**
-   * Continues from an earlier instance's state: cumulative values add to this instance's, the
-   * last values (gauges, sets, quantiles) are taken where this instance has none yet, and every
-   * family keeps its name where it can.
+   * Continues from an earlier instance's state: cumulative values add to this instance's, a
+   * gauge's last value is taken where this instance has none yet, and every family keeps its name
+   * where it can. (A summary's window of recent samples is not handed over: its quantiles start
+   * again; its count and sum continue.)
    *
    * @param state what {@link #exportState()} gave
    * @throws IOException when the state does not parse
@@ -288,41 +286,39 @@ public final class PrometheusState implements MultiCollector {
   public synchronized void importState(byte[] state) throws IOException {
     JsonNode root = STATE_JSON.readTree(state);
     for (JsonNode n : root.path("series")) {
-      MetricType type = MetricType.valueOf(n.get("type").asText());
-      List<String> tags = new ArrayList<>();
-      n.get("tags").forEach(t -> tags.add(t.asText()));
-      Key k = new Key(type, n.get("name").asText(), List.copyOf(tags));
-      PromSeries p = series.get(k);
+      String rawName = n.get("name").asText();
+      PromKind kind = PromKind.valueOf(n.path("kind").asText(PromKind.GAUGE.name()));
+      Map<String, String> labels = new TreeMap<>();
+      n.path("labels").fields().forEachRemaining(e -> labels.put(e.getKey(),
+          e.getValue().asText()));
+      ImportedKey ik = new ImportedKey(kind, n.get("family").asText(), labelMap(
+          labels(labels)));
+      PromSeries p = imported.get(ik);
       boolean fresh = p == null;
       if (fresh) {
-        if (series.size() >= maxSeries) {
+        if (series.size() + imported.size() >= maxSeries) {
           telemetry.promDroppedSeriesCounter().incrementAndGet();
           continue;
         }
-        FamilyNames.Family f = names.acquire(type, PromNames.metricName(k.name()),
+        FamilyNames.Family f = names.acquire(kind, n.get("family").asText(),
             n.get("family").asText());
-        p = new PromSeries(f, labels(k.tags()), k.name());
-        series.put(k, p);
-        p.updatedMs = n.get("updated_ms").asLong();
+        p = new PromSeries(f, labels(labels), rawName, kind, ttlMs, null,
+            ObserverSpec.defaults(ObserverSpec.Kind.NATIVE));
+        imported.put(ik, p);
       }
-      if (type == MetricType.COUNTER) {
-        p.value = clamp(p.value + n.get("value").asDouble());
-      } else if (fresh) {
-        p.value = n.get("value").asDouble();
-      }
-      if (type.isDistribution()) {
-        p.count = clamp(p.count + n.get("count").asDouble());
-        p.sum = clamp(p.sum + n.get("sum").asDouble());
-        if (fresh) {
-          double[] q = new double[QUANTILES.length];
-          for (int i = 0; i < q.length; i++) {
-            q[i] = n.get("quantiles").get(i).asDouble();
-          }
-          p.quantiles = q;
-        }
-      }
+      p.importFrom(n, fresh);
     }
     telemetry.importBase(root.path("telemetry"));
+  }
+
+  private static Labels labels(Map<String, String> m) {
+    Labels.Builder b = Labels.builder();
+    m.forEach(b::label);
+    return b.build();
+  }
+
+  /** A series handed over by the previous instance, until it expires. */
+  private record ImportedKey(PromKind kind, String family, Map<String, String> labels) {
   }
 
   private static final com.fasterxml.jackson.databind.ObjectMapper STATE_JSON =
@@ -339,7 +335,17 @@ public final class PrometheusState implements MultiCollector {
   }
 
   static Labels labels(List<String> tags) {
-    if (tags.isEmpty()) {
+    return labels(tags, Map.of(), false, PromKind.GAUGE);
+  }
+
+  /**
+   * A series' labels: its tags ({@code k:v} is {@code k="v"}, a bare tag {@code k="true"}, a name
+   * given twice joins its values with {@code ,}) and the mapping's labels, which win over a tag
+   * of the same name unless the mapping honours labels.
+   */
+  static Labels labels(List<String> tags, Map<String, String> mapped, boolean honorLabels,
+      PromKind kind) {
+    if (tags.isEmpty() && mapped.isEmpty()) {
       return Labels.EMPTY;
     }
     Map<String, String> m = new TreeMap<>();
@@ -348,6 +354,17 @@ public final class PrometheusState implements MultiCollector {
       String k = PromNames.labelName(colon < 0 ? t : t.substring(0, colon));
       String v = colon < 0 ? "true" : t.substring(colon + 1);
       m.merge(k, v, (a, b) -> a + "," + b);
+    }
+    mapped.forEach((k, v) -> {
+      if (!(honorLabels && m.containsKey(k))) {
+        m.put(k, v);
+      }
+    });
+    if (kind == PromKind.HISTOGRAM && m.containsKey("le")) {
+      m.put("tag_le", m.remove("le"));
+    }
+    if (kind == PromKind.SUMMARY && m.containsKey("quantile")) {
+      m.put("tag_quantile", m.remove("quantile"));
     }
     Labels.Builder b = Labels.builder();
     m.forEach(b::label);
@@ -365,10 +382,14 @@ public final class PrometheusState implements MultiCollector {
     for (PromSeries p : series.values()) {
       byFamily.computeIfAbsent(p.family.name(), f -> new ArrayList<>()).add(p);
     }
+    for (PromSeries p : imported.values()) {
+      byFamily.computeIfAbsent(p.family.name(), f -> new ArrayList<>()).add(p);
+    }
+    long now = lastMs;
     List<MetricSnapshot> out = new ArrayList<>();
     for (List<PromSeries> members : byFamily.values()) {
       try {
-        out.add(family(members));
+        out.add(family(members, now));
       } catch (RuntimeException e) {
         if (telemetry.seriesErrorsCounter().getAndIncrement() == 0) {
           LOG.error("family {} left out of /metrics (later ones are only counted)",
@@ -380,14 +401,22 @@ public final class PrometheusState implements MultiCollector {
     return new MetricSnapshots(out);
   }
 
-  private static MetricSnapshot family(List<PromSeries> members) {
+  private static MetricSnapshot family(List<PromSeries> members, long nowMs) {
     FamilyNames.Family f = members.get(0).family;
-    members.sort(java.util.Comparator.comparing(p -> p.name));
+    members.sort(java.util.Comparator.comparing(p -> p.rawName));
+    // StatsD names the mapping made alike add up (a gauge: the latest)
     Map<Labels, PromSeries> points = new LinkedHashMap<>();
     for (PromSeries p : members) {
-      points.putIfAbsent(p.labels, p); // names that sanitise alike: the first by name is shown
+      PromSeries first = points.get(p.labels);
+      if (first == null) {
+        points.put(p.labels, p.renderCopy());
+      } else {
+        p.addInto(first);
+      }
     }
-    MetricMetadata meta = new MetricMetadata(f.name(), "udsink " + f.type().label());
+    String help = members.get(0).help != null ? members.get(0).help
+        : "udsink " + f.type().name().toLowerCase(java.util.Locale.ROOT);
+    MetricMetadata meta = new MetricMetadata(f.name(), help);
     switch (f.type()) {
       case COUNTER: {
         List<CounterDataPointSnapshot> dp = new ArrayList<>();
@@ -402,19 +431,55 @@ public final class PrometheusState implements MultiCollector {
             null)));
         return new GaugeSnapshot(meta, dp);
       }
+      case HISTOGRAM: {
+        List<HistogramSnapshot.HistogramDataPointSnapshot> dp = new ArrayList<>();
+        for (PromSeries p : points.values()) {
+          dp.add(histogramPoint(p));
+        }
+        return new HistogramSnapshot(meta, dp);
+      }
       default: {
         List<SummaryDataPointSnapshot> dp = new ArrayList<>();
         for (PromSeries p : points.values()) {
           List<Quantile> qs = new ArrayList<>();
-          for (int i = 0; i < QUANTILES.length; i++) {
-            qs.add(new Quantile(QUANTILES[i], p.quantiles[i]));
+          for (ObserverSpec.Quantile q : p.quantiles()) {
+            double v = p.quantile(q.quantile(), nowMs);
+            if (Double.isFinite(v)) {
+              qs.add(new Quantile(q.quantile(), v));
+            }
           }
-          dp.add(new SummaryDataPointSnapshot(Math.round(p.count), p.sum, Quantiles.of(qs),
-              p.labels, Exemplars.EMPTY, 0));
+          dp.add(new SummaryDataPointSnapshot(p.count, p.sum, Quantiles.of(qs), p.labels,
+              Exemplars.EMPTY, 0));
         }
         return new SummarySnapshot(meta, dp);
       }
     }
+  }
+
+  private static HistogramSnapshot.HistogramDataPointSnapshot histogramPoint(PromSeries p) {
+    ClassicHistogramBuckets classic = ClassicHistogramBuckets.EMPTY;
+    if (p.classic != null) {
+      double[] b = p.observer.buckets();
+      double[] bounds = java.util.Arrays.copyOf(b, b.length + 1);
+      bounds[b.length] = Double.POSITIVE_INFINITY;
+      classic = ClassicHistogramBuckets.of(bounds, p.classic);
+    }
+    if (p.nativeBuckets == null) {
+      return new HistogramSnapshot.HistogramDataPointSnapshot(classic, p.sum, p.labels,
+          Exemplars.EMPTY, 0);
+    }
+    NativeHistogram h = p.nativeBuckets;
+    return new HistogramSnapshot.HistogramDataPointSnapshot(classic, h.schema(), h.zeroCount(),
+        NativeHistogram.ZERO_THRESHOLD, nativeBuckets(h.positiveBuckets()),
+        nativeBuckets(h.negativeBuckets()), p.sum, p.labels, Exemplars.EMPTY, 0);
+  }
+
+  private static NativeHistogramBuckets nativeBuckets(long[][] b) {
+    int[] idx = new int[b[0].length];
+    for (int i = 0; i < idx.length; i++) {
+      idx[i] = (int) b[0][i];
+    }
+    return NativeHistogramBuckets.of(idx, b[1]);
   }
 
   private void addTelemetry(List<MetricSnapshot> out) {

@@ -61,9 +61,10 @@ class PrometheusStateTest {
     Map<String, Double> m = ServeHarness.parseExposition(text());
     assertEquals(5.0, m.get("x_total"));
     assertEquals(7.0, m.get("x_g"));
-    assertEquals(1.0, m.get("x_timer_count"));
-    assertEquals(4.0, m.get("x_timer_sum"));
-    assertEquals(4.0, m.get("x_timer{quantile=\"0.99\"}"));
+    assertEquals(1.0, m.get("x_h_count"));
+    assertEquals(0.004, m.get("x_h_sum"), 1e-12, "a timer in seconds");
+    assertEquals(1.0, m.get("x_h_bucket{le=\"0.005\"}"));
+    assertEquals(0.0, m.get("x_h_bucket{le=\"0.0025\"}") == null ? 0.0 : 1.0);
   }
 
   @Test
@@ -110,14 +111,15 @@ class PrometheusStateTest {
     Promtool.check(text);
     Map<String, Double> m = ServeHarness.parseExposition(text);
     // counters first, then gauges, sets, timers, histograms; within a type by name
-    assertEquals(1.0, m.get("fa_total"), text); // fa_created sanitises to fa: the first by name
-    assertEquals(3.0, m.get("fa_g"), text);
+    assertEquals(9.0, m.get("fa_total"), text); // fa_created sanitises to fa: they add up
+    assertEquals(3.0, m.get("fa_g"), text); // fa_total sanitises to fa: the first by name shows
     assertEquals(1.0, m.get("fa_sum"), text);
     assertEquals(1.0, m.get("fa_count"), text);
     assertEquals(1.0, m.get("fa_s"), text);
     assertEquals(1.0, m.get("fa_gauge_count"), text);
-    assertEquals(4.0, m.get("fa_timer_sum"), text);
-    assertEquals(9.0, m.get("fa_h_sum"), text);
+    assertEquals(0.002, m.get("fa_gauge_sum"), 1e-12, text);
+    assertEquals(9.004, m.get("fa_h_sum"), 1e-9, text); // timer fa (s) and histogram fa_bucket
+    assertEquals(2.0, m.get("fa_h_count"), text);
     assertEquals(1.0, m.get("udsink_flushes_c_total"), text);
   }
 
@@ -141,7 +143,7 @@ class PrometheusStateTest {
     byte[] b = "good:1|c\nbad:1|ms".getBytes(StandardCharsets.UTF_8);
     parser.parse(b, 0, b.length);
     Interval iv = agg.takeInterval(1000, false);
-    AggregatorTest.breakSketch(AggregatorTest.find(iv, "bad", MetricType.TIMER)); // a bug
+    AggregatorTest.breakSeries(AggregatorTest.find(iv, "bad", MetricType.TIMER)); // a bug
     telemetry.onInterval(iv);
     state.apply(iv);
     String text = text();
