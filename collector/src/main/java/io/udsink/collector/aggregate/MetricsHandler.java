@@ -9,6 +9,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.udsink.collector.loop.DatagramHandler;
+import io.udsink.collector.mapping.MapperRef;
+import io.udsink.collector.mapping.ObserverSpec;
 import io.udsink.collector.util.RateLimitedLog;
 import io.udsink.collector.export.Flusher;
 import io.udsink.collector.parse.ParseError;
@@ -47,12 +49,30 @@ public final class MetricsHandler implements DatagramHandler {
    */
   public MetricsHandler(Flusher flusher, long flushIntervalNs, int maxSeries, long gaugeMemoryNs,
       LongSupplier wallClockMs, long finalFlushTimeoutMs) {
+    this(flusher, flushIntervalNs, maxSeries, gaugeMemoryNs, wallClockMs, finalFlushTimeoutMs,
+        MapperRef.none(ObserverSpec.defaults(ObserverSpec.Kind.NATIVE)), true);
+  }
+
+  /**
+   * Creates the handler with a mapping.
+   *
+   * @param flusher where finished intervals go
+   * @param flushIntervalNs the flush interval
+   * @param maxSeries most series per interval
+   * @param gaugeMemoryNs how long a gauge's last value is kept without updates (for deltas)
+   * @param wallClockMs epoch milliseconds, for timestamps
+   * @param finalFlushTimeoutMs how long the stop waits for the outputs to write the final flush
+   * @param mapper the mapping in force
+   * @param observe true when an output shows distributions to Prometheus
+   */
+  public MetricsHandler(Flusher flusher, long flushIntervalNs, int maxSeries, long gaugeMemoryNs,
+      LongSupplier wallClockMs, long finalFlushTimeoutMs, MapperRef mapper, boolean observe) {
     this.flusher = flusher;
     this.flushIntervalNs = flushIntervalNs;
     this.wallClockMs = wallClockMs;
     this.finalFlushTimeoutMs = finalFlushTimeoutMs;
     this.aggregator = new Aggregator(maxSeries, Math.max(1, gaugeMemoryNs / flushIntervalNs),
-        wallClockMs.getAsLong(), this::logBadLine);
+        wallClockMs.getAsLong(), this::logBadLine, mapper, observe);
     this.parser = new StatsdParser(aggregator, aggregator);
   }
 

@@ -23,6 +23,8 @@ import io.udsink.collector.export.OutputWorker;
 import io.udsink.collector.export.prometheus.PrometheusOutput;
 import io.udsink.collector.export.prometheus.PrometheusState;
 import io.udsink.collector.export.Telemetry;
+import io.udsink.collector.mapping.MapperRef;
+import io.udsink.collector.mapping.ObserverSpec;
 import io.udsink.collector.transport.BoundSocket;
 import io.udsink.collector.util.Fatal;
 import picocli.CommandLine.Command;
@@ -72,6 +74,22 @@ final class ServeCommand implements Callable<Integer> {
       description = "Stop after this long; default: until a signal.")
   Duration duration;
 
+  @Option(names = {"--mapping-config", "--statsd.mapping-config"}, paramLabel = "FILE",
+      description = "statsd_exporter's mapping file (YAML), read as it is; reloaded on SIGHUP "
+          + "and POST /-/reload (a file that does not check keeps the rules in force).")
+  Path mappingConfig;
+
+  @Option(names = {"--mapping-cache-size", "--statsd.cache-size"}, paramLabel = "N",
+      defaultValue = "10000",
+      description = "Most StatsD names whose mapping is remembered (default: ${DEFAULT-VALUE}).")
+  int mappingCacheSize;
+
+  @Option(names = "--observer-type", paramLabel = "TYPE", defaultValue = "native",
+      description = "How timers, histograms and distributions reach Prometheus without a "
+          + "mapping file: native (native histogram, classic buckets alongside), histogram "
+          + "(classic buckets) or summary (default: ${DEFAULT-VALUE}).")
+  String observerType;
+
   @Option(names = "--stop-timeout", paramLabel = "D", converter = Durations.class,
       defaultValue = "30s",
       description = "At stop, how long to wait for the outputs to write the final flush; what "
@@ -82,6 +100,8 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin
   ReceiveOptions receive = new ReceiveOptions();
 
+  private MapperRef reloadable;
+
   @Override
   public Integer call() throws Exception {
     StopSignals signals = StopSignals.install();
@@ -90,6 +110,8 @@ final class ServeCommand implements Callable<Integer> {
       throw new UsageException("--max-series must be at least 1, was " + maxSeries);
     }
     InetSocketAddress httpAddress = "off".equals(http) ? null : parseHostPort(http);
+    MapperRef mapper = mapper();
+    reloadable = mapper;
     Defaults.checkQueueLength();
 
     Telemetry telemetry = new Telemetry();
@@ -107,6 +129,7 @@ final class ServeCommand implements Callable<Integer> {
     PrometheusState prometheus = httpAddress == null ? null
         : new PrometheusState(ttl.toMillis(), maxSeries, telemetry, Main.VERSION);
     if (prometheus != null) {
+      prometheus.showMapping(mapper);
       workers.add(new OutputWorker(new PrometheusOutput(prometheus), maxSeries));
     }
     if (signals.stopRequested()) {
@@ -122,15 +145,17 @@ final class ServeCommand implements Callable<Integer> {
       }
       Flusher flusher = new Flusher(workers, telemetry);
       MetricsHandler handler = new MetricsHandler(flusher, flushInterval.toNanos(), maxSeries,
-          ttl.toNanos(), System::currentTimeMillis, stopTimeout.toMillis());
+          ttl.toNanos(), System::currentTimeMillis, stopTimeout.toMillis(), mapper,
+          prometheus != null);
       ReceiveLoop loop = new ReceiveLoop(bound, handler, receive.budget, receive.maxDatagram,
           duration == null ? Long.MAX_VALUE : duration.toNanos(), System::nanoTime);
       Fatal.install(loop::requestStop);
       flusher.start();
       signals.onForce(flusher::abortWait);
       signals.onHangup(() -> {
-        LOG.info("SIGHUP: reopening the JSON lines output");
+        LOG.info("SIGHUP: reopening the JSON lines output, reloading the mapping file");
         workers.forEach(OutputWorker::requestReopen);
+        mapper.reload();
       });
       PrometheusState state = prometheus;
       JsonLinesOutput jsonOut = json;
@@ -196,9 +221,33 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
+  private MapperRef mapper() {
+    ObserverSpec.Kind kind;
+    try {
+      kind = ObserverSpec.Kind.of(observerType);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--observer-type " + observerType + ": " + e.getMessage());
+    }
+    if (mappingCacheSize < 1) {
+      throw new UsageException("--mapping-cache-size must be at least 1, was "
+          + mappingCacheSize);
+    }
+    if (mappingConfig == null) {
+      return MapperRef.none(ObserverSpec.defaults(kind));
+    }
+    try {
+      return MapperRef.load(mappingConfig, mappingCacheSize);
+    } catch (IOException e) {
+      throw new UdsinkException("--mapping-config " + mappingConfig + ": cannot read: "
+          + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--mapping-config " + mappingConfig + ": " + e.getMessage());
+    }
+  }
+
   private MetricsServer startHttp(InetSocketAddress address, PrometheusState state) {
     try {
-      return MetricsServer.start(address, state);
+      return MetricsServer.start(address, state, reloadable::reload);
     } catch (IOException e) {
       throw new UdsinkException("--http " + http + ": cannot listen: " + e.getMessage(), e);
     }

@@ -10,9 +10,13 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 /**
@@ -27,7 +31,9 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 public final class MappingFile {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .registerModule(new SimpleModule().addDeserializer(Double.class, new YamlFloat())
+          .addDeserializer(double.class, new YamlFloat()));
   // statsd_exporter's own rules for what a file may contain
   private static final String WORD = "[a-zA-Z_]([a-zA-Z0-9_\\-])*";
   private static final String LATER_WORD = "[a-zA-Z0-9_]([a-zA-Z0-9_\\-])*";
@@ -95,6 +101,29 @@ public final class MappingFile {
   }
 
   private MappingFile() {
+  }
+
+  /**
+   * A YAML float in every spelling YAML allows ({@code .inf}, {@code -.Inf}, {@code .nan},
+   * {@code 1e-6}, {@code 1_000}), which the JSON number rules Jackson applies would refuse.
+   */
+  private static final class YamlFloat extends JsonDeserializer<Double> {
+    @Override
+    public Double deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+      String t = p.getText().trim().replace("_", "");
+      switch (t.toLowerCase(java.util.Locale.ROOT)) {
+        case ".inf":
+        case "+.inf": return Double.POSITIVE_INFINITY;
+        case "-.inf": return Double.NEGATIVE_INFINITY;
+        case ".nan": return Double.NaN;
+        default:
+          try {
+            return Double.valueOf(t);
+          } catch (NumberFormatException e) {
+            throw ctx.weirdStringException(t, Double.class, "not a number");
+          }
+      }
+    }
   }
 
   /**
@@ -244,6 +273,10 @@ public final class MappingFile {
             ObserverSpec.NO_NATIVE, 0, List.copyOf(quantiles),
             maxAgeMs > 0 ? maxAgeMs : ObserverSpec.DEFAULT_MAX_AGE_MS,
             ageBuckets != null && ageBuckets > 0 ? ageBuckets : ObserverSpec.DEFAULT_AGE_BUCKETS);
+      }
+      if (r.scale != null && !Double.isFinite(r.scale)) {
+        throw new IllegalArgumentException(where + ": scale must be a finite number, was "
+            + r.scale);
       }
       long ttl = r.ttl == null ? 0 : duration(where + ": ttl", r.ttl);
       if (ttl == 0 && defaultTtl > 0) {

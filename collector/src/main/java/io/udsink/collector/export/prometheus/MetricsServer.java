@@ -25,8 +25,9 @@ import io.udsink.collector.util.Fatal;
  * The HTTP endpoint: {@code /metrics} served by the Prometheus Java library's exporter handler
  * (content negotiation between the text format 0.0.4, OpenMetrics and protobuf; gzip; the
  * {@code name[]} filter), with udsink's series, its own metrics and the JVM and process metrics;
- * {@code /-/healthy}; {@code /-/ready} (503 until the instance serves its sockets); 404 for any
- * other path. No client can hold it up for another:
+ * {@code /-/healthy}; {@code /-/ready} (503 until the instance serves its sockets);
+ * {@code POST /-/reload} (reads the mapping file again; 500 with the reason when it does not
+ * check); 404 for any other path. No client can hold it up for another:
  *
  * <ul>
  *   <li>{@value #WORKERS} worker threads, so a client that sends its request slowly or never
@@ -86,6 +87,20 @@ public final class MetricsServer implements AutoCloseable {
    */
   public static MetricsServer start(InetSocketAddress address, PrometheusState state)
       throws IOException {
+    return start(address, state, () -> null);
+  }
+
+  /**
+   * Binds and starts the server, with {@code POST /-/reload}.
+   *
+   * @param address host and port (port 0 picks a free one)
+   * @param state what to serve
+   * @param reload reloads what is reloadable; null when that worked, else why not
+   * @return the running server
+   * @throws IOException when the address cannot be bound
+   */
+  public static MetricsServer start(InetSocketAddress address, PrometheusState state,
+      java.util.function.Supplier<String> reload) throws IOException {
     HttpServer server = HttpServer.create(address, 64);
     AtomicInteger n = new AtomicInteger();
     ThreadPoolExecutor executor = new ThreadPoolExecutor(WORKERS, WORKERS, 60, TimeUnit.SECONDS,
@@ -110,6 +125,17 @@ public final class MetricsServer implements AutoCloseable {
     server.createContext("/-/ready", exact("/-/ready", exchange -> reply(exchange,
         s.ready ? 200 : 503, (s.ready ? "ready\n" : "not ready\n")
             .getBytes(StandardCharsets.UTF_8))));
+    server.createContext("/-/reload", exact("/-/reload", exchange -> {
+      if (!"POST".equals(exchange.getRequestMethod())
+          && !"PUT".equals(exchange.getRequestMethod())) {
+        reply(exchange, 405, "POST /-/reload\n".getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+      String error = reload.get();
+      reply(exchange, error == null ? 200 : 500, (error == null ? "reloaded\n"
+          : "not reloaded, the rules in force stay: " + error + "\n")
+          .getBytes(StandardCharsets.UTF_8));
+    }));
     server.createContext("/", exact("/", exchange -> reply(exchange, 200, LANDING)));
     server.start();
     return s;

@@ -5,10 +5,15 @@ import java.util.List;
 import io.udsink.collector.mapping.ObserverSpec;
 import io.udsink.collector.parse.MetricType;
 
-/** The four kinds of family {@code /metrics} shows, and the names each occupies. */
+/** The kinds of family {@code /metrics} shows, and the names each occupies. */
 enum PromKind {
   /** {@code x_total} (and {@code x_created}). */
   COUNTER("c"),
+  /**
+   * {@code x}: a counter a mapping file names without {@code _total}, shown untyped under the
+   * exact name, as statsd_exporter shows it (a counter family always ends in {@code _total}).
+   */
+  UNTYPED("u"),
   /** {@code x}: a gauge. */
   GAUGE("g"),
   /** {@code x}: a set's distinct count, shown as a gauge, its own family. */
@@ -47,7 +52,8 @@ enum PromKind {
     switch (this) {
       case COUNTER: return List.of(n, n + "_total", n + "_created");
       case GAUGE:
-      case SET: return List.of(n);
+      case SET:
+      case UNTYPED: return List.of(n);
       case HISTOGRAM: return List.of(n, n + "_bucket", n + "_sum", n + "_count", n + "_created",
           n + "_gcount", n + "_gsum");
       default: return List.of(n, n + "_sum", n + "_count", n + "_created");

@@ -64,6 +64,7 @@ final class PromSeries {
     double k = s.mapped().scale();
     switch (kind) {
       case COUNTER:
+      case UNTYPED:
         value = clamp(value + s.increase() * k);
         return s.negativeSamples();
       case GAUGE:
@@ -109,6 +110,7 @@ final class PromSeries {
   void addInto(PromSeries target) {
     switch (kind) {
       case COUNTER:
+      case UNTYPED:
         target.value = clamp(target.value + value);
         break;
       case GAUGE:
@@ -177,7 +179,7 @@ final class PromSeries {
 
   /** Adds what an earlier instance had counted. */
   void importFrom(JsonNode n, boolean fresh) {
-    if (kind == PromKind.COUNTER) {
+    if (kind == PromKind.COUNTER || kind == PromKind.UNTYPED) {
       value = clamp(value + n.path("value").asDouble());
     } else if ((kind == PromKind.GAUGE || kind == PromKind.SET) && fresh) {
       value = n.path("value").asDouble();

@@ -37,6 +37,7 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Quantile;
 import io.prometheus.metrics.model.snapshots.Quantiles;
 import io.prometheus.metrics.model.snapshots.SummarySnapshot;
+import io.prometheus.metrics.model.snapshots.UnknownSnapshot;
 import io.prometheus.metrics.model.snapshots.SummarySnapshot.SummaryDataPointSnapshot;
 import io.udsink.collector.aggregate.Counter;
 import io.udsink.collector.aggregate.Interval;
@@ -45,6 +46,7 @@ import io.udsink.collector.aggregate.Series;
 import io.udsink.collector.export.OutputWorker;
 import io.udsink.collector.export.Telemetry;
 import io.udsink.collector.mapping.Mapped;
+import io.udsink.collector.mapping.MapperRef;
 import io.udsink.collector.mapping.ObserverSpec;
 import io.udsink.collector.parse.MetricType;
 import io.udsink.collector.parse.ParseError;
@@ -54,10 +56,13 @@ import io.udsink.collector.parse.ParseError;
  *
  * <ul>
  *   <li>counters: cumulative since udsink started (or since the series last expired), as
- *       {@code <name>_total}; negative increments are counted, not added;</li>
+ *       {@code <name>_total}; negative increments are counted, not added; a counter a mapping
+ *       file names without {@code _total} keeps that exact name, untyped;</li>
  *   <li>gauges: the last value; sets: a gauge of the last interval's unique count;</li>
- *   <li>timers, histograms, distributions: summaries with the last interval's p50, p90, p95 and
- *       p99 and cumulative {@code _sum} and {@code _count};</li>
+ *   <li>timers, histograms, distributions: by the series' observer type, a histogram (classic
+ *       buckets, native buckets, or both) or a summary over a sliding window, with cumulative
+ *       {@code _sum} and {@code _count};</li>
+ *   <li>a mapping file's name and labels when a rule matched;</li>
  *   <li>tags become labels: {@code k:v} is {@code k="v"}, a bare tag {@code k} is
  *       {@code k="true"}; a label given twice joins its values with {@code ,}.</li>
  * </ul>
@@ -68,10 +73,10 @@ import io.udsink.collector.parse.ParseError;
 public final class PrometheusState implements MultiCollector {
   private static final org.slf4j.Logger LOG =
       org.slf4j.LoggerFactory.getLogger(PrometheusState.class);
-  private static final double[] QUANTILES = {0.5, 0.9, 0.95, 0.99};
 
   private final long ttlMs;
   private final int maxSeries;
+  private volatile MapperRef mapping;
   private final Telemetry telemetry;
   private final String version;
   private final Map<Key, PromSeries> series = new HashMap<>();
@@ -136,6 +141,15 @@ public final class PrometheusState implements MultiCollector {
     return r;
   }
 
+  /**
+   * Shows the mapping file's rule count and reloads beside udsink's own metrics.
+   *
+   * @param ref the mapper in force
+   */
+  public void showMapping(MapperRef ref) {
+    this.mapping = ref;
+  }
+
   @Override
   public MetricSnapshots collect() {
     return snapshot();
@@ -144,10 +158,11 @@ public final class PrometheusState implements MultiCollector {
   private static final List<String> TELEMETRY_COUNTERS = List.of("udsink_parse_errors",
       "udsink_flushes", "udsink_prometheus_dropped_series",
       "udsink_prometheus_negative_increments", "udsink_series_errors",
-      "udsink_output_writes", "udsink_output_errors", "udsink_output_merged_intervals");
+      "udsink_output_writes", "udsink_output_errors", "udsink_output_merged_intervals",
+      "udsink_mapping_reloads");
   private static final List<String> TELEMETRY_GAUGES = List.of("udsink_interval_series",
       "udsink_prometheus_series", "udsink_output_backlog_intervals",
-      "udsink_output_oldest_unwritten_seconds");
+      "udsink_output_oldest_unwritten_seconds", "udsink_mapping_rules");
 
   /** A series of the intervals, under what the mapping made of it. */
   private record Key(MetricType type, String name, List<String> tags, Mapped mapped) {
@@ -198,6 +213,9 @@ public final class PrometheusState implements MultiCollector {
 
   private PromSeries create(Series s, Mapped m, String preferredFamily) {
     PromKind kind = PromKind.of(s.type(), m.observer());
+    if (kind == PromKind.COUNTER && m.name() != null && !m.name().endsWith("_total")) {
+      kind = PromKind.UNTYPED; // a mapping file's name is kept as it is
+    }
     String name = m.name() != null ? m.name() : PromNames.metricName(s.name());
     String base = PrometheusNaming.sanitizeMetricName(name);
     if (base.isEmpty()) {
@@ -415,6 +433,7 @@ public final class PrometheusState implements MultiCollector {
       }
     }
     String help = members.get(0).help != null ? members.get(0).help
+        : f.type() == PromKind.UNTYPED ? "udsink counter"
         : "udsink " + f.type().name().toLowerCase(java.util.Locale.ROOT);
     MetricMetadata meta = new MetricMetadata(f.name(), help);
     switch (f.type()) {
@@ -423,6 +442,12 @@ public final class PrometheusState implements MultiCollector {
         points.values().forEach(p -> dp.add(new CounterDataPointSnapshot(p.value, p.labels,
             null, 0)));
         return new CounterSnapshot(meta, dp);
+      }
+      case UNTYPED: {
+        List<UnknownSnapshot.UnknownDataPointSnapshot> dp = new ArrayList<>();
+        points.values().forEach(p -> dp.add(new UnknownSnapshot.UnknownDataPointSnapshot(p.value,
+            p.labels, null)));
+        return new UnknownSnapshot(meta, dp);
       }
       case GAUGE:
       case SET: {
@@ -521,6 +546,16 @@ public final class PrometheusState implements MultiCollector {
     out.add(perOutput(false, "udsink_output_oldest_unwritten_seconds",
         "Age of the oldest data an output has not written; 0 when it is up to date", workers,
         OutputWorker::oldestUnwrittenSeconds));
+    MapperRef ref = mapping;
+    if (ref != null && ref.get().fromFile()) {
+      out.add(new CounterSnapshot(new MetricMetadata("udsink_mapping_reloads",
+          "Reloads of the mapping file, by outcome (a failed one keeps the rules in force)"),
+          List.of(new CounterDataPointSnapshot(ref.reloads(), Labels.of("outcome", "success"),
+              null, 0), new CounterDataPointSnapshot(ref.failedReloads(),
+              Labels.of("outcome", "failure"), null, 0))));
+      out.add(gauge("udsink_mapping_rules", "Rules of the mapping file in force",
+          ref.get().ruleCount()));
+    }
     out.add(gauge("udsink_interval_series", "Series in the last flushed interval",
         telemetry.liveSeries()));
     out.add(gauge("udsink_prometheus_series", "Series shown on this endpoint", series.size()));
