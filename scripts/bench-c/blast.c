@@ -9,7 +9,9 @@
  * (EPIPE once the receiver shut down for reading, ECONNREFUSED once it closed) ends the run
  * and that send is not counted. With PACK=L in the environment each datagram instead carries L
  * DogStatsD counter lines "bench.p<m>:1|c|#env:bench,host:h<j>" (about 1000 series) and SIZE
- * is ignored. With RETRY=1 in the environment a failed send (EPIPE, ECONNREFUSED, ENOENT: the
+ * is ignored; with MAPNAMES=1 as well, the lines carry names shaped for the mapping benchmark
+ * instead: "svc<i>.ep<j>.requests" (i below 900), every tenth "regsvc<i>.x.latency" (i below
+ * 100), every twentieth "other.m<j>" (no rule matches). With RETRY=1 in the environment a failed send (EPIPE, ECONNREFUSED, ENOENT: the
  * receiver restarting) is counted as a sender error episode, the socket is reconnected and the
  * same line sent again, as an emitting library would; COUNT 0 then means "until SIGTERM".
  * Prints
@@ -89,13 +91,25 @@ int main(int argc, char **argv)
 	char *msg[16];
 	int len[16];
 	int pack = getenv("PACK") ? atoi(getenv("PACK")) : 0;
+	int mapnames = getenv("MAPNAMES") && atoi(getenv("MAPNAMES")) == 1;
 	for (int k = 0; k < 16; k++) {
 		if (pack > 0) {
 			msg[k] = malloc((size_t)pack * 48 + 1);
 			int n = 0;
-			for (int j = 0; j < pack; j++)
-				n += sprintf(msg[k] + n, "bench.p%d:1|c|#env:bench,host:h%d\n",
-					     (k * pack + j) % 125, j % 8);
+			for (int j = 0; j < pack; j++) {
+				int idx = k * pack + j;
+				if (!mapnames)
+					n += sprintf(msg[k] + n, "bench.p%d:1|c|#env:bench,host:h%d\n",
+						     idx % 125, j % 8);
+				else if (idx % 20 == 19)
+					n += sprintf(msg[k] + n, "other.m%d:1|c|#env:bench\n", idx % 50);
+				else if (idx % 10 == 9)
+					n += sprintf(msg[k] + n, "regsvc%d.x.latency:1|c|#env:bench\n",
+						     idx % 100);
+				else
+					n += sprintf(msg[k] + n, "svc%d.ep%d.requests:1|c|#env:bench\n",
+						     (idx * 7) % 900, idx % 7);
+			}
 			len[k] = n;
 			continue;
 		}

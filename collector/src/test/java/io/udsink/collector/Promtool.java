@@ -58,7 +58,8 @@ public final class Promtool {
     if (System.getenv("CI") != null) {
       assertTrue(onPath(program), program + " is required in CI (.ci/run installs it)");
     }
-    assumeTrue(onPath(program), program + " is not installed (apt-get install -y prometheus); "
+    assumeTrue(onPath(program), program + " is not installed (apt-get install -y " + program
+        + "); "
         + "skipped outside CI");
   }
 

@@ -29,6 +29,21 @@ public final class TestSupport {
     }
   }
 
+  /**
+   * Asks again every {@code every} until the condition holds, for conditions that only another
+   * process can answer (an HTTP query): no busy loop against it.
+   */
+  public static void poll(String what, Duration timeout, Duration every,
+      BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(every.toNanos());
+    }
+  }
+
   /** A sender connected to a socket path. */
   public static AFUNIXDatagramChannel connect(Path path) throws IOException {
     AFUNIXDatagramChannel ch = AFUNIXDatagramChannel.open();

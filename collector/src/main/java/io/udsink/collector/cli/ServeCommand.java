@@ -2,11 +2,14 @@ package io.udsink.collector.cli;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.slf4j.Logger;
@@ -22,6 +25,7 @@ import io.udsink.collector.export.prometheus.MetricsServer;
 import io.udsink.collector.export.OutputWorker;
 import io.udsink.collector.export.prometheus.PrometheusOutput;
 import io.udsink.collector.export.prometheus.PrometheusState;
+import io.udsink.collector.export.remotewrite.RemoteWriteOutput;
 import io.udsink.collector.export.Telemetry;
 import io.udsink.collector.mapping.MapperRef;
 import io.udsink.collector.mapping.ObserverSpec;
@@ -90,6 +94,27 @@ final class ServeCommand implements Callable<Integer> {
           + "(classic buckets) or summary (default: ${DEFAULT-VALUE}).")
   String observerType;
 
+  @Option(names = "--remote-write", paramLabel = "URL",
+      description = "Push every flush to this Prometheus remote-write receiver (Prometheus "
+          + "with --web.enable-remote-write-receiver, VictoriaMetrics, Mimir, Thanos Receive); "
+          + "repeat for more. user:password@ in the URL is sent as basic authentication.")
+  List<String> remoteWrite = new ArrayList<>();
+
+  @Option(names = "--remote-write-label", paramLabel = "NAME=VALUE",
+      description = "A label every remote-write series gets unless it has one of that name; "
+          + "repeat for more (default: job=udsink and instance=<host name>; NAME= removes one).")
+  List<String> remoteWriteLabels = new ArrayList<>();
+
+  @Option(names = "--remote-write-header", paramLabel = "'NAME: VALUE'",
+      description = "A header sent with every remote-write request (a tenant, a bearer token); "
+          + "repeat for more.")
+  List<String> remoteWriteHeaders = new ArrayList<>();
+
+  @Option(names = "--remote-write-timeout", paramLabel = "D", converter = Durations.class,
+      defaultValue = "30s",
+      description = "How long one remote-write request may take (default: ${DEFAULT-VALUE}).")
+  Duration remoteWriteTimeout;
+
   @Option(names = "--stop-timeout", paramLabel = "D", converter = Durations.class,
       defaultValue = "30s",
       description = "At stop, how long to wait for the outputs to write the final flush; what "
@@ -112,6 +137,16 @@ final class ServeCommand implements Callable<Integer> {
     InetSocketAddress httpAddress = "off".equals(http) ? null : parseHostPort(http);
     MapperRef mapper = mapper();
     reloadable = mapper;
+    List<URI> remoteWriteUrls = new ArrayList<>();
+    for (String u : remoteWrite) {
+      try {
+        remoteWriteUrls.add(RemoteWriteOutput.parseUrl(u));
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--remote-write " + u + ": " + e.getMessage());
+      }
+    }
+    remoteWriteLabels();
+    remoteWriteHeaders();
     Defaults.checkQueueLength();
 
     Telemetry telemetry = new Telemetry();
@@ -132,6 +167,13 @@ final class ServeCommand implements Callable<Integer> {
       prometheus.showMapping(mapper);
       workers.add(new OutputWorker(new PrometheusOutput(prometheus), maxSeries));
     }
+    for (URI url : remoteWriteUrls) {
+      PrometheusState own = new PrometheusState(ttl.toMillis(), maxSeries, telemetry,
+          Main.VERSION);
+      own.showMapping(mapper);
+      workers.add(new OutputWorker(new RemoteWriteOutput(url, own, remoteWriteLabels(),
+          remoteWriteHeaders(), remoteWriteTimeout, REMOTE_WRITE_QUEUE_BYTES), maxSeries));
+    }
     if (signals.stopRequested()) {
       LOG.info("udsink serve: stopped before binding any socket");
       return 0;
@@ -146,7 +188,7 @@ final class ServeCommand implements Callable<Integer> {
       Flusher flusher = new Flusher(workers, telemetry);
       MetricsHandler handler = new MetricsHandler(flusher, flushInterval.toNanos(), maxSeries,
           ttl.toNanos(), System::currentTimeMillis, stopTimeout.toMillis(), mapper,
-          prometheus != null);
+          prometheus != null || !remoteWriteUrls.isEmpty());
       ReceiveLoop loop = new ReceiveLoop(bound, handler, receive.budget, receive.maxDatagram,
           duration == null ? Long.MAX_VALUE : duration.toNanos(), System::nanoTime);
       Fatal.install(loop::requestStop);
@@ -219,6 +261,53 @@ final class ServeCommand implements Callable<Integer> {
         server[0].close();
       }
     }
+  }
+
+  /** Compressed remote-write requests held per receiver, at most. */
+  static final long REMOTE_WRITE_QUEUE_BYTES = 64L << 20;
+
+  private Map<String, String> remoteWriteLabels() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("job", "udsink");
+    m.put("instance", hostName());
+    for (String l : remoteWriteLabels) {
+      int eq = l.indexOf('=');
+      String k = eq < 0 ? l : l.substring(0, eq);
+      if (eq < 0 || !k.matches("[a-zA-Z_][a-zA-Z0-9_]*") || k.startsWith("__")) {
+        throw new UsageException("--remote-write-label " + l + ": want NAME=VALUE, NAME a "
+            + "Prometheus label name");
+      }
+      m.put(k, l.substring(eq + 1));
+    }
+    m.values().removeIf(String::isEmpty);
+    return m;
+  }
+
+  private Map<String, String> remoteWriteHeaders() {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (String h : remoteWriteHeaders) {
+      int colon = h.indexOf(':');
+      String k = colon < 0 ? "" : h.substring(0, colon).trim();
+      if (k.isEmpty() || !k.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+        throw new UsageException("--remote-write-header " + h + ": want 'NAME: VALUE'");
+      }
+      m.put(k, h.substring(colon + 1).trim());
+    }
+    return m;
+  }
+
+  /** The kernel's host name, as node_exporter and the Datadog Agent name the host. */
+  static String hostName() {
+    try {
+      String h = Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+      if (!h.isEmpty()) {
+        return h;
+      }
+    } catch (IOException e) {
+      // fall through
+    }
+    String env = System.getenv("HOSTNAME");
+    return env == null || env.isEmpty() ? "localhost" : env;
   }
 
   private MapperRef mapper() {

@@ -47,6 +47,26 @@ public interface Output {
   default void reopen() {
   }
 
+  /**
+   * Counts the output keeps beyond what its worker counts, shown as
+   * {@code udsink_output_<name>_total{output="..."}}: only names {@link #COUNT_NAMES} lists.
+   */
+  default java.util.Map<String, Long> counts() {
+    return java.util.Map.of();
+  }
+
+  /** The names {@link #counts} may use. */
+  java.util.List<String> COUNT_NAMES = java.util.List.of("sent_samples", "dropped_samples",
+      "rejected_samples", "failed_requests");
+
+  /**
+   * {@link System#nanoTime()} when the oldest data the output took and has not delivered was
+   * taken (an output with its own queue), or 0.
+   */
+  default long unsentSinceNs() {
+    return 0;
+  }
+
   /** Releases what the output holds open. Called once, on the worker's thread, at the end. */
   default void close() {
   }

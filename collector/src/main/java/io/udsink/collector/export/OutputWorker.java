@@ -291,6 +291,10 @@ public final class OutputWorker implements Runnable {
   /** Seconds the oldest unwritten data has waited; 0 when everything is written. */
   public double oldestUnwrittenSeconds() {
     long t = oldestUnwrittenNs;
+    long queued = output.unsentSinceNs();
+    if (queued != 0 && (t == 0 || queued - t < 0)) {
+      t = queued;
+    }
     return t == 0 ? 0 : (System.nanoTime() - t) / 1e9;
   }
 }

@@ -100,6 +100,9 @@ public final class MappingFile {
     public List<Rule> mappings = new ArrayList<>();
   }
 
+  /** Most parts of a summary's window: each is a sketch of up to 8 KiB per series. */
+  static final int MAX_AGE_BUCKETS = 100;
+
   private MappingFile() {
   }
 
@@ -175,6 +178,10 @@ public final class MappingFile {
     int defaultMax = dh.nativeHistogramMaxBuckets == null || dh.nativeHistogramMaxBuckets <= 0
         ? ObserverSpec.DEFAULT_MAX_BUCKETS : dh.nativeHistogramMaxBuckets;
     SummaryOptions ds = d.summaryOptions == null ? new SummaryOptions() : d.summaryOptions;
+    if (ds.ageBuckets != null && ds.ageBuckets > MAX_AGE_BUCKETS) {
+      throw new IllegalArgumentException("defaults.summary_options: age_buckets " + ds.ageBuckets
+          + " is more than " + MAX_AGE_BUCKETS + " (each costs up to 8 KiB per series)");
+    }
     long defaultTtl = d.ttl == null ? 0 : duration("defaults.ttl", d.ttl);
     String defaultObserver = observer("defaults", d.observerType, d.timerType);
 
@@ -269,6 +276,10 @@ public final class MappingFile {
         long maxAgeMs = maxAge == null ? 0 : duration(where + ": max_age", maxAge);
         Integer ageBuckets = s.ageBuckets != null && s.ageBuckets > 0 ? s.ageBuckets
             : ds.ageBuckets;
+        if (ageBuckets != null && ageBuckets > MAX_AGE_BUCKETS) {
+          throw new IllegalArgumentException(where + ": age_buckets " + ageBuckets
+              + " is more than " + MAX_AGE_BUCKETS + " (each costs up to 8 KiB per series)");
+        }
         spec = new ObserverSpec(ObserverSpec.Kind.SUMMARY, new double[0],
             ObserverSpec.NO_NATIVE, 0, List.copyOf(quantiles),
             maxAgeMs > 0 ? maxAgeMs : ObserverSpec.DEFAULT_MAX_AGE_MS,

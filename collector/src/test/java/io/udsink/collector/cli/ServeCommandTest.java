@@ -52,6 +52,25 @@ class ServeCommandTest {
   }
 
   @Test
+  void shouldNameBadRemoteWriteSettingsBeforeBinding() {
+    String[][] bad = {
+        {"--remote-write", "localhost:9090/api/v1/write", "http://"},
+        {"--remote-write", "http://h:1/x y", "not a URL"},
+        {"--remote-write-label", "2bad=x", "NAME=VALUE"},
+        {"--remote-write-label", "__name__=x", "NAME=VALUE"},
+        {"--remote-write-label", "novalue", "NAME=VALUE"},
+        {"--remote-write-header", "no colon", "'NAME: VALUE'"},
+    };
+    for (String[] b : bad) {
+      MainRunner.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(),
+          "--http", "off", "--out", "off", b[0], b[1]);
+      assertEquals(2, r.code, String.join(" ", b) + ": " + r.err);
+      assertTrue(r.err.contains(b[0] + " " + b[1]) && r.err.contains(b[2]), r.err);
+      assertTrue(!Files.exists(dir.resolve("s"), LinkOption.NOFOLLOW_LINKS));
+    }
+  }
+
+  @Test
   void shouldNameAPortInUse() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       String addr = "127.0.0.1:" + taken.getLocalPort();

@@ -318,6 +318,8 @@ class MapperTest {
             + "  histogram_options:\n    buckets: [2, 1]\n", "ascending"},
         {"mappings:\n- match: a.b\n  name: x\n  scale: .nan\n", "finite"},
         {"mappings:\n- match: a.b\n  name: x\n  scale: lots\n", "lots"},
+        {"mappings:\n- match: a.b\n  name: x\n  summary_options:\n    age_buckets: 100000\n",
+            "age_buckets"},
         {"mappings: [", ""},
     };
     for (String[] b : bad) {

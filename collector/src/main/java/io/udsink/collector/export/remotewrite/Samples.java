@@ -1,0 +1,134 @@
+package io.udsink.collector.export.remotewrite;
+
+import java.math.BigDecimal;
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.InfoSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.prometheus.metrics.model.snapshots.Quantile;
+import io.prometheus.metrics.model.snapshots.SummarySnapshot;
+import io.prometheus.metrics.model.snapshots.UnknownSnapshot;
+
+/**
+ * What {@code /metrics} would show, as remote-write series: the sample names a scrape of the text
+ * format stores ({@code x_total}, {@code x_bucket{le}}, {@code x_sum}, {@code x_count},
+ * {@code x{quantile}}), each with the given labels added where the series has no label of that
+ * name (as Prometheus adds its external labels). Native histogram buckets are not sent; a
+ * histogram's classic buckets, {@code _sum} and {@code _count} are.
+ */
+final class Samples {
+  private Samples() {
+  }
+
+  /**
+   * Adds every sample of the snapshots to a request.
+   *
+   * @param snapshots the families
+   * @param external labels every series gets unless it has that label
+   * @param timestampMs the samples' time
+   * @param into the request
+   */
+  static void add(MetricSnapshots snapshots, Map<String, String> external, long timestampMs,
+      WriteRequest into) {
+    for (MetricSnapshot m : snapshots) {
+      String name = m.getMetadata().getPrometheusName();
+      if (m instanceof CounterSnapshot c) {
+        c.getDataPoints().forEach(p -> put(into, name + "_total", p.getLabels(), null, null,
+            external, p.getValue(), timestampMs));
+      } else if (m instanceof GaugeSnapshot g) {
+        g.getDataPoints().forEach(p -> put(into, name, p.getLabels(), null, null, external,
+            p.getValue(), timestampMs));
+      } else if (m instanceof UnknownSnapshot u) {
+        u.getDataPoints().forEach(p -> put(into, name, p.getLabels(), null, null, external,
+            p.getValue(), timestampMs));
+      } else if (m instanceof InfoSnapshot i) {
+        i.getDataPoints().forEach(p -> put(into, name + "_info", p.getLabels(), null, null,
+            external, 1, timestampMs));
+      } else if (m instanceof HistogramSnapshot h) {
+        for (HistogramSnapshot.HistogramDataPointSnapshot p : h.getDataPoints()) {
+          if (p.hasClassicHistogramData()) {
+            ClassicHistogramBuckets b = p.getClassicBuckets();
+            long cumulative = 0;
+            for (int k = 0; k < b.size(); k++) {
+              cumulative += b.getCount(k);
+              put(into, name + "_bucket", p.getLabels(), "le", goFloat(b.getUpperBound(k)),
+                  external, cumulative, timestampMs);
+            }
+          }
+          put(into, name + "_count", p.getLabels(), null, null, external, p.getCount(),
+              timestampMs);
+          put(into, name + "_sum", p.getLabels(), null, null, external, p.getSum(),
+              timestampMs);
+        }
+      } else if (m instanceof SummarySnapshot s) {
+        for (SummarySnapshot.SummaryDataPointSnapshot p : s.getDataPoints()) {
+          for (Quantile q : p.getQuantiles()) {
+            put(into, name, p.getLabels(), "quantile", goFloat(q.getQuantile()), external,
+                q.getValue(), timestampMs);
+          }
+          put(into, name + "_count", p.getLabels(), null, null, external, p.getCount(),
+              timestampMs);
+          put(into, name + "_sum", p.getLabels(), null, null, external, p.getSum(),
+              timestampMs);
+        }
+      }
+    }
+  }
+
+  private static void put(WriteRequest into, String name, Labels labels, String extraName,
+      String extraValue, Map<String, String> external, double value, long timestampMs) {
+    TreeMap<String, String> all = new TreeMap<>();
+    for (int i = 0; i < labels.size(); i++) {
+      all.put(labels.getPrometheusName(i), labels.getValue(i));
+    }
+    if (extraName != null) {
+      all.put(extraName, extraValue);
+    }
+    external.forEach(all::putIfAbsent);
+    all.put("__name__", name);
+    String[] flat = new String[all.size() * 2];
+    int i = 0;
+    for (Map.Entry<String, String> e : all.entrySet()) {
+      if (e.getValue().isEmpty()) {
+        continue; // an empty label is no label
+      }
+      flat[i++] = e.getKey();
+      flat[i++] = e.getValue();
+    }
+    into.add(i == flat.length ? flat : java.util.Arrays.copyOf(flat, i), value, timestampMs);
+  }
+
+  /**
+   * A bound as Prometheus writes it ({@code 0.005}, {@code 1}, {@code 1e+06}, {@code +Inf}), so
+   * that the {@code le} and {@code quantile} values match those of a scrape.
+   */
+  static String goFloat(double v) {
+    if (Double.isNaN(v)) {
+      return "NaN";
+    }
+    if (Double.isInfinite(v)) {
+      return v > 0 ? "+Inf" : "-Inf";
+    }
+    if (v == 0) {
+      return "0";
+    }
+    BigDecimal d = new BigDecimal(Double.toString(v)).stripTrailingZeros();
+    int exp = d.precision() - d.scale() - 1;
+    if (exp < -4 || exp >= 6) { // Go's shortest %g
+      String digits = d.unscaledValue().abs().toString();
+      String mantissa = digits.length() == 1 ? digits
+          : digits.charAt(0) + "." + digits.substring(1);
+      String e = Integer.toString(Math.abs(exp));
+      return (v < 0 ? "-" : "") + mantissa + "e" + (exp < 0 ? "-" : "+")
+          + (e.length() < 2 ? "0" + e : e);
+    }
+    return d.toPlainString();
+  }
+}
