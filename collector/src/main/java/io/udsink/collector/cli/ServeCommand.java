@@ -88,10 +88,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "Most StatsD names whose mapping is remembered (default: ${DEFAULT-VALUE}).")
   int mappingCacheSize;
 
-  @Option(names = "--observer-type", paramLabel = "TYPE", defaultValue = "native",
+  @Option(names = "--observer-type", paramLabel = "TYPE",
       description = "How timers, histograms and distributions reach Prometheus without a "
           + "mapping file: native (native histogram, classic buckets alongside), histogram "
-          + "(classic buckets) or summary (default: ${DEFAULT-VALUE}).")
+          + "(classic buckets) or summary (default: native; with a mapping file its "
+          + "defaults.observer_type applies, as in statsd_exporter).")
   String observerType;
 
   @Option(names = "--remote-write", paramLabel = "URL",
@@ -313,9 +314,13 @@ final class ServeCommand implements Callable<Integer> {
   private MapperRef mapper() {
     ObserverSpec.Kind kind;
     try {
-      kind = ObserverSpec.Kind.of(observerType);
+      kind = ObserverSpec.Kind.of(observerType == null ? "native" : observerType);
     } catch (IllegalArgumentException e) {
       throw new UsageException("--observer-type " + observerType + ": " + e.getMessage());
+    }
+    if (observerType != null && mappingConfig != null) {
+      throw new UsageException("--observer-type and --mapping-config: the mapping file decides "
+          + "(set defaults.observer_type in it)");
     }
     if (mappingCacheSize < 1) {
       throw new UsageException("--mapping-cache-size must be at least 1, was "

@@ -114,5 +114,12 @@ class MappingServeTest {
         "--out", "off", "--http", "off", "--observer-type", "sketch");
     assertEquals(2, type.code);
     assertTrue(type.err.contains("sketch"), type.err);
+    Path good = dir.resolve("good.yml");
+    Files.writeString(good, "mappings: []\n");
+    MainRunner.Run both = MainRunner.run("serve", "--socket", dir.resolve("s").toString(),
+        "--out", "off", "--http", "off", "--observer-type", "histogram", "--mapping-config",
+        good.toString());
+    assertEquals(2, both.code);
+    assertTrue(both.err.contains("defaults.observer_type"), both.err);
   }
 }
