@@ -286,7 +286,10 @@ public final class RemoteWriteOutput implements Output {
             continue;
           }
           failedRequests.incrementAndGet();
-          TimeUnit.NANOSECONDS.timedWait(this, backoff);
+          long until = System.nanoTime() + backoff; // new intervals do not cut the pause short
+          for (long left = backoff; left > 0 && !closed; left = until - System.nanoTime()) {
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+          }
           backoff = Math.min(MAX_BACKOFF_NS, backoff * 2);
         }
       }

@@ -32,7 +32,7 @@ final class Receiver implements AutoCloseable {
   }
 
   /** One request as received. */
-  record Request(Headers headers, List<Sample> samples) {
+  record Request(Headers headers, List<Sample> samples, long arrivedNs) {
   }
 
   final List<Request> accepted = new CopyOnWriteArrayList<>();
@@ -48,6 +48,7 @@ final class Receiver implements AutoCloseable {
     server.createContext("/api/v1/write", exchange -> {
       try (InputStream in = exchange.getRequestBody()) {
         byte[] body = in.readAllBytes();
+        long arrived = System.nanoTime();
         Object g = gate;
         if (g != null) {
           synchronized (g) {
@@ -56,7 +57,7 @@ final class Receiver implements AutoCloseable {
             }
           }
         }
-        Request r = new Request(exchange.getRequestHeaders(), decode(body));
+        Request r = new Request(exchange.getRequestHeaders(), decode(body), arrived);
         received.add(r);
         int code = status.getAsInt();
         if (code / 100 == 2) {

@@ -122,6 +122,24 @@ class RemoteWriteOutputTest {
   }
 
   @Test
+  void shouldBackOffBetweenRetriesWhateverArrivesMeanwhile() throws Exception {
+    receiver.status = () -> 503;
+    RemoteWriteOutput out = output(Duration.ofSeconds(5), 1 << 20);
+    out.write(interval(1000, false, "b:1|c\n"));
+    TestSupport.await("the first attempt", WAIT, () -> receiver.received.size() == 1);
+    for (int i = 2; i <= 50; i++) {
+      out.write(interval(i * 1000L, false, "b:1|c\n")); // each wakes the sender
+    }
+    TestSupport.await("four attempts", WAIT, () -> receiver.received.size() >= 4);
+    for (int k = 1; k < 4; k++) {
+      long gap = receiver.received.get(k).arrivedNs() - receiver.received.get(k - 1).arrivedNs();
+      long expected = TimeUnit.MILLISECONDS.toNanos(100L << (k - 1));
+      assertTrue(gap >= expected * 9 / 10, "retry " + k + " after " + gap / 1_000_000
+          + " ms, expected at least " + expected / 1_000_000 + " ms");
+    }
+  }
+
+  @Test
   void shouldDropWhatTheReceiverRefusesAndGoOn() throws Exception {
     AtomicInteger calls = new AtomicInteger();
     receiver.status = () -> calls.incrementAndGet() == 1 ? 400 : 204;
