@@ -5,8 +5,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+
+import com.google.re2j.Matcher;
+import com.google.re2j.Pattern;
 
 import io.udsink.collector.parse.MetricType;
 
@@ -19,7 +20,9 @@ import io.udsink.collector.parse.MetricType;
  *       globs the first in the file that matches wins, or, with {@code glob_disable_ordering},
  *       the most specific (a literal part before a {@code *}, left to right);</li>
  *   <li>regex rules are tried in order and search the name (they need not match all of it);
- *       {@code $0} is the whole match;</li>
+ *       {@code $0} is the whole match. They are Go's (RE2) regular expressions, as in
+ *       statsd_exporter, matched in time linear in the name's length: no rule, however written,
+ *       lets a sender's name stall the receive loop;</li>
  *   <li>{@code match_metric_type} limits a rule to counters, gauges or observers (timers,
  *       histograms, distributions; udsink's sets count as gauges);</li>
  *   <li>the expanded name is escaped (every character outside {@code [a-zA-Z0-9_]} becomes one

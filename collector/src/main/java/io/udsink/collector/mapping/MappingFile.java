@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationContext;
@@ -215,15 +214,15 @@ public final class MappingFile {
       if (!metricType.isEmpty()) {
         checkOneOf(where + ": match_metric_type", metricType, "counter", "gauge", "observer");
       }
-      Pattern regex = null;
+      com.google.re2j.Pattern regex = null;
       if (matchType.equals("glob")) {
         if (!GLOB.matcher(r.match).matches()) {
           throw new IllegalArgumentException(where + ": invalid match: " + r.match);
         }
       } else {
         try {
-          regex = Pattern.compile(r.match);
-        } catch (PatternSyntaxException e) {
+          regex = com.google.re2j.Pattern.compile(r.match);
+        } catch (com.google.re2j.PatternSyntaxException e) {
           throw new IllegalArgumentException(where + ": invalid regex " + r.match + ": "
               + e.getDescription(), e);
         }

@@ -1,6 +1,6 @@
 package io.udsink.collector.mapping;
 
-import java.util.regex.Matcher;
+import com.google.re2j.Matcher;
 
 /** {@code $1} and {@code ${1}} in a rule's name and label values, statsd_exporter's way. */
 final class Template {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -429,6 +430,50 @@ class MapperTest {
       }
     }
     return true;
+  }
+
+  /**
+   * statsd_exporter's own example regex, four {@code (.*)} groups, against the longest name a
+   * line may carry that almost matches: a backtracking engine takes minutes over it (the receive
+   * loop stalled for every such line a local user sends); Go's engine, and udsink's, are linear.
+   */
+  @Test
+  void shouldMatchRegexesInTimeLinearInTheName() {
+    Mapper m = rules("""
+        mappings:
+        - match: "(.*)\\\\.(.*)--(.*)\\\\.status\\\\.(.*)\\\\.count"
+          match_type: regex
+          name: "request_total"
+          labels:
+            code: "$4"
+        """);
+    assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
+      for (int k = 0; k < 20; k++) {
+        String hostile = "x".repeat(k) + ".x".repeat(2040) + "--y.status.";
+        assertFalse(m.map(hostile, MetricType.COUNTER).matched());
+      }
+    });
+    assertEquals("200", m.map("web.proxy--http.status.200.count", MetricType.COUNTER)
+        .labels().get("code"));
+  }
+
+  @Test
+  void shouldReadGoRegexSyntaxAsStatsdExporterDoes() {
+    Mapper m = rules("""
+        mappings:
+        - match: "^(?P<svc>[a-z]+)\\\\.(?P<op>\\\\w+)\\\\.hits$"
+          match_type: regex
+          name: "${1}_hits_total"
+          labels:
+            op: "${op}"
+            price: "$$1"
+        """);
+    Mapped r = m.map("cart.add_item.hits", MetricType.COUNTER);
+    assertEquals("cart_hits_total", r.name());
+    assertEquals(Map.of("op", "add_item", "price", "$1"), r.labels());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> rules(
+        "mappings:\n- match: \"(?<=a)b\"\n  match_type: regex\n  name: x\n"));
+    assertTrue(e.getMessage().contains("invalid regex"), e.getMessage());
   }
 
   @Test
