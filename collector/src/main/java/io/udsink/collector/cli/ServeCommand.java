@@ -45,7 +45,7 @@ final class ServeCommand implements Callable<Integer> {
   static final String HTTP_DEFAULT = "127.0.0.1:9102";
   private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
-  @Option(names = "--socket", paramLabel = "PATH",
+  @Option(names = {"--socket", "--statsd.listen-unixgram"}, paramLabel = "PATH",
       description = "Socket path, or @name for the abstract namespace; repeat for more "
           + "(default: " + Defaults.SOCKET_HELP + ").")
   List<String> sockets = new ArrayList<>();
@@ -59,7 +59,8 @@ final class ServeCommand implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE}).")
   String out;
 
-  @Option(names = "--http", paramLabel = "HOST:PORT", defaultValue = HTTP_DEFAULT,
+  @Option(names = {"--http", "--web.listen-address"}, paramLabel = "HOST:PORT",
+      defaultValue = HTTP_DEFAULT,
       description = "Address of the Prometheus /metrics endpoint, or off "
           + "(default: ${DEFAULT-VALUE}).")
   String http;

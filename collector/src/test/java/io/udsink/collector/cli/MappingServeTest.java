@@ -61,9 +61,11 @@ class MappingServeTest {
             endpoint: "$1"
         """);
     int port = UdsinkProcess.freePort();
-    try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(), "serve", "--socket",
-        sock.toString(), "--out", "off", "--http", "127.0.0.1:" + port, "--flush-interval",
-        "200ms", "--statsd.mapping-config", rules.toString(), "--statsd.cache-size", "100")) {
+    // statsd_exporter's spellings of its flags, as a user switching keeps them
+    try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(), "serve",
+        "--statsd.listen-unixgram", sock.toString(), "--out", "off", "--web.listen-address",
+        "127.0.0.1:" + port, "--flush-interval", "200ms", "--statsd.mapping-config",
+        rules.toString(), "--statsd.cache-size", "100")) {
       p.awaitSocket(sock);
       send(sock, "api.home.hits:1|c", 3);
       awaitMetric(port, "api_hits_total{endpoint=\"home\"} 3.0");
