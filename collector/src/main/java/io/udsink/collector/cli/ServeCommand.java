@@ -147,8 +147,8 @@ final class ServeCommand implements Callable<Integer> {
         throw new UsageException("--remote-write " + u + ": " + e.getMessage());
       }
     }
-    remoteWriteLabels();
-    remoteWriteHeaders();
+    Map<String, String> rwLabels = remoteWriteLabels();
+    Map<String, String> rwHeaders = remoteWriteHeaders();
     Defaults.checkQueueLength();
 
     Telemetry telemetry = new Telemetry();
@@ -173,8 +173,8 @@ final class ServeCommand implements Callable<Integer> {
       PrometheusState own = new PrometheusState(ttl.toMillis(), maxSeries, telemetry,
           Main.VERSION);
       own.showMapping(mapper);
-      workers.add(new OutputWorker(new RemoteWriteOutput(url, own, remoteWriteLabels(),
-          remoteWriteHeaders(), remoteWriteTimeout, REMOTE_WRITE_QUEUE_BYTES), maxSeries));
+      workers.add(new OutputWorker(new RemoteWriteOutput(url, own, rwLabels,
+          rwHeaders, remoteWriteTimeout, REMOTE_WRITE_QUEUE_BYTES), maxSeries));
     }
     if (signals.stopRequested()) {
       LOG.info("udsink serve: stopped before binding any socket");

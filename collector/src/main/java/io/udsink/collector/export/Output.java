@@ -47,17 +47,10 @@ public interface Output {
   default void reopen() {
   }
 
-  /**
-   * Counts the output keeps beyond what its worker counts, shown as
-   * {@code udsink_output_<name>_total{output="..."}}: only names {@link #COUNT_NAMES} lists.
-   */
-  default java.util.Map<String, Long> counts() {
+  /** Counts the output keeps beyond what its worker counts (none unless it queues). */
+  default java.util.Map<OutputCount, Long> counts() {
     return java.util.Map.of();
   }
-
-  /** The names {@link #counts} may use. */
-  java.util.List<String> COUNT_NAMES = java.util.List.of("sent_samples", "dropped_samples",
-      "rejected_samples", "failed_requests");
 
   /**
    * {@link System#nanoTime()} when the oldest data the output took and has not delivered was

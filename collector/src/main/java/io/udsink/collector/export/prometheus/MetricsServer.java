@@ -27,7 +27,7 @@ import io.udsink.collector.util.Fatal;
  * {@code name[]} filter), with udsink's series, its own metrics and the JVM and process metrics;
  * {@code /-/healthy}; {@code /-/ready} (503 until the instance serves its sockets);
  * {@code POST /-/reload} (reads the mapping file again; 500 with the reason when it does not
- * check); 404 for any other path. No client can hold it up for another:
+ * check; 503 while another reload runs); 404 for any other path. No client can hold it up for another:
  *
  * <ul>
  *   <li>{@value #WORKERS} worker threads, so a client that sends its request slowly or never
@@ -102,6 +102,8 @@ public final class MetricsServer implements AutoCloseable {
   public static MetricsServer start(InetSocketAddress address, PrometheusState state,
       java.util.function.Supplier<String> reload) throws IOException {
     HttpServer server = HttpServer.create(address, 64);
+    java.util.concurrent.atomic.AtomicBoolean reloading =
+        new java.util.concurrent.atomic.AtomicBoolean();
     AtomicInteger n = new AtomicInteger();
     ThreadPoolExecutor executor = new ThreadPoolExecutor(WORKERS, WORKERS, 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(MAX_CONNECTIONS), r -> {
@@ -131,7 +133,18 @@ public final class MetricsServer implements AutoCloseable {
         reply(exchange, 405, "POST /-/reload\n".getBytes(StandardCharsets.UTF_8));
         return;
       }
-      String error = reload.get();
+      // one reload at a time: requests that find one running are not queued behind it, so
+      // a client posting in a loop holds at most one worker, never the scrapes
+      if (!reloading.compareAndSet(false, true)) {
+        reply(exchange, 503, "a reload is running\n".getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+      String error;
+      try {
+        error = reload.get();
+      } finally {
+        reloading.set(false);
+      }
       reply(exchange, error == null ? 200 : 500, (error == null ? "reloaded\n"
           : "not reloaded, the rules in force stay: " + error + "\n")
           .getBytes(StandardCharsets.UTF_8));

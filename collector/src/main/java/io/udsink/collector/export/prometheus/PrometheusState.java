@@ -43,7 +43,7 @@ import io.udsink.collector.aggregate.Counter;
 import io.udsink.collector.aggregate.Interval;
 import io.udsink.collector.aggregate.NativeHistogram;
 import io.udsink.collector.aggregate.Series;
-import io.udsink.collector.export.Output;
+import io.udsink.collector.export.OutputCount;
 import io.udsink.collector.export.OutputWorker;
 import io.udsink.collector.export.Telemetry;
 import io.udsink.collector.mapping.Mapped;
@@ -104,8 +104,8 @@ public final class PrometheusState implements MultiCollector {
     for (Counter c : Counter.values()) {
       names.reserve(PromKind.COUNTER, "udsink_" + c.metric());
     }
-    for (String c : Output.COUNT_NAMES) {
-      names.reserve(PromKind.COUNTER, "udsink_output_" + c);
+    for (OutputCount c : OutputCount.values()) {
+      names.reserve(PromKind.COUNTER, "udsink_output_" + c.metric());
     }
     for (String n : TELEMETRY_GAUGES) {
       names.reserve(PromKind.GAUGE, n);
@@ -167,12 +167,6 @@ public final class PrometheusState implements MultiCollector {
   private static final List<String> TELEMETRY_GAUGES = List.of("udsink_interval_series",
       "udsink_prometheus_series", "udsink_output_backlog_intervals",
       "udsink_output_oldest_unwritten_seconds", "udsink_mapping_rules");
-
-  private static final Map<String, String> COUNT_HELP = Map.of(
-      "sent_samples", "Samples a remote-write receiver took",
-      "dropped_samples", "Samples given up because more than the queue bound waited to be sent",
-      "rejected_samples", "Samples a remote-write receiver refused with a 4xx (not retried)",
-      "failed_requests", "Remote-write requests that failed and were retried");
 
   /** A series of the intervals, under what the mapping made of it. */
   private record Key(MetricType type, String name, List<String> tags, Mapped mapped) {
@@ -556,18 +550,18 @@ public final class PrometheusState implements MultiCollector {
     out.add(perOutput(false, "udsink_output_oldest_unwritten_seconds",
         "Age of the oldest data an output has not written; 0 when it is up to date", workers,
         OutputWorker::oldestUnwrittenSeconds));
-    for (String c : Output.COUNT_NAMES) {
+    for (OutputCount c : OutputCount.values()) {
       List<CounterDataPointSnapshot> dp = new ArrayList<>();
       for (OutputWorker w : workers) {
         Long v = w.output().counts().get(c);
         if (v != null) {
-          dp.add(new CounterDataPointSnapshot(telemetry.shown("output_" + c + "/"
+          dp.add(new CounterDataPointSnapshot(telemetry.shown("output_" + c.metric() + "/"
               + w.output().name(), v), Labels.of("output", w.output().name()), null, 0));
         }
       }
       if (!dp.isEmpty()) {
-        out.add(new CounterSnapshot(new MetricMetadata("udsink_output_" + c,
-            COUNT_HELP.get(c)), dp));
+        out.add(new CounterSnapshot(new MetricMetadata("udsink_output_" + c.metric(),
+            c.help()), dp));
       }
     }
     MapperRef ref = mapping;

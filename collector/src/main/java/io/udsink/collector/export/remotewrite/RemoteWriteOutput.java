@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
 
 import io.udsink.collector.aggregate.Interval;
 import io.udsink.collector.export.Output;
+import io.udsink.collector.export.OutputCount;
 import io.udsink.collector.export.prometheus.PrometheusState;
 import io.udsink.collector.util.RateLimitedLog;
 
@@ -78,11 +79,11 @@ public final class RemoteWriteOutput implements Output {
   private final ArrayDeque<Request> queue = new ArrayDeque<>();
   private long queuedBytes;
   private long queuedSamples;
+  private Request inFlight;
   private boolean lastQueued;
   private boolean closed;
 
   private final AtomicLong sentSamples = new AtomicLong();
-  private final AtomicLong sentRequests = new AtomicLong();
   private final AtomicLong droppedSamples = new AtomicLong();
   private final AtomicLong rejectedSamples = new AtomicLong();
   private final AtomicLong failedRequests = new AtomicLong();
@@ -181,6 +182,7 @@ public final class RemoteWriteOutput implements Output {
     queue.addLast(r);
     queuedBytes += r.body.length;
     queuedSamples += r.samples;
+    Request sending = queue.peekFirst() == inFlight ? queue.pollFirst() : null;
     while (queuedBytes > maxQueuedBytes && queue.size() > 1) {
       Request old = queue.pollFirst();
       queuedBytes -= old.body.length;
@@ -189,6 +191,9 @@ public final class RemoteWriteOutput implements Output {
       errorLog.warn("queue", name + ": more than " + maxQueuedBytes + " bytes waiting for the "
           + "receiver; dropped the oldest request (" + old.samples + " samples; totals are "
           + "cumulative and come with the next)");
+    }
+    if (sending != null) {
+      queue.addFirst(sending);
     }
     notifyAll();
   }
@@ -226,24 +231,17 @@ public final class RemoteWriteOutput implements Output {
   }
 
   @Override
-  public Map<String, Long> counts() {
-    Map<String, Long> m = new LinkedHashMap<>();
-    m.put("sent_samples", sentSamples.get());
-    m.put("dropped_samples", droppedSamples.get());
-    m.put("rejected_samples", rejectedSamples.get());
-    m.put("failed_requests", failedRequests.get());
-    return m;
+  public Map<OutputCount, Long> counts() {
+    return Map.of(OutputCount.SENT_SAMPLES, sentSamples.get(),
+        OutputCount.DROPPED_SAMPLES, droppedSamples.get(),
+        OutputCount.REJECTED_SAMPLES, rejectedSamples.get(),
+        OutputCount.FAILED_REQUESTS, failedRequests.get());
   }
 
   @Override
   public synchronized long unsentSinceNs() {
     Request r = queue.peekFirst();
     return r == null ? 0 : r.createdNs;
-  }
-
-  /** Requests the receiver took. */
-  long sentRequests() {
-    return sentRequests.get();
   }
 
   @Override
@@ -268,23 +266,21 @@ public final class RemoteWriteOutput implements Output {
             return;
           }
           r = queue.peekFirst();
+          inFlight = r;
         }
         Outcome o = post(r);
         synchronized (this) {
           if (o != Outcome.RETRY) {
-            if (queue.peekFirst() == r) { // not dropped meanwhile
-              queue.pollFirst();
-              queuedBytes -= r.body.length;
-              queuedSamples -= r.samples;
-            }
+            queue.pollFirst(); // r: the bound never drops the request being sent
+            queuedBytes -= r.body.length;
+            queuedSamples -= r.samples;
+            inFlight = null;
             (o == Outcome.SENT ? sentSamples : rejectedSamples).addAndGet(r.samples);
-            if (o == Outcome.SENT) {
-              sentRequests.incrementAndGet();
-            }
             backoff = MIN_BACKOFF_NS;
             notifyAll();
             continue;
           }
+          inFlight = null;
           failedRequests.incrementAndGet();
           long until = System.nanoTime() + backoff; // new intervals do not cut the pause short
           for (long left = backoff; left > 0 && !closed; left = until - System.nanoTime()) {

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +22,6 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.NativeHistogramBucket;
 import io.udsink.collector.Promtool;
 import io.udsink.collector.aggregate.Aggregator;
-import io.udsink.collector.aggregate.Interval;
 import io.udsink.collector.export.ServeHarness;
 import io.udsink.collector.export.Telemetry;
 import io.udsink.collector.mapping.MapperRef;
@@ -61,17 +58,11 @@ class HistogramExpositionTest {
   }
 
   private void interval(long endMs, String lines) {
-    byte[] b = lines.getBytes(StandardCharsets.UTF_8);
-    parser.parse(b, 0, b.length);
-    Interval iv = agg.takeInterval(endMs, false);
-    telemetry.onInterval(iv);
-    state.apply(iv);
+    PrometheusStateTest.interval(parser, agg, telemetry, state, endMs, lines);
   }
 
   private String text() throws Exception {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    state.write(out);
-    return out.toString(StandardCharsets.UTF_8);
+    return PrometheusStateTest.text(state);
   }
 
   private HistogramSnapshot.HistogramDataPointSnapshot point(String family) {

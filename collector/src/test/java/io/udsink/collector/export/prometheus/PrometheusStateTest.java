@@ -28,14 +28,25 @@ class PrometheusStateTest {
   private final PrometheusState state = new PrometheusState(60_000, 1000, telemetry, "t");
 
   private void interval(long endMs, String datagram) {
-    byte[] b = datagram.getBytes(StandardCharsets.UTF_8);
+    interval(parser, agg, telemetry, state, endMs, datagram);
+  }
+
+  private String text() throws Exception {
+    return text(state);
+  }
+
+  /** Parses the lines, ends the interval at {@code endMs} and applies it to the state. */
+  static void interval(StatsdParser parser, Aggregator agg, Telemetry telemetry,
+      PrometheusState state, long endMs, String lines) {
+    byte[] b = lines.getBytes(StandardCharsets.UTF_8);
     parser.parse(b, 0, b.length);
     Interval iv = agg.takeInterval(endMs, false);
     telemetry.onInterval(iv);
     state.apply(iv);
   }
 
-  private String text() throws Exception {
+  /** The state in the text format. */
+  static String text(PrometheusState state) throws java.io.IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     state.write(out);
     return out.toString(StandardCharsets.UTF_8);

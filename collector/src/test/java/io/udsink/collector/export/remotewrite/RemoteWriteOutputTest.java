@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Timeout;
 import io.udsink.collector.TestSupport;
 import io.udsink.collector.aggregate.Aggregator;
 import io.udsink.collector.aggregate.Interval;
+import io.udsink.collector.export.OutputCount;
 import io.udsink.collector.export.Telemetry;
 import io.udsink.collector.export.prometheus.PrometheusState;
 import io.udsink.collector.parse.StatsdParser;
@@ -100,8 +101,12 @@ class RemoteWriteOutputTest {
         "bounds written as Prometheus writes them: " + buckets);
     assertEquals(0.303, receiver.samples("lat_sum").get(0).value(), 1e-12);
     assertEquals(2.0, receiver.samples("lat_count").get(0).value());
-    assertEquals(Map.of("sent_samples", out.counts().get("sent_samples"), "dropped_samples", 0L,
-        "rejected_samples", 0L, "failed_requests", 0L), out.counts());
+    TestSupport.await("every sample taken counted", WAIT,
+        () -> out.counts().get(OutputCount.SENT_SAMPLES) == receiver.accepted.stream()
+            .mapToLong(r -> r.samples().size()).sum());
+    assertEquals(0L, out.counts().get(OutputCount.DROPPED_SAMPLES));
+    assertEquals(0L, out.counts().get(OutputCount.REJECTED_SAMPLES));
+    assertEquals(0L, out.counts().get(OutputCount.FAILED_REQUESTS));
   }
 
   @Test
@@ -117,8 +122,8 @@ class RemoteWriteOutputTest {
     assertEquals(List.of(1.0, 2.0, 3.0), n.stream().map(Receiver.Sample::value).toList());
     assertEquals(List.of(1000L, 2000L, 3000L), n.stream().map(Receiver.Sample::timestampMs)
         .toList(), "in time order, behind the one retried");
-    assertEquals(3L, out.counts().get("failed_requests"));
-    assertEquals(0L, out.counts().get("dropped_samples"));
+    assertEquals(3L, out.counts().get(OutputCount.FAILED_REQUESTS));
+    assertEquals(0L, out.counts().get(OutputCount.DROPPED_SAMPLES));
   }
 
   @Test
@@ -146,12 +151,12 @@ class RemoteWriteOutputTest {
     receiver.answer = "out of order sample " + "x".repeat(100_000);
     RemoteWriteOutput out = output(Duration.ofSeconds(5), 1 << 20);
     out.write(interval(1000, false, "r:1|c\n"));
-    TestSupport.await("the refusal", WAIT, () -> out.counts().get("rejected_samples") > 0);
+    TestSupport.await("the refusal", WAIT, () -> out.counts().get(OutputCount.REJECTED_SAMPLES) > 0);
     out.write(interval(2000, false, "r:1|c\n"));
     TestSupport.await("the next flush", WAIT, () -> receiver.samples("r_total").size() == 1);
     assertEquals(2.0, receiver.samples("r_total").get(0).value(), "nothing of the total lost");
     assertEquals(2, receiver.received.size());
-    assertEquals(0L, out.counts().get("failed_requests"), "a 4xx is not retried");
+    assertEquals(0L, out.counts().get(OutputCount.FAILED_REQUESTS), "a 4xx is not retried");
   }
 
   @Test
@@ -165,7 +170,7 @@ class RemoteWriteOutputTest {
     for (int k = 1; k <= 20; k++) {
       out.write(interval(k * 1000L, false, many.toString()));
     }
-    assertTrue(out.counts().get("dropped_samples") > 0, "the queue is bounded");
+    assertTrue(out.counts().get(OutputCount.DROPPED_SAMPLES) > 0, "the queue is bounded");
     assertTrue(out.unsentSinceNs() != 0);
     receiver.open();
     TestSupport.await("the queue sent", WAIT, () -> out.heldLines() == 0
@@ -174,6 +179,13 @@ class RemoteWriteOutputTest {
     assertEquals(20.0, last(s0), "the newest request carries every count");
     assertEquals(20_000L, s0.get(s0.size() - 1).timestampMs());
     assertTrue(s0.size() < 20, "older points were dropped: " + s0.size());
+    int perFlush = receiver.accepted.get(receiver.accepted.size() - 1).samples().size();
+    TestSupport.await("the last request counted", WAIT,
+        () -> out.counts().get(OutputCount.SENT_SAMPLES) == receiver.accepted.stream()
+            .mapToLong(r -> r.samples().size()).sum());
+    assertEquals(20L * perFlush, out.counts().get(OutputCount.SENT_SAMPLES)
+        + out.counts().get(OutputCount.DROPPED_SAMPLES),
+        "every sample either sent or dropped, none both (the request in flight is not dropped)");
   }
 
   @Test
@@ -181,7 +193,7 @@ class RemoteWriteOutputTest {
     receiver.hold();
     RemoteWriteOutput out = output(Duration.ofMillis(300), 1 << 20);
     out.write(interval(1000, false, "slow:1|c\n"));
-    TestSupport.await("a timeout", WAIT, () -> out.counts().get("failed_requests") >= 2);
+    TestSupport.await("a timeout", WAIT, () -> out.counts().get(OutputCount.FAILED_REQUESTS) >= 2);
     receiver.open();
     TestSupport.await("the retry", WAIT, () -> !receiver.samples("slow_total").isEmpty());
   }
