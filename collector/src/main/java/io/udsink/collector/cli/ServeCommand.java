@@ -293,7 +293,13 @@ final class ServeCommand implements Callable<Integer> {
       if (k.isEmpty() || !k.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
         throw new UsageException("--remote-write-header " + h + ": want 'NAME: VALUE'");
       }
-      m.put(k, h.substring(colon + 1).trim());
+      String v = h.substring(colon + 1).trim();
+      try {
+        java.net.http.HttpRequest.newBuilder().header(k, v); // what the HTTP client refuses
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--remote-write-header " + h + ": " + e.getMessage());
+      }
+      m.put(k, v);
     }
     return m;
   }

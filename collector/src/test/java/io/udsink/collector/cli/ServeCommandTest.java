@@ -60,6 +60,8 @@ class ServeCommandTest {
         {"--remote-write-label", "__name__=x", "NAME=VALUE"},
         {"--remote-write-label", "novalue", "NAME=VALUE"},
         {"--remote-write-header", "no colon", "'NAME: VALUE'"},
+        {"--remote-write-header", "Host: elsewhere", "restricted header name"},
+        {"--remote-write-header", "X-Tenant: a\r\nX-Evil: b", "invalid header value"},
     };
     for (String[] b : bad) {
       MainRunner.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(),

@@ -27,6 +27,7 @@ import io.udsink.collector.aggregate.Interval;
 import io.udsink.collector.export.Output;
 import io.udsink.collector.export.OutputCount;
 import io.udsink.collector.export.prometheus.PrometheusState;
+import io.udsink.collector.util.Fatal;
 import io.udsink.collector.util.RateLimitedLog;
 
 /**
@@ -268,7 +269,13 @@ public final class RemoteWriteOutput implements Output {
           r = queue.peekFirst();
           inFlight = r;
         }
-        Outcome o = post(r);
+        Outcome o;
+        try {
+          o = post(r);
+        } catch (RuntimeException e) { // a bug must not end remote write in silence
+          errorLog.warn("bug", name + ": " + e + "; retrying");
+          o = Outcome.RETRY;
+        }
         synchronized (this) {
           if (o != Outcome.RETRY) {
             queue.pollFirst(); // r: the bound never drops the request being sent
@@ -291,6 +298,8 @@ public final class RemoteWriteOutput implements Output {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (Error e) {
+      Fatal.report("remote-write sender " + url, e);
     }
   }
 
