@@ -70,6 +70,18 @@ public final class NativeHistogram {
     fit();
   }
 
+  /** Every observation: the zero bucket's and every bucket's. */
+  public long count() {
+    long n = zeroCount;
+    for (long c : positive.toArrays()[1]) {
+      n += c;
+    }
+    for (long c : negative.toArrays()[1]) {
+      n += c;
+    }
+    return n;
+  }
+
   /** Adds every bucket of another histogram (at the lower of the two schemas). */
   public void addAll(NativeHistogram other) {
     if (other.schema < schema) {

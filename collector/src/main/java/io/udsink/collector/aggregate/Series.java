@@ -3,7 +3,6 @@ package io.udsink.collector.aggregate;
 import java.util.List;
 
 import com.datadoghq.sketch.ddsketch.DDSketch;
-import com.datadoghq.sketch.ddsketch.DDSketches;
 import com.datadoghq.sketch.ddsketch.mapping.LogarithmicMapping;
 
 import io.udsink.collector.mapping.Mapped;
@@ -72,7 +71,7 @@ public final class Series extends KeyTable.Entry {
     if (type == MetricType.SET) {
       members = new MemberSet();
     } else if (type.isDistribution()) {
-      sketch = DDSketches.collapsingLowestDense(RELATIVE_ACCURACY, MAX_BINS);
+      sketch = Sketches.create();
     }
   }
 
@@ -226,7 +225,7 @@ public final class Series extends KeyTable.Entry {
   }
 
   /** The distribution's sketch (raw values), for quantiles over several intervals. */
-  public com.datadoghq.sketch.ddsketch.DDSketch sketch() {
+  public DDSketch sketch() {
     return sketch;
   }
 
@@ -314,7 +313,7 @@ public final class Series extends KeyTable.Entry {
         members.addAll(later.members);
         break;
       default:
-        sketch.mergeWith(later.sketch);
+        Sketches.merge(sketch, later.sketch);
         obsCount += later.obsCount;
         obsSum = clampedSum(obsSum, later.obsSum);
         if (classic != null && later.classic != null && classic.length == later.classic.length) {

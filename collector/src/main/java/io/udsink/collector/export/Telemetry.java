@@ -22,7 +22,13 @@ public final class Telemetry {
   private final AtomicLong intervals = new AtomicLong();
   private final AtomicLong promDroppedSeries = new AtomicLong();
   private final AtomicLong promNegativeIncrements = new AtomicLong();
-  private final AtomicLong seriesErrors = new AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLongArray seriesLeftOut =
+      new java.util.concurrent.atomic.AtomicLongArray(SeriesLeftOut.values().length);
+  /** Names already logged as left out: each once, up to a bound. */
+  private final java.util.Set<String> loggedLeftOut =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final int MAX_LOGGED_LEFT_OUT = 1000;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Telemetry.class);
 
   /** Series the Prometheus state did not take because --max-series were shown. */
   public AtomicLong promDroppedSeriesCounter() {
@@ -34,9 +40,37 @@ public final class Telemetry {
     return promNegativeIncrements;
   }
 
-  /** Series an output skipped because turning them into output failed. */
-  public AtomicLong seriesErrorsCounter() {
-    return seriesErrors;
+  /**
+   * Counts a series an output left out, and logs its name the first time (up to 1,000 names;
+   * after that they are only counted).
+   *
+   * @param reason why
+   * @param output the output's name
+   * @param series the series, as its type and name
+   * @param cause the error, or null
+   */
+  public void leftOut(SeriesLeftOut reason, String output, String series, Throwable cause) {
+    seriesLeftOut.incrementAndGet(reason.ordinal());
+    String key = reason.label() + "/" + output + "/" + series;
+    if (loggedLeftOut.size() < MAX_LOGGED_LEFT_OUT) {
+      if (loggedLeftOut.add(key)) {
+        if (cause != null) {
+          LOG.error("series {} left out of {} ({}): {}", series, output, reason.label(),
+              cause.toString(), cause);
+        } else {
+          LOG.warn("series {} left out of {} ({})", series, output, reason.label());
+        }
+        if (loggedLeftOut.size() == MAX_LOGGED_LEFT_OUT) {
+          LOG.warn("{} series logged as left out; further ones are only counted "
+              + "(udsink_series_errors_total)", MAX_LOGGED_LEFT_OUT);
+        }
+      }
+    }
+  }
+
+  /** Series left out of an output for one reason, cumulative. */
+  public long seriesLeftOut(SeriesLeftOut reason) {
+    return seriesLeftOut.get(reason.ordinal());
   }
 
   /** What an earlier instance had counted, when this one took over from it: added when shown. */
@@ -79,9 +113,13 @@ public final class Telemetry {
     return liveSeries;
   }
 
-  /** Series an output skipped because they could not be turned into output. */
+  /** Series an output left out, for every reason. */
   public long seriesErrors() {
-    return seriesErrors.get();
+    long n = 0;
+    for (SeriesLeftOut r : SeriesLeftOut.values()) {
+      n += seriesLeftOut(r);
+    }
+    return n;
   }
 
   /** Negative counter increments left out of Prometheus counters. */
@@ -115,7 +153,10 @@ public final class Telemetry {
         shown("prometheus_dropped_series", promDroppedSeries.get()));
     node.put("prometheus_negative_increments",
         shown("prometheus_negative_increments", promNegativeIncrements()));
-    node.put("series_errors", shown("series_errors", seriesErrors()));
+    for (SeriesLeftOut r : SeriesLeftOut.values()) {
+      node.put("series_errors/" + r.label(), shown("series_errors/" + r.label(),
+          seriesLeftOut(r)));
+    }
     for (OutputWorker w : workers) {
       String o = "/" + w.output().name();
       node.put("output_writes" + o, shown("output_writes" + o, w.writes()));

@@ -99,8 +99,8 @@ public final class MappingFile {
     public List<Rule> mappings = new ArrayList<>();
   }
 
-  /** Most parts of a summary's window: each is a sketch of up to 8 KiB per series. */
-  static final int MAX_AGE_BUCKETS = 100;
+  /** Most parts of a summary's window: each is a sketch of up to 33 KB per series. */
+  public static final int MAX_AGE_BUCKETS = 100;
 
   private MappingFile() {
   }
@@ -179,7 +179,7 @@ public final class MappingFile {
     SummaryOptions ds = d.summaryOptions == null ? new SummaryOptions() : d.summaryOptions;
     if (ds.ageBuckets != null && ds.ageBuckets > MAX_AGE_BUCKETS) {
       throw new IllegalArgumentException("defaults.summary_options: age_buckets " + ds.ageBuckets
-          + " is more than " + MAX_AGE_BUCKETS + " (each costs up to 8 KiB per series)");
+          + " is more than " + MAX_AGE_BUCKETS + " (each costs up to 33 KB per series)");
     }
     long defaultTtl = d.ttl == null ? 0 : duration("defaults.ttl", d.ttl);
     String defaultObserver = observer("defaults", d.observerType, d.timerType);
@@ -277,7 +277,7 @@ public final class MappingFile {
             : ds.ageBuckets;
         if (ageBuckets != null && ageBuckets > MAX_AGE_BUCKETS) {
           throw new IllegalArgumentException(where + ": age_buckets " + ageBuckets
-              + " is more than " + MAX_AGE_BUCKETS + " (each costs up to 8 KiB per series)");
+              + " is more than " + MAX_AGE_BUCKETS + " (each costs up to 33 KB per series)");
         }
         spec = new ObserverSpec(ObserverSpec.Kind.SUMMARY, new double[0],
             ObserverSpec.NO_NATIVE, 0, List.copyOf(quantiles),

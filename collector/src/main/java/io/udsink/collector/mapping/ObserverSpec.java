@@ -30,6 +30,28 @@ import java.util.List;
 public record ObserverSpec(Kind kind, double[] buckets, int nativeSchema, int maxBuckets,
     List<Quantile> quantiles, long maxAgeMs, int ageBuckets) {
 
+  /** Equal when every setting is: the bucket bounds by their values, not the array. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ObserverSpec other && kind == other.kind
+        && java.util.Arrays.equals(buckets, other.buckets) && nativeSchema == other.nativeSchema
+        && maxBuckets == other.maxBuckets && quantiles.equals(other.quantiles)
+        && maxAgeMs == other.maxAgeMs && ageBuckets == other.ageBuckets;
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(kind, java.util.Arrays.hashCode(buckets), nativeSchema,
+        maxBuckets, quantiles, maxAgeMs, ageBuckets);
+  }
+
+  @Override
+  public String toString() {
+    return "ObserverSpec[" + kind + " buckets=" + java.util.Arrays.toString(buckets)
+        + " nativeSchema=" + nativeSchema + " maxBuckets=" + maxBuckets + " quantiles="
+        + quantiles + " maxAgeMs=" + maxAgeMs + " ageBuckets=" + ageBuckets + "]";
+  }
+
   /** The observer types. */
   public enum Kind {
     /** Classic buckets. */

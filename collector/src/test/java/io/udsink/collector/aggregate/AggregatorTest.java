@@ -187,7 +187,7 @@ public class AggregatorTest {
     assertNull(find(agg.takeInterval(2000, false), "only.refused", MetricType.TIMER),
         "a series whose every sample was refused is not shown");
     String json = new String(JsonLines.format(iv, List.of(),
-        new java.util.concurrent.atomic.AtomicLong()).bytes(), StandardCharsets.UTF_8);
+        new io.udsink.collector.export.Telemetry()).bytes(), StandardCharsets.UTF_8);
     assertTrue(!json.contains("Infinity") && !json.contains("NaN"), json);
   }
 

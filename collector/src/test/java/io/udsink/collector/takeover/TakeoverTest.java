@@ -258,6 +258,70 @@ class TakeoverTest {
   }
 
   @Test
+  void shouldKeepCustomBucketsAndSummaryWindowsAcrossATakeover() throws Exception {
+    Path sock = dir.resolve("h.sock");
+    Path mapping = dir.resolve("mapping.yml");
+    Files.writeString(mapping, """
+        mappings:
+        - match: "req.*"
+          name: "req_${1}_seconds"
+          observer_type: histogram
+          histogram_options:
+            buckets: [0.001, 0.01, 0.1]
+        - match: "job.*"
+          name: "job_${1}_seconds"
+          observer_type: summary
+        """);
+    int port = UdsinkProcess.freePort();
+    String[] args = {"serve", "--socket", sock.toString(), "--out", "off", "--http",
+        "127.0.0.1:" + port, "--flush-interval", "100ms", "--mapping-config",
+        mapping.toString()};
+    try (UdsinkProcess first = UdsinkProcess.start(dir, List.of(), args)) {
+      first.awaitSocket(sock);
+      sendSamples(sock, 200, 5, 1000);
+      awaitCount(port, 200);
+      try (UdsinkProcess second = UdsinkProcess.start(dir, List.of(), append(args,
+          "--takeover"))) {
+        assertEquals(0, first.waitFor(WAIT), first.stderr());
+        sendSamples(sock, 200, 50, 3000);
+        awaitCount(port, 400);
+        Map<String, Double> m = metrics(UdsinkProcess.get(port, "/metrics"));
+        assertEquals(400.0, m.get("req_a_seconds_bucket{le=\"+Inf\"}"), m.toString());
+        assertEquals(200.0, m.get("req_a_seconds_bucket{le=\"0.01\"}"), "half at 5 ms");
+        assertEquals(400.0, m.get("job_b_seconds_count"));
+        // the window holds both instances' samples: 200 at 1 s and 200 at 3 s
+        assertEquals(3.0, m.get("job_b_seconds{quantile=\"0.99\"}"), 0.03);
+        assertEquals(0.0, m.getOrDefault("udsink_series_errors_total{reason=\"failed\"}", 0.0)
+            + m.getOrDefault("udsink_series_errors_total{reason=\"layout_conflict\"}", 0.0)
+            + m.getOrDefault("udsink_series_errors_total{reason=\"handover_mismatch\"}", 0.0));
+        assertEquals(0, second.stop(WAIT), second.stderr());
+        assertFalse(second.stderr().contains("left out"), second.stderr());
+      }
+    }
+  }
+
+  /** Sends {@code n} datagrams, each a timer sample of {@code req.a} and one of {@code job.b}. */
+  private static void sendSamples(Path sock, int n, int reqMs, int jobMs) throws Exception {
+    try (var ch = TestSupport.connect(sock)) {
+      for (int i = 0; i < n; i++) {
+        TestSupport.send(ch, "req.a:" + reqMs + "|ms\njob.b:" + jobMs + "|ms");
+      }
+    }
+  }
+
+  private static void awaitCount(int port, double count) {
+    TestSupport.await("/metrics to count " + count, WAIT, () -> {
+      String t = UdsinkProcess.get(port, "/metrics");
+      if (t == null) {
+        return false;
+      }
+      Map<String, Double> m = metrics(t);
+      return m.getOrDefault("req_a_seconds_count", 0.0) == count
+          && m.getOrDefault("job_b_seconds_count", 0.0) == count;
+    });
+  }
+
+  @Test
   void shouldBindAsUsualWithTakeoverWhenNothingRuns() throws Exception {
     Path sock = dir.resolve("f.sock");
     try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(), "count", "--socket",

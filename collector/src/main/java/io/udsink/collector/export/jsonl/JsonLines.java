@@ -55,11 +55,11 @@ public final class JsonLines {
    *
    * @param iv the interval
    * @param telemetry the telemetry lines to add, may be empty
-   * @param seriesErrors counts a series left out because its values could not be computed
+   * @param leftOut counts a series left out because its values could not be computed
    * @return the lines, each ending in a newline
    */
   public static Chunk format(Interval iv, List<TelemetryLine> telemetry,
-      java.util.concurrent.atomic.AtomicLong seriesErrors) {
+      io.udsink.collector.export.Telemetry leftOut) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(256 + iv.series().length * 160);
     int lines = 0;
     long ts = iv.endMs();
@@ -73,10 +73,8 @@ public final class JsonLines {
         try {
           v = values(s);
         } catch (RuntimeException e) {
-          if (seriesErrors.getAndIncrement() == 0) {
-            org.slf4j.LoggerFactory.getLogger(JsonLines.class).error("series {} {} left out of "
-                + "JSON lines (later ones are only counted)", s.type().label(), s.name(), e);
-          }
+          leftOut.leftOut(io.udsink.collector.export.SeriesLeftOut.FAILED, "jsonl",
+              s.type().label() + " " + s.name(), e);
           continue;
         }
         g.writeStartObject();

@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 import io.udsink.collector.aggregate.Counter;
 import io.udsink.collector.aggregate.Interval;
 import io.udsink.collector.export.Output;
+import io.udsink.collector.export.SeriesLeftOut;
 import io.udsink.collector.export.Telemetry;
 import io.udsink.collector.parse.ParseError;
 
@@ -54,7 +55,7 @@ public final class JsonLinesOutput implements Output {
   private long[] reportedCounters = new long[Counter.values().length];
   private long[] reportedParseErrors = new long[ParseError.values().length];
   private long reportedErrors;
-  private long reportedSeriesErrors;
+  private long[] reportedSeriesErrors = new long[SeriesLeftOut.values().length];
 
   private JsonLinesOutput(Path file, Telemetry telemetry) {
     this.file = file;
@@ -98,9 +99,11 @@ public final class JsonLinesOutput implements Output {
     prepareChannel();
     long[] counters = iv.counters();
     long[] parseErrors = iv.parseErrors();
-    long seriesErrors = telemetry.seriesErrors();
-    JsonLines.Chunk chunk = JsonLines.format(iv, telemetryLines(iv, seriesErrors),
-        telemetry.seriesErrorsCounter());
+    long[] seriesErrors = new long[SeriesLeftOut.values().length];
+    for (SeriesLeftOut r : SeriesLeftOut.values()) {
+      seriesErrors[r.ordinal()] = telemetry.seriesLeftOut(r);
+    }
+    JsonLines.Chunk chunk = JsonLines.format(iv, telemetryLines(iv, seriesErrors), telemetry);
     ByteBuffer buf = ByteBuffer.wrap(chunk.bytes());
     try {
       writeFully(buf);
@@ -160,14 +163,14 @@ public final class JsonLinesOutput implements Output {
     heldLines = n;
   }
 
-  private void commit(long[] counters, long[] parseErrors, long seriesErrors) {
+  private void commit(long[] counters, long[] parseErrors, long[] seriesErrors) {
     reportedCounters = counters;
     reportedParseErrors = parseErrors;
     reportedErrors = errors;
     reportedSeriesErrors = seriesErrors;
   }
 
-  private List<JsonLines.TelemetryLine> telemetryLines(Interval iv, long seriesErrors) {
+  private List<JsonLines.TelemetryLine> telemetryLines(Interval iv, long[] seriesErrors) {
     List<JsonLines.TelemetryLine> lines = new ArrayList<>();
     for (Counter c : Counter.values()) {
       lines.add(line(c.metric(), iv.counters()[c.ordinal()] - reportedCounters[c.ordinal()]));
@@ -182,7 +185,13 @@ public final class JsonLinesOutput implements Output {
     lines.add(line("intervals", iv.intervals()));
     lines.add(line("merge_dropped", iv.mergeDropped()));
     lines.add(line("output_errors", errors - reportedErrors));
-    lines.add(line("series_errors", seriesErrors - reportedSeriesErrors));
+    for (SeriesLeftOut r : SeriesLeftOut.values()) {
+      long d = seriesErrors[r.ordinal()] - reportedSeriesErrors[r.ordinal()];
+      if (d > 0) {
+        lines.add(new JsonLines.TelemetryLine("series_errors", List.of("reason:" + r.label()),
+            d));
+      }
+    }
     return lines;
   }
 

@@ -45,6 +45,7 @@ import io.udsink.collector.aggregate.NativeHistogram;
 import io.udsink.collector.aggregate.Series;
 import io.udsink.collector.export.OutputCount;
 import io.udsink.collector.export.OutputWorker;
+import io.udsink.collector.export.SeriesLeftOut;
 import io.udsink.collector.export.Telemetry;
 import io.udsink.collector.mapping.Mapped;
 import io.udsink.collector.mapping.MapperRef;
@@ -75,6 +76,8 @@ public final class PrometheusState implements MultiCollector {
   private static final org.slf4j.Logger LOG =
       org.slf4j.LoggerFactory.getLogger(PrometheusState.class);
 
+  /** The output's name in telemetry. */
+  private static final String OUTPUT = "prometheus";
   private final long ttlMs;
   private final int maxSeries;
   private volatile MapperRef mapping;
@@ -189,10 +192,7 @@ public final class PrometheusState implements MultiCollector {
       try {
         applyOne(s, iv.endMs());
       } catch (RuntimeException e) {
-        if (telemetry.seriesErrorsCounter().getAndIncrement() == 0) {
-          LOG.error("series {} {} left out of /metrics (later ones are only counted)",
-              s.type().label(), s.name(), e);
-        }
+        telemetry.leftOut(SeriesLeftOut.FAILED, OUTPUT, s.type().label() + " " + s.name(), e);
       }
     }
   }
@@ -299,8 +299,10 @@ public final class PrometheusState implements MultiCollector {
   /**
    * Continues from an earlier instance's state: cumulative values add to this instance's, a
    * gauge's last value is taken where this instance has none yet, and every family keeps its name
-   * where it can. (A summary's window of recent samples is not handed over: its quantiles start
-   * again; its count and sum continue.)
+   * where it can. Every series comes with the settings it was made with (buckets, native schema,
+   * summary quantiles and window) and a summary with its window's samples, so that what this
+   * instance adds continues it exactly. A series whose state does not fit is left out whole and
+   * counted ({@link SeriesLeftOut#HANDOVER_MISMATCH}); it never costs the others.
    *
    * @param state what {@link #exportState()} gave
    * @throws IOException when the state does not parse
@@ -308,29 +310,50 @@ public final class PrometheusState implements MultiCollector {
   public synchronized void importState(byte[] state) throws IOException {
     JsonNode root = STATE_JSON.readTree(state);
     for (JsonNode n : root.path("series")) {
-      String rawName = n.get("name").asText();
-      PromKind kind = PromKind.valueOf(n.path("kind").asText(PromKind.GAUGE.name()));
-      Map<String, String> labels = new TreeMap<>();
-      n.path("labels").fields().forEachRemaining(e -> labels.put(e.getKey(),
-          e.getValue().asText()));
-      ImportedKey ik = new ImportedKey(kind, n.get("family").asText(), labelMap(
-          labels(labels)));
-      PromSeries p = imported.get(ik);
-      boolean fresh = p == null;
-      if (fresh) {
-        if (series.size() + imported.size() >= maxSeries) {
-          telemetry.promDroppedSeriesCounter().incrementAndGet();
-          continue;
-        }
-        FamilyNames.Family f = names.acquire(kind, n.get("family").asText(),
-            n.get("family").asText());
-        p = new PromSeries(f, labels(labels), rawName, kind, ttlMs, null,
-            ObserverSpec.defaults(ObserverSpec.Kind.NATIVE));
-        imported.put(ik, p);
+      String rawName = n.path("name").asText();
+      try {
+        importOne(n, rawName);
+      } catch (RuntimeException e) {
+        telemetry.leftOut(SeriesLeftOut.HANDOVER_MISMATCH, OUTPUT, "handed-over " + rawName, e);
       }
-      p.importFrom(n, fresh);
     }
     telemetry.importBase(root.path("telemetry"));
+  }
+
+  private void importOne(JsonNode n, String rawName) {
+    PromKind kind = PromKind.valueOf(n.path("kind").asText(PromKind.GAUGE.name()));
+    Map<String, String> labels = new TreeMap<>();
+    n.path("labels").fields().forEachRemaining(e -> labels.put(e.getKey(),
+        e.getValue().asText()));
+    String family = n.path("family").asText();
+    ImportedKey ik = new ImportedKey(kind, family, labelMap(labels(labels)));
+    PromSeries p = imported.get(ik);
+    boolean fresh = p == null;
+    if (fresh) {
+      if (series.size() + imported.size() >= maxSeries) {
+        telemetry.promDroppedSeriesCounter().incrementAndGet();
+        return;
+      }
+      ObserverSpec spec = PromSeries.observer(n);
+      if (spec == null) {
+        // a state without settings: the defaults of the instance that wrote it
+        spec = ObserverSpec.defaults(kind == PromKind.SUMMARY ? ObserverSpec.Kind.SUMMARY
+            : ObserverSpec.Kind.NATIVE);
+      }
+      FamilyNames.Family f = names.acquire(kind, family, family);
+      long ttl = n.path("ttl_ms").asLong(ttlMs);
+      p = new PromSeries(f, labels(labels), rawName, kind, ttl > 0 ? ttl : ttlMs,
+          n.hasNonNull("help") ? n.get("help").asText() : null, spec);
+      try {
+        p.importFrom(n, true);
+      } catch (RuntimeException e) {
+        names.release(f);
+        throw e;
+      }
+      imported.put(ik, p);
+      return;
+    }
+    p.importFrom(n, false);
   }
 
   private static Labels labels(Map<String, String> m) {
@@ -413,9 +436,12 @@ public final class PrometheusState implements MultiCollector {
       try {
         out.add(family(members, now));
       } catch (RuntimeException e) {
-        if (telemetry.seriesErrorsCounter().getAndIncrement() == 0) {
-          LOG.error("family {} left out of /metrics (later ones are only counted)",
-              members.get(0).family.name(), e);
+        for (PromSeries p : members) {
+          if (!p.reportedLeftOut) {
+            p.reportedLeftOut = true;
+            telemetry.leftOut(SeriesLeftOut.FAILED, OUTPUT, p.kind.name().toLowerCase(
+                java.util.Locale.ROOT) + " " + p.rawName + " (" + p.family.name() + ")", e);
+          }
         }
       }
     }
@@ -423,17 +449,23 @@ public final class PrometheusState implements MultiCollector {
     return new MetricSnapshots(out);
   }
 
-  private static MetricSnapshot family(List<PromSeries> members, long nowMs) {
+  private MetricSnapshot family(List<PromSeries> members, long nowMs) {
     FamilyNames.Family f = members.get(0).family;
-    members.sort(java.util.Comparator.comparing(p -> p.rawName));
+    // latest first, so that of points that cannot add up the one updated last is shown
+    members.sort(java.util.Comparator.comparingLong((PromSeries p) -> -p.updatedMs)
+        .thenComparing(p -> p.rawName));
     // StatsD names the mapping made alike add up (a gauge: the latest)
     Map<Labels, PromSeries> points = new LinkedHashMap<>();
     for (PromSeries p : members) {
       PromSeries first = points.get(p.labels);
       if (first == null) {
-        points.put(p.labels, p.renderCopy());
-      } else {
+        points.put(p.labels, p.renderCopy(nowMs));
+      } else if (p.sameLayout(first)) {
         p.addInto(first);
+      } else if (!p.reportedLeftOut) {
+        p.reportedLeftOut = true;
+        telemetry.leftOut(SeriesLeftOut.LAYOUT_CONFLICT, OUTPUT, p.kind.name().toLowerCase(
+            java.util.Locale.ROOT) + " " + p.rawName + " (" + f.name() + p.labels + ")", null);
       }
     }
     String help = members.get(0).help != null ? members.get(0).help
@@ -472,7 +504,7 @@ public final class PrometheusState implements MultiCollector {
         for (PromSeries p : points.values()) {
           List<Quantile> qs = new ArrayList<>();
           for (ObserverSpec.Quantile q : p.quantiles()) {
-            double v = p.quantile(q.quantile(), nowMs);
+            double v = p.quantile(q.quantile());
             if (Double.isFinite(v)) {
               qs.add(new Quantile(q.quantile(), v));
             }
@@ -532,9 +564,13 @@ public final class PrometheusState implements MultiCollector {
     out.add(counter("udsink_prometheus_negative_increments",
         "Negative counter increments not added to Prometheus counters (a counter only grows)",
         telemetry.shown("prometheus_negative_increments", telemetry.promNegativeIncrements())));
-    out.add(counter("udsink_series_errors",
-        "Series an output left out because they could not be turned into output",
-        telemetry.shown("series_errors", telemetry.seriesErrors())));
+    List<CounterDataPointSnapshot> leftOut = new ArrayList<>();
+    for (SeriesLeftOut r : SeriesLeftOut.values()) {
+      leftOut.add(new CounterDataPointSnapshot(telemetry.shown("series_errors/" + r.label(),
+          telemetry.seriesLeftOut(r)), Labels.of("reason", r.label()), null, 0));
+    }
+    out.add(new CounterSnapshot(new MetricMetadata("udsink_series_errors",
+        "Series an output left out, by reason (each series' name is logged once)"), leftOut));
     List<OutputWorker> workers = telemetry.workers();
     out.add(perOutput(true, "udsink_output_writes", "Intervals an output wrote", workers,
         w -> telemetry.shown("output_writes/" + w.output().name(), w.writes())));

@@ -161,9 +161,9 @@ class PrometheusStateTest {
     Promtool.check(text);
     Map<String, Double> m = ServeHarness.parseExposition(text);
     assertEquals(1.0, m.get("good_total"));
-    assertEquals(1.0, m.get("udsink_series_errors_total"));
+    assertEquals(1.0, m.get("udsink_series_errors_total{reason=\"failed\"}"));
     String json = new String(JsonLines.format(iv, java.util.List.of(),
-        telemetry.seriesErrorsCounter()).bytes(), StandardCharsets.UTF_8);
+        telemetry).bytes(), StandardCharsets.UTF_8);
     assertTrue(json.contains("\"good\"") && !json.contains("\"bad\""), json);
     assertEquals(2, telemetry.seriesErrors());
   }
