@@ -1,8 +1,6 @@
 package io.udsink.collector;
 
-import java.io.FileDescriptor;
 import java.io.IOException;
-import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -56,14 +54,23 @@ public final class TestSupport {
     return ch.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
   }
 
-  /** Sends a zero-length datagram (junixsocket's write() skips empty buffers). */
-  public static void sendEmpty(AFUNIXDatagramChannel ch) throws Exception {
-    Class<?> c = Class.forName("org.newsclub.net.unix.NativeUnixSocket");
-    Method send = c.getDeclaredMethod("send", FileDescriptor.class, ByteBuffer.class, int.class,
-        int.class, ByteBuffer.class, int.class, int.class,
-        Class.forName("org.newsclub.net.unix.AncillaryDataSupport"));
-    send.setAccessible(true);
-    send.invoke(null, ch.getFileDescriptor(), ByteBuffer.allocateDirect(1), 0, 0, null, 0, 0,
-        null);
+  /**
+   * Sends a zero-length datagram to a socket (junixsocket's write() skips empty buffers), from a
+   * socket of its own.
+   */
+  public static void sendEmpty(Path socket) throws IOException {
+    io.udsink.collector.sys.Sockets.sendDatagram(socket.toString(), new byte[0], 5000);
+  }
+
+  /**
+   * Receives one datagram from a bound socket without waiting.
+   *
+   * @return its length, or -1 when the queue is empty
+   */
+  public static int receiveOne(io.udsink.collector.transport.BoundSocket s) throws IOException {
+    try (io.udsink.collector.sys.BatchReceiver r = new io.udsink.collector.sys.BatchReceiver(1,
+        1024)) {
+      return s.receive(r, 1) == 0 ? -1 : r.length(0);
+    }
   }
 }

@@ -56,6 +56,7 @@ public final class UdsinkProcess implements AutoCloseable {
       java.util.Map<String, String> env, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("--enable-native-access=ALL-UNNAMED");
     cmd.addAll(jvmArgs);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
@@ -74,6 +75,7 @@ public final class UdsinkProcess implements AutoCloseable {
   public static List<String> javaCommand(String... args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("--enable-native-access=ALL-UNNAMED");
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("io.udsink.collector.cli.Main");

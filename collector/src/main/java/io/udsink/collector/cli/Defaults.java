@@ -47,28 +47,15 @@ final class Defaults {
   private static final Path QLEN = Path.of("/proc/sys/net/unix/max_dgram_qlen");
   private static final int QLEN_WARN_BELOW = 512;
 
-  /** procfs files report size 0, which whole-file reads mishandle: read a line. */
-  static int readProcInt(Path path) throws IOException {
-    try (java.io.BufferedReader r = Files.newBufferedReader(path)) {
-      String line = r.readLine();
-      if (line == null) {
-        throw new IOException(path + " is empty");
-      }
-      return Integer.parseInt(line.trim());
-    }
-  }
-
   /** Warns when {@code net.unix.max_dgram_qlen} makes a socket's queue too short for bursts. */
   static void checkQueueLength() {
-    try {
-      int qlen = readProcInt(QLEN);
-      if (qlen < QLEN_WARN_BELOW) {
-        LOG.warn("net.unix.max_dgram_qlen is {}: a socket queues only {} datagrams, so bursts "
-            + "make senders block or drop. Raise it: sysctl -w net.unix.max_dgram_qlen=1024",
-            qlen, qlen + 1);
-      }
-    } catch (IOException | NumberFormatException e) {
-      LOG.debug("cannot read {}: {}", QLEN, e.toString());
+    int qlen = io.udsink.collector.sys.Sockets.maxDgramQlen();
+    if (qlen < 0) {
+      LOG.debug("cannot read {}", QLEN);
+    } else if (qlen < QLEN_WARN_BELOW) {
+      LOG.warn("net.unix.max_dgram_qlen is {}: a socket queues only {} datagrams, so bursts "
+          + "make senders block or drop. Raise it: sysctl -w net.unix.max_dgram_qlen=1024",
+          qlen, qlen + 1);
     }
   }
 }

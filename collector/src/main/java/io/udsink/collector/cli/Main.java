@@ -6,6 +6,8 @@ import java.util.concurrent.Callable;
 
 import io.udsink.collector.UdsinkException;
 import io.udsink.collector.UsageException;
+import io.udsink.collector.sys.Native;
+import io.udsink.collector.sys.NativeUnavailableException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -74,6 +76,16 @@ public final class Main implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(parseResult.commandSpec().commandLine(),
             "--log-level " + main.logLevel + ": expected error, warn, info, debug or trace");
+      }
+      CommandLine.ParseResult sub = parseResult.subcommand();
+      if (sub != null && !sub.isUsageHelpRequested() && !sub.isVersionHelpRequested()
+          && !sub.commandSpec().name().equals("send")) {
+        try {
+          Native.check(); // the receive path has no other route: say so now, not at a datagram
+        } catch (NativeUnavailableException e) {
+          err.println("udsink " + sub.commandSpec().name() + ": " + e.getMessage());
+          return EXIT_USAGE;
+        }
       }
       return new CommandLine.RunLast().execute(parseResult);
     });

@@ -193,6 +193,7 @@ final class ServeCommand implements Callable<Integer> {
           prometheus != null || !remoteWriteUrls.isEmpty());
       ReceiveLoop loop = new ReceiveLoop(bound, handler, receive.budget, receive.maxDatagram,
           duration == null ? Long.MAX_VALUE : duration.toNanos(), System::nanoTime);
+      telemetry.watch(loop, io.udsink.collector.sys.Sockets.maxDgramQlen());
       Fatal.install(loop::requestStop);
       flusher.start();
       signals.onForce(flusher::abortWait);

@@ -73,6 +73,60 @@ public final class Telemetry {
     return seriesLeftOut.get(reason.ordinal());
   }
 
+  private volatile io.udsink.collector.loop.SenderStats senders;
+  private volatile List<io.udsink.collector.loop.SocketStats> sockets = List.of();
+  private volatile int maxDgramQlen = -1;
+
+  /**
+   * Shows the receive loop's own counts: datagrams by sender uid, and each socket's queue.
+   *
+   * @param loop the loop
+   * @param maxDgramQlen the kernel's {@code net.unix.max_dgram_qlen}, or -1 when unknown
+   */
+  public void watch(io.udsink.collector.loop.ReceiveLoop loop, int maxDgramQlen) {
+    this.senders = loop.senders();
+    this.sockets = List.of(loop.socketStats());
+    this.maxDgramQlen = maxDgramQlen;
+  }
+
+  /** Datagrams by sender uid, or null before {@link #watch}. */
+  public io.udsink.collector.loop.SenderStats senders() {
+    return senders;
+  }
+
+  /** The sockets' counters, empty before {@link #watch}. */
+  public List<io.udsink.collector.loop.SocketStats> sockets() {
+    return sockets;
+  }
+
+  /** The kernel's bound on a datagram socket's queue, or -1 when unknown. */
+  public int maxDgramQlen() {
+    return maxDgramQlen;
+  }
+
+  /**
+   * Each uid's datagrams as {@code /metrics} labels them ({@code uid="1000"}, {@code "other"},
+   * {@code "unknown"}), cumulative; those of an instance taken over from are added when shown.
+   */
+  public Map<String, Long> datagramsByUid() {
+    io.udsink.collector.loop.SenderStats s = senders;
+    Map<String, Long> m = new java.util.TreeMap<>();
+    if (s == null) {
+      return m;
+    }
+    int n = s.size();
+    for (int i = 0; i < n; i++) {
+      m.put(Integer.toUnsignedString(s.uid(i)), s.count(i));
+    }
+    if (s.count(io.udsink.collector.loop.SenderStats.OTHER) > 0) {
+      m.put("other", s.count(io.udsink.collector.loop.SenderStats.OTHER));
+    }
+    if (s.count(io.udsink.collector.loop.SenderStats.UNKNOWN) > 0) {
+      m.put("unknown", s.count(io.udsink.collector.loop.SenderStats.UNKNOWN));
+    }
+    return m;
+  }
+
   /** What an earlier instance had counted, when this one took over from it: added when shown. */
   private volatile Map<String, Double> base = Map.of();
 
@@ -157,6 +211,8 @@ public final class Telemetry {
       node.put("series_errors/" + r.label(), shown("series_errors/" + r.label(),
           seriesLeftOut(r)));
     }
+    datagramsByUid().forEach((uid, n) -> node.put("datagrams_by_uid/" + uid,
+        shown("datagrams_by_uid/" + uid, n)));
     for (OutputWorker w : workers) {
       String o = "/" + w.output().name();
       node.put("output_writes" + o, shown("output_writes" + o, w.writes()));
@@ -165,6 +221,17 @@ public final class Telemetry {
           shown("output_merged_intervals" + o, w.mergedIntervals()));
     }
     return node;
+  }
+
+  /** The labels of the handed-over values whose keys start with {@code prefix}. */
+  public java.util.Set<String> importedKeys(String prefix) {
+    java.util.Set<String> keys = new java.util.TreeSet<>();
+    for (String k : base.keySet()) {
+      if (k.startsWith(prefix)) {
+        keys.add(k.substring(prefix.length()));
+      }
+    }
+    return keys;
   }
 
   /** Continues from what an earlier instance had counted. */

@@ -21,6 +21,23 @@ public interface DatagramHandler {
   void onDatagram(int socket, ByteBuffer datagram, boolean truncated);
 
   /**
+   * One datagram with its sender's credentials, as the kernel attached them; by default
+   * {@link #onDatagram(int, ByteBuffer, boolean)}. Each credential is {@code -1} when the
+   * datagram carried none (it was queued before the socket asked for them).
+   *
+   * @param socket index of the socket it arrived on
+   * @param datagram its bytes, from position 0 to the limit; a view valid only during the call
+   * @param truncated true when the datagram was larger than the maximum and was cut
+   * @param pid the sending process (0 when it is in another pid namespace)
+   * @param uid the sender's user
+   * @param gid the sender's group
+   */
+  default void onDatagram(int socket, ByteBuffer datagram, boolean truncated, int pid, int uid,
+      int gid) {
+    onDatagram(socket, datagram, truncated);
+  }
+
+  /**
    * Called once before the first receive and then whenever the deadline it returned has passed.
    *
    * @param nowNs {@link System#nanoTime()} now

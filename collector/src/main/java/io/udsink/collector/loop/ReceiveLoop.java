@@ -17,8 +17,8 @@ import org.newsclub.net.unix.AFUNIXSelectorProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.udsink.collector.sys.BatchReceiver;
 import io.udsink.collector.transport.BoundSocket;
-import io.udsink.collector.transport.SocketShutdown;
 import io.udsink.collector.util.Fatal;
 import io.udsink.collector.util.RateLimitedLog;
 
@@ -66,7 +66,8 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
   private final SocketStats[] socketStats;
   private final DatagramHandler handler;
   private final int budget;
-  private final ByteBuffer buffer;
+  private final BatchReceiver receiver;
+  private final SenderStats senders = new SenderStats();
   private final Selector selector;
   private final LongSupplier clock;
   private final long stopAtNs;
@@ -90,6 +91,10 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
   /** How long a stop reads sockets it shares with another instance, at most. */
   private static final long SHARED_DRAIN_NS = TimeUnit.SECONDS.toNanos(1);
   private static final int BATCH = 4096;
+  /** Most datagrams one receive takes. */
+  static final int MAX_BATCH = 64;
+  /** Most bytes of datagram slots in the receive region. */
+  static final long MAX_REGION_BYTES = 4L << 20;
 
   /**
    * Creates a loop that owns the given sockets: it closes them when it stops.
@@ -113,12 +118,10 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
     if (maxDatagram < 1 || maxDatagram > Integer.MAX_VALUE - 1) {
       throw new IllegalArgumentException("max datagram out of range: " + maxDatagram);
     }
-    SocketShutdown.ensureAvailable();
     this.sockets = sockets.toArray(new BoundSocket[0]);
     this.handler = Objects.requireNonNull(handler, "handler");
     this.budget = budget;
-    // One byte more than the largest datagram accepted: a full buffer means it was cut.
-    this.buffer = ByteBuffer.allocateDirect(maxDatagram + 1);
+    this.receiver = new BatchReceiver(batchSize(budget, maxDatagram), maxDatagram);
     this.clock = clock;
     this.stopAtNs = stopAfterNs == Long.MAX_VALUE ? Long.MAX_VALUE
         : saturatedAdd(clock.getAsLong(), stopAfterNs);
@@ -146,6 +149,20 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
       int maxDatagram) throws IOException {
     return new ReceiveLoop(sockets, handler, budget, maxDatagram, Long.MAX_VALUE,
         System::nanoTime);
+  }
+
+  /**
+   * Datagrams per receive: the budget, at most {@link #MAX_BATCH}, and no more than fit in
+   * {@link #MAX_REGION_BYTES} of datagram slots.
+   */
+  static int batchSize(int budget, int maxDatagram) {
+    long fit = Math.max(1, MAX_REGION_BYTES / maxDatagram);
+    return (int) Math.min(Math.min(budget, MAX_BATCH), fit);
+  }
+
+  /** Datagrams by sender uid. */
+  public SenderStats senders() {
+    return senders;
   }
 
   /** Per-socket counters, in the order the sockets were given. */
@@ -285,6 +302,9 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
     stats.iteration();
     long now = clock.getAsLong();
     if (now >= timerDeadlineNs) {
+      for (SocketStats st : socketStats) {
+        st.sampleDepth();
+      }
       timerDeadlineNs = handler.onTimer(now);
     }
     if (now >= stopAtNs) {
@@ -370,43 +390,47 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
    */
   private int serve(int i, int max) {
     BoundSocket socket = sockets[i];
-    ByteBuffer buf = buffer;
-    int capacity = buf.capacity();
+    BatchReceiver r = receiver;
+    SocketStats st = socketStats[i];
     long bytes = 0;
     int truncated = 0;
     int count = 0;
     boolean empty = false;
     try {
       while (count < max) {
-        int len = socket.read(buf);
-        if (len < 0) {
-          stats.emptyRead();
-          empty = true;
+        int asked = Math.min(r.capacity(), max - count);
+        int n = socket.receive(r, asked);
+        st.depthSeen(n);
+        for (int k = 0; k < n; k++) {
+          bytes += r.length(k);
+          boolean cut = r.truncated(k);
+          if (cut) {
+            truncated++;
+          }
+          senders.add(r.uid(k), 1);
+          deliver(i, r.datagram(k), cut, r.pid(k), r.uid(k), r.gid(k));
+        }
+        count += n;
+        if (n < asked) {
+          if (n == 0) {
+            stats.emptyRead();
+          }
+          empty = true; // a short batch: the queue was empty when the receive returned
           break;
         }
-        count++;
-        bytes += len;
-        boolean cut = len == capacity;
-        if (cut) {
-          truncated++;
-          len--;
-          bytes--;
-        }
-        buf.limit(len).position(0);
-        deliver(i, buf, cut);
       }
     } catch (IOException e) {
-      socketStats[i].addError();
+      st.addError();
       errorLog.warn("read:" + i, "receive on " + socket + " failed: " + e);
       empty = true;
     }
-    socketStats[i].add(count, bytes, truncated);
+    st.add(count, bytes, truncated);
     return empty ? -(count + 1) : count;
   }
 
-  private void deliver(int i, ByteBuffer buf, boolean cut) {
+  private void deliver(int i, ByteBuffer buf, boolean cut, int pid, int uid, int gid) {
     try {
-      handler.onDatagram(i, buf, cut);
+      handler.onDatagram(i, buf, cut, pid, uid, gid);
     } catch (RuntimeException e) {
       stats.handlerError();
       errorLog.warn("handler:" + e.getClass().getName(), "datagram handler failed: " + e);
@@ -462,6 +486,7 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
       } catch (IOException e) {
         LOG.debug("selector close failed", e);
       }
+      receiver.close();
       for (BoundSocket s : sockets) {
         if (release) {
           s.release();

@@ -25,6 +25,10 @@ public final class SocketStats {
 
   private final String name;
   private final long[] values = new long[4];
+  /** Queue depth seen by the receives since the last sample (loop thread only). */
+  private int depthMax;
+  private int depthLast;
+  private volatile long sampled;
 
   SocketStats(String name) {
     this.name = name;
@@ -34,6 +38,38 @@ public final class SocketStats {
     LONG.setRelease(values, DATAGRAMS, values[DATAGRAMS] + datagrams);
     LONG.setRelease(values, BYTES, values[BYTES] + bytes);
     LONG.setRelease(values, TRUNCATED, values[TRUNCATED] + truncated);
+  }
+
+  /**
+   * One receive took {@code n} datagrams: each receive takes the whole queue up to the batch
+   * size, so {@code n} is the queue's length at that moment (or at least it, for a full batch).
+   */
+  void depthSeen(int n) {
+    depthLast = n;
+    if (n > depthMax) {
+      depthMax = n;
+    }
+  }
+
+  /** Publishes the depth seen since the last sample (last and largest), and starts anew. */
+  void sampleDepth() {
+    sampled = ((long) depthMax << 32) | depthLast;
+    depthMax = 0;
+  }
+
+  /**
+   * The receive queue's length found by the last receive before the last flush, in datagrams.
+   * The kernel reports no datagram count for AF_UNIX datagram sockets (sock_diag's
+   * {@code UNIX_DIAG_RQLEN} is the length of the first datagram only), so this is taken from the
+   * receives: each takes the whole queue, up to the batch size.
+   */
+  public int queueLast() {
+    return (int) sampled;
+  }
+
+  /** The longest queue a receive found in the last flush interval, in datagrams. */
+  public int queueMax() {
+    return (int) (sampled >>> 32);
   }
 
   void addError() {

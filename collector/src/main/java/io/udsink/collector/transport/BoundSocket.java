@@ -3,7 +3,6 @@ package io.udsink.collector.transport;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.SocketException;
-import java.nio.ByteBuffer;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -22,6 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.udsink.collector.UdsinkException;
+import io.udsink.collector.sys.BatchReceiver;
+import io.udsink.collector.sys.Sockets;
 
 /**
  * One AF_UNIX SOCK_DGRAM socket that udsink bound, non-blocking, with the identity (device and
@@ -48,6 +49,7 @@ public final class BoundSocket implements AutoCloseable {
   private final AFUNIXDatagramChannel channel;
   private final FileId fileId;
   private final FileDescriptor fd;
+  private final int fdNumber;
   private final boolean inherited;
   private final String label;
   private boolean closed;
@@ -58,6 +60,7 @@ public final class BoundSocket implements AutoCloseable {
     this.channel = channel;
     this.fileId = fileId;
     this.fd = channel.getFileDescriptor();
+    this.fdNumber = Sockets.fd(fd);
     this.inherited = inherited;
     this.label = label;
   }
@@ -82,6 +85,8 @@ public final class BoundSocket implements AutoCloseable {
   public static BoundSocket adopt(SocketSpec spec, AFUNIXDatagramChannel channel,
       boolean inherited, String label) throws IOException {
     channel.configureBlocking(false);
+    // from now on datagrams carry their sender's credentials (those already queued do not)
+    Sockets.passCredentials(Sockets.fd(channel.getFileDescriptor()));
     FileId id = null;
     if (!inherited && !spec.isAbstract()) {
       try {
@@ -165,6 +170,8 @@ public final class BoundSocket implements AutoCloseable {
     try {
       PrivateBind.bind(spec, path, mode, BoundSocket::preparePath, staging -> {
         opened[0] = AFUNIXDatagramChannel.open();
+        // before bind: the kernel attaches credentials at send time
+        Sockets.passCredentials(Sockets.fd(opened[0].getFileDescriptor()));
         opened[0].bind(AFUNIXSocketAddress.of(staging));
         opened[0].configureBlocking(false);
         if (group != null) {
@@ -187,6 +194,7 @@ public final class BoundSocket implements AutoCloseable {
     AFUNIXDatagramChannel ch = null;
     try {
       ch = AFUNIXDatagramChannel.open();
+      Sockets.passCredentials(Sockets.fd(ch.getFileDescriptor()));
       ch.bind(AFUNIXSocketAddress.inAbstractNamespace(spec.abstractName()));
       ch.configureBlocking(false);
       return new BoundSocket(spec, ch, null);
@@ -313,22 +321,16 @@ public final class BoundSocket implements AutoCloseable {
   }
 
   /**
-   * Reads one datagram into {@code dst}, from position 0; the buffer's position and limit are
-   * left for the caller to set.
+   * Receives what is queued, up to {@code max} datagrams, into the receiver's region, without
+   * waiting (one {@code recvmmsg(2)}).
    *
-   * <p>Not {@code receive()}: that builds a sender address per datagram and cannot tell an empty
-   * queue from a zero-length datagram. See {@link NativeReceive}.
-   *
-   * @param dst a direct buffer
-   * @return the datagram's length (0 for a zero-length datagram), or -1 when the queue is empty
+   * @param receiver the loop's receiver
+   * @param max most datagrams
+   * @return datagrams received; fewer than {@code max} means the queue is empty
    * @throws IOException when the kernel reports an error
    */
-  public int read(ByteBuffer dst) throws IOException {
-    int r = NativeReceive.receive(channel, fd, dst);
-    if (r > 0) {
-      return r;
-    }
-    return r == 0 ? -1 : 0;
+  public int receive(BatchReceiver receiver, int max) throws IOException {
+    return receiver.receive(fdNumber, max);
   }
 
   /**
@@ -337,7 +339,7 @@ public final class BoundSocket implements AutoCloseable {
    * @throws IOException when the kernel refuses
    */
   public void shutdownInput() throws IOException {
-    SocketShutdown.shutdownInput(channel);
+    Sockets.shutdownRead(fdNumber);
   }
 
   /**

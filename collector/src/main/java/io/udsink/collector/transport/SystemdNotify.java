@@ -1,22 +1,23 @@
 package io.udsink.collector.transport;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 
-import org.newsclub.net.unix.AFUNIXDatagramChannel;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import io.udsink.collector.sys.Sockets;
 
 /**
  * systemd's readiness protocol: when {@code NOTIFY_SOCKET} is set (a path, or {@code @name} in the
  * abstract namespace), state changes such as {@code READY=1} and {@code STOPPING=1} are sent to it
- * as datagrams. Without it, nothing is sent.
+ * as datagrams. Without it, nothing is sent. A send never waits more than {@link #TIMEOUT_MS} for
+ * room in the notify socket's queue: a systemd that does not read cannot hold a start or a stop.
  */
 public final class SystemdNotify {
   private static final Logger LOG = LoggerFactory.getLogger(SystemdNotify.class);
+  /** Longest wait for room in the notify socket's queue. */
+  static final long TIMEOUT_MS = 1000;
   private final String target;
 
   private SystemdNotify(String target) {
@@ -42,11 +43,8 @@ public final class SystemdNotify {
     if (target == null) {
       return;
     }
-    try (AFUNIXDatagramChannel ch = AFUNIXDatagramChannel.open()) {
-      AFUNIXSocketAddress addr = target.startsWith("@")
-          ? AFUNIXSocketAddress.inAbstractNamespace(target.substring(1))
-          : AFUNIXSocketAddress.of(Path.of(target));
-      ch.send(ByteBuffer.wrap(state.getBytes(StandardCharsets.UTF_8)), addr);
+    try {
+      Sockets.sendDatagram(target, state.getBytes(StandardCharsets.UTF_8), TIMEOUT_MS);
     } catch (IOException | RuntimeException e) {
       LOG.warn("cannot notify systemd at {} ({}): {}", target, state, e.toString());
     }

@@ -56,6 +56,7 @@ public final class JsonLinesOutput implements Output {
   private long[] reportedParseErrors = new long[ParseError.values().length];
   private long reportedErrors;
   private long[] reportedSeriesErrors = new long[SeriesLeftOut.values().length];
+  private Map<String, Long> reportedByUid = Map.of();
 
   private JsonLinesOutput(Path file, Telemetry telemetry) {
     this.file = file;
@@ -99,11 +100,13 @@ public final class JsonLinesOutput implements Output {
     prepareChannel();
     long[] counters = iv.counters();
     long[] parseErrors = iv.parseErrors();
+    Map<String, Long> byUid = telemetry.datagramsByUid();
     long[] seriesErrors = new long[SeriesLeftOut.values().length];
     for (SeriesLeftOut r : SeriesLeftOut.values()) {
       seriesErrors[r.ordinal()] = telemetry.seriesLeftOut(r);
     }
-    JsonLines.Chunk chunk = JsonLines.format(iv, telemetryLines(iv, seriesErrors), telemetry);
+    JsonLines.Chunk chunk = JsonLines.format(iv, telemetryLines(iv, seriesErrors, byUid),
+        telemetry);
     ByteBuffer buf = ByteBuffer.wrap(chunk.bytes());
     try {
       writeFully(buf);
@@ -114,10 +117,10 @@ public final class JsonLinesOutput implements Output {
         throw e; // nothing taken: the worker keeps the interval
       }
       hold(buf);
-      commit(counters, parseErrors, seriesErrors);
+      commit(counters, parseErrors, seriesErrors, byUid);
       throw new HeldException(e);
     }
-    commit(counters, parseErrors, seriesErrors);
+    commit(counters, parseErrors, seriesErrors, byUid);
   }
 
   @Override
@@ -163,14 +166,17 @@ public final class JsonLinesOutput implements Output {
     heldLines = n;
   }
 
-  private void commit(long[] counters, long[] parseErrors, long[] seriesErrors) {
+  private void commit(long[] counters, long[] parseErrors, long[] seriesErrors,
+      Map<String, Long> byUid) {
+    reportedByUid = byUid;
     reportedCounters = counters;
     reportedParseErrors = parseErrors;
     reportedErrors = errors;
     reportedSeriesErrors = seriesErrors;
   }
 
-  private List<JsonLines.TelemetryLine> telemetryLines(Interval iv, long[] seriesErrors) {
+  private List<JsonLines.TelemetryLine> telemetryLines(Interval iv, long[] seriesErrors,
+      Map<String, Long> byUid) {
     List<JsonLines.TelemetryLine> lines = new ArrayList<>();
     for (Counter c : Counter.values()) {
       lines.add(line(c.metric(), iv.counters()[c.ordinal()] - reportedCounters[c.ordinal()]));
@@ -185,6 +191,16 @@ public final class JsonLinesOutput implements Output {
     lines.add(line("intervals", iv.intervals()));
     lines.add(line("merge_dropped", iv.mergeDropped()));
     lines.add(line("output_errors", errors - reportedErrors));
+    byUid.forEach((uid, n) -> {
+      long d = n - reportedByUid.getOrDefault(uid, 0L);
+      if (d > 0) {
+        lines.add(new JsonLines.TelemetryLine("datagrams_by_uid", List.of("uid:" + uid), d));
+      }
+    });
+    for (io.udsink.collector.loop.SocketStats st : telemetry.sockets()) {
+      lines.add(new JsonLines.TelemetryLine("socket_queue_datagrams_max",
+          List.of("socket:" + st.name()), st.queueMax()));
+    }
     for (SeriesLeftOut r : SeriesLeftOut.values()) {
       long d = seriesErrors[r.ordinal()] - reportedSeriesErrors[r.ordinal()];
       if (d > 0) {

@@ -166,10 +166,12 @@ public final class PrometheusState implements MultiCollector {
       "udsink_flushes", "udsink_prometheus_dropped_series",
       "udsink_prometheus_negative_increments", "udsink_series_errors",
       "udsink_output_writes", "udsink_output_errors", "udsink_output_merged_intervals",
-      "udsink_mapping_reloads");
+      "udsink_mapping_reloads", "udsink_datagrams_by_uid");
   private static final List<String> TELEMETRY_GAUGES = List.of("udsink_interval_series",
       "udsink_prometheus_series", "udsink_output_backlog_intervals",
-      "udsink_output_oldest_unwritten_seconds", "udsink_mapping_rules");
+      "udsink_output_oldest_unwritten_seconds", "udsink_mapping_rules",
+      "udsink_socket_queue_datagrams", "udsink_socket_queue_datagrams_max",
+      "udsink_max_dgram_qlen");
 
   /** A series of the intervals, under what the mapping made of it. */
   private record Key(MetricType type, String name, List<String> tags, Mapped mapped) {
@@ -609,6 +611,32 @@ public final class PrometheusState implements MultiCollector {
               Labels.of("outcome", "failure"), null, 0))));
       out.add(gauge("udsink_mapping_rules", "Rules of the mapping file in force",
           ref.get().ruleCount()));
+    }
+    // datagrams by sender uid: those of uids handed over by an earlier instance too
+    Map<String, Double> byUid = new TreeMap<>();
+    telemetry.datagramsByUid().forEach((uid, n) -> byUid.put(uid, (double) n));
+    telemetry.importedKeys("datagrams_by_uid/").forEach(uid -> byUid.putIfAbsent(uid, 0.0));
+    List<CounterDataPointSnapshot> uids = new ArrayList<>();
+    byUid.forEach((uid, n) -> uids.add(new CounterDataPointSnapshot(
+        telemetry.shown("datagrams_by_uid/" + uid, n), Labels.of("uid", uid), null, 0)));
+    out.add(new CounterSnapshot(new MetricMetadata("udsink_datagrams_by_uid",
+        "Datagrams by the sender's uid (the first 64 uids; later ones as \"other\", datagrams "
+            + "without credentials as \"unknown\")"), uids));
+    List<GaugeDataPointSnapshot> last = new ArrayList<>();
+    List<GaugeDataPointSnapshot> max = new ArrayList<>();
+    for (io.udsink.collector.loop.SocketStats st : telemetry.sockets()) {
+      last.add(new GaugeDataPointSnapshot(st.queueLast(), Labels.of("socket", st.name()), null));
+      max.add(new GaugeDataPointSnapshot(st.queueMax(), Labels.of("socket", st.name()), null));
+    }
+    out.add(new GaugeSnapshot(new MetricMetadata("udsink_socket_queue_datagrams",
+        "Datagrams the socket's receive queue held at the last receive before the last flush"),
+        last));
+    out.add(new GaugeSnapshot(new MetricMetadata("udsink_socket_queue_datagrams_max",
+        "Most datagrams a receive found queued on the socket in the last flush interval"), max));
+    if (telemetry.maxDgramQlen() >= 0) {
+      out.add(gauge("udsink_max_dgram_qlen", "The kernel's net.unix.max_dgram_qlen: a socket "
+          + "holds one datagram more, then senders block or get EAGAIN",
+          telemetry.maxDgramQlen()));
     }
     out.add(gauge("udsink_interval_series", "Series in the last flushed interval",
         telemetry.liveSeries()));

@@ -1,0 +1,291 @@
+package io.udsink.collector.sys;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+
+/**
+ * File operations that no one can redirect between a check and a use: every path is walked one
+ * component at a time without following links, each call works on a descriptor or relative to a
+ * directory descriptor, and what a file is is read from the open descriptor ({@code statx} with
+ * {@code AT_EMPTY_PATH}).
+ */
+public final class Fs {
+  private static final int STATX_BASIC_STATS = 0x7ff;
+  private static final int S_IFMT = 0170000;
+  private static final int S_IFSOCK = 0140000;
+  private static final int S_IFLNK = 0120000;
+  private static final int S_IFREG = 0100000;
+  private static final int S_IFDIR = 0040000;
+  private static final int S_IFIFO = 0010000;
+
+  private Fs() {
+  }
+
+  /** An open file descriptor, closed once. */
+  public static final class Fd implements AutoCloseable {
+    private final int fd;
+    private boolean closed;
+
+    Fd(int fd) {
+      this.fd = fd;
+    }
+
+    /** The descriptor number. */
+    public int number() {
+      return fd;
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try (Arena a = Arena.ofConfined()) {
+        MemorySegment errno = Native.errnoSegment(a);
+        int r = (int) Libc.CLOSE.invokeExact(errno, fd);
+        if (r != 0) {
+          throw Native.error("close", Native.errno(errno));
+        }
+      } catch (IOException e) {
+        throw e;
+      } catch (Throwable t) {
+        throw Native.rethrow(t);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "fd " + fd;
+    }
+  }
+
+  /**
+   * What an open file is, read from its descriptor.
+   *
+   * @param mode type and permission bits
+   * @param uid owner
+   * @param gid group
+   * @param inode inode number
+   * @param device device (major &lt;&lt; 32 | minor)
+   */
+  public record Stat(int mode, int uid, int gid, long inode, long device) {
+    /** The permission bits (and set-id and sticky bits). */
+    public int permissions() {
+      return mode & 07777;
+    }
+
+    /** A regular file. */
+    public boolean isRegularFile() {
+      return (mode & S_IFMT) == S_IFREG;
+    }
+
+    /** A directory. */
+    public boolean isDirectory() {
+      return (mode & S_IFMT) == S_IFDIR;
+    }
+
+    /** A socket. */
+    public boolean isSocket() {
+      return (mode & S_IFMT) == S_IFSOCK;
+    }
+
+    /** A symbolic link (seen only through {@link #lstatAt}). */
+    public boolean isSymlink() {
+      return (mode & S_IFMT) == S_IFLNK;
+    }
+
+    /** A FIFO. */
+    public boolean isFifo() {
+      return (mode & S_IFMT) == S_IFIFO;
+    }
+
+    /** The same file as another stat's: device and inode. */
+    public boolean sameFile(Stat o) {
+      return o != null && inode == o.inode && device == o.device;
+    }
+  }
+
+  /**
+   * Opens a directory for {@code *at} calls, walking the absolute path one component at a time
+   * from {@code /} without following a link anywhere.
+   *
+   * @param dir an absolute path
+   * @return its descriptor
+   * @throws NativeException ELOOP or ENOTDIR when a component is a link or not a directory
+   * @throws IOException another failure
+   */
+  public static Fd openDirectory(Path dir) throws IOException {
+    Path abs = dir.toAbsolutePath().normalize();
+    Fd current = open(Native.AT_FDCWD, "/", Native.O_RDONLY | Native.O_DIRECTORY);
+    try {
+      for (Path part : abs) {
+        Fd next = openDirectoryAt(current, part.toString());
+        current.close();
+        current = next;
+      }
+      return current;
+    } catch (IOException | RuntimeException e) {
+      current.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens the directory {@code name} in {@code dir}, not following a link.
+   *
+   * @throws NativeException ELOOP when it is a link, ENOTDIR when not a directory
+   */
+  public static Fd openDirectoryAt(Fd dir, String name) throws IOException {
+    return open(dir.number(), checkName(name), Native.O_RDONLY | Native.O_DIRECTORY);
+  }
+
+  /**
+   * Opens a file in {@code dir} to append to, not following a link and without blocking (a FIFO
+   * with no reader fails with ENXIO instead of waiting); creates it with {@code createMode} when
+   * it does not exist.
+   *
+   * @throws NativeException ELOOP when it is a link
+   */
+  public static Fd openAppend(Fd dir, String name, int createMode) throws IOException {
+    return open(dir.number(), checkName(name), Native.O_WRONLY | Native.O_APPEND
+        | Native.O_CREAT | Native.O_NONBLOCK, createMode);
+  }
+
+  /**
+   * Opens a file in {@code dir} to read, not following a link and without blocking.
+   *
+   * @throws NativeException ELOOP when it is a link
+   */
+  public static Fd openRead(Fd dir, String name) throws IOException {
+    return open(dir.number(), checkName(name), Native.O_RDONLY | Native.O_NONBLOCK);
+  }
+
+  private static Fd open(int dirfd, String name, int flags) throws IOException {
+    return open(dirfd, name, flags, 0);
+  }
+
+  private static Fd open(int dirfd, String name, int flags, int mode) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment errno = Native.errnoSegment(a);
+      int fd = (int) Libc.OPENAT.invokeExact(errno, dirfd, a.allocateFrom(name),
+          flags | Native.O_NOFOLLOW | Native.O_CLOEXEC, mode);
+      if (fd < 0) {
+        throw Native.error("open " + name, Native.errno(errno));
+      }
+      return new Fd(fd);
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+  }
+
+  /** What the open file is. */
+  public static Stat stat(Fd fd) throws IOException {
+    return statx(fd.number(), "", Native.AT_EMPTY_PATH);
+  }
+
+  /** What {@code name} in {@code dir} is, a link itself rather than what it points to. */
+  public static Stat lstatAt(Fd dir, String name) throws IOException {
+    return statx(dir.number(), checkName(name), Native.AT_SYMLINK_NOFOLLOW);
+  }
+
+  private static Stat statx(int dirfd, String name, int flags) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment errno = Native.errnoSegment(a);
+      MemorySegment buf = a.allocate(256, 8);
+      int r = (int) Libc.STATX.invokeExact(errno, dirfd, a.allocateFrom(name), flags,
+          STATX_BASIC_STATS, buf);
+      if (r != 0) {
+        throw Native.error("statx " + (name.isEmpty() ? "fd " + dirfd : name),
+            Native.errno(errno));
+      }
+      int uid = buf.get(ValueLayout.JAVA_INT, 20);
+      int gid = buf.get(ValueLayout.JAVA_INT, 24);
+      int mode = Short.toUnsignedInt(buf.get(ValueLayout.JAVA_SHORT, 28));
+      long ino = buf.get(ValueLayout.JAVA_LONG, 32);
+      long dev = ((long) buf.get(ValueLayout.JAVA_INT, 136) << 32)
+          | Integer.toUnsignedLong(buf.get(ValueLayout.JAVA_INT, 140));
+      return new Stat(mode, uid, gid, ino, dev);
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+  }
+
+  /** Creates directory {@code name} in {@code dir} with {@code mode} (less the umask). */
+  public static void mkdirAt(Fd dir, String name, int mode) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment errno = Native.errnoSegment(a);
+      int r = (int) Libc.MKDIRAT.invokeExact(errno, dir.number(), a.allocateFrom(checkName(name)),
+          mode);
+      if (r != 0) {
+        throw Native.error("mkdir " + name, Native.errno(errno));
+      }
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+  }
+
+  /** Sets the mode of the open file. */
+  public static void chmod(Fd fd, int mode) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment errno = Native.errnoSegment(a);
+      int r = (int) Libc.FCHMOD.invokeExact(errno, fd.number(), mode);
+      if (r != 0) {
+        throw Native.error("fchmod", Native.errno(errno));
+      }
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+  }
+
+  /** Sets the owner and group of the open file ({@code -1} leaves one as it is). */
+  public static void chown(Fd fd, int uid, int gid) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment errno = Native.errnoSegment(a);
+      int r = (int) Libc.FCHOWN.invokeExact(errno, fd.number(), uid, gid);
+      if (r != 0) {
+        throw Native.error("fchown", Native.errno(errno));
+      }
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+  }
+
+  /** Removes {@code name} from {@code dir} (an empty directory when {@code directory}). */
+  public static void unlinkAt(Fd dir, String name, boolean directory) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment errno = Native.errnoSegment(a);
+      int r = (int) Libc.UNLINKAT.invokeExact(errno, dir.number(),
+          a.allocateFrom(checkName(name)), directory ? Native.AT_REMOVEDIR : 0);
+      if (r != 0) {
+        throw Native.error("unlink " + name, Native.errno(errno));
+      }
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+  }
+
+  /** A single path component: no separator, not {@code .} or {@code ..}, no NUL. */
+  private static String checkName(String name) {
+    if (name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('/') >= 0
+        || name.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException("not a single file name: '" + name + "'");
+    }
+    return name;
+  }
+}

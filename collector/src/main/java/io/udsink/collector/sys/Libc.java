@@ -1,0 +1,55 @@
+package io.udsink.collector.sys;
+
+import static io.udsink.collector.sys.Native.ADDRESS;
+import static io.udsink.collector.sys.Native.INT;
+import static io.udsink.collector.sys.Native.LONG;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The C library functions the layer calls. Each handle but {@link #STRERROR} takes, before the C
+ * function's arguments, the segment errno is captured in. Loaded on first use; {@link Native#check()} loads it at start.
+ */
+final class Libc {
+  /** {@code int recvmmsg(int, struct mmsghdr *, unsigned, int, struct timespec *)}: returns at
+   * once with MSG_DONTWAIT, so it skips the thread-state transition. */
+  static final MethodHandle RECVMMSG = Native.function("recvmmsg",
+      FunctionDescriptor.of(INT, INT, ADDRESS, INT, INT, ADDRESS), true);
+  static final MethodHandle SHUTDOWN = Native.function("shutdown",
+      FunctionDescriptor.of(INT, INT, INT), false);
+  static final MethodHandle SETSOCKOPT = Native.function("setsockopt",
+      FunctionDescriptor.of(INT, INT, INT, INT, ADDRESS, INT), false);
+  static final MethodHandle SOCKET = Native.function("socket",
+      FunctionDescriptor.of(INT, INT, INT, INT), false);
+  static final MethodHandle SENDTO = Native.function("sendto",
+      FunctionDescriptor.of(LONG, INT, ADDRESS, LONG, INT, ADDRESS, INT), false);
+  static final MethodHandle POLL = Native.function("poll",
+      FunctionDescriptor.of(INT, ADDRESS, LONG, INT), false);
+  static final MethodHandle CLOSE = Native.function("close",
+      FunctionDescriptor.of(INT, INT), false);
+  static final MethodHandle OPENAT = Native.functionVariadic("openat",
+      FunctionDescriptor.of(INT, INT, ADDRESS, INT, INT), 3);
+  static final MethodHandle STATX = Native.function("statx",
+      FunctionDescriptor.of(INT, INT, ADDRESS, INT, INT, ADDRESS), false);
+  static final MethodHandle MKDIRAT = Native.function("mkdirat",
+      FunctionDescriptor.of(INT, INT, ADDRESS, INT), false);
+  static final MethodHandle FCHMOD = Native.function("fchmod",
+      FunctionDescriptor.of(INT, INT, INT), false);
+  static final MethodHandle FCHOWN = Native.function("fchown",
+      FunctionDescriptor.of(INT, INT, INT, INT), false);
+  static final MethodHandle UNLINKAT = Native.function("unlinkat",
+      FunctionDescriptor.of(INT, INT, ADDRESS, INT), false);
+  static final MethodHandle STRERROR = Linker.nativeLinker().downcallHandle(
+      Linker.nativeLinker().defaultLookup().find("strerror").orElseThrow(),
+      FunctionDescriptor.of(ADDRESS, INT));
+
+  private Libc() {
+  }
+
+  /** Loads every handle (class initialisation), failing if one cannot be made. */
+  static void load() {
+    // the static initialisers above have run by the time this executes
+  }
+}

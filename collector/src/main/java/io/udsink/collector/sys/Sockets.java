@@ -1,0 +1,167 @@
+package io.udsink.collector.sys;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+
+import org.newsclub.net.unix.FileDescriptorCast;
+
+/** Socket calls junixsocket does not offer, on the descriptors junixsocket's channels hold. */
+public final class Sockets {
+  private static final int AF_UNIX = 1;
+  private static final int SOCK_DGRAM = 2;
+  private static final int SOCK_NONBLOCK = 04000;
+  private static final int SOCK_CLOEXEC = 02000000;
+  private static final short POLLOUT = 4;
+  /** {@code sun_path} holds this many bytes, the terminating NUL of a path included. */
+  private static final int SUN_PATH = 108;
+
+  private Sockets() {
+  }
+
+  /**
+   * The kernel's {@code net.unix.max_dgram_qlen}: a datagram socket's queue holds one datagram
+   * more than this, then senders block or get EAGAIN.
+   *
+   * @return the value, or -1 when it cannot be read
+   */
+  public static int maxDgramQlen() {
+    // a line, not Files.readString: procfs reports a size of 0, and that read came back short
+    try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(
+        java.nio.file.Path.of("/proc/sys/net/unix/max_dgram_qlen"))) {
+      String line = r.readLine();
+      return line == null ? -1 : Integer.parseInt(line.trim());
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * The descriptor number of a file descriptor object, through junixsocket's public cast.
+   *
+   * @param fd the descriptor object
+   * @return its number
+   * @throws IOException when it is not valid
+   */
+  public static int fd(FileDescriptor fd) throws IOException {
+    return FileDescriptorCast.using(fd).as(Integer.class);
+  }
+
+  /**
+   * {@code shutdown(fd, SHUT_RD)}: queued datagrams stay readable, and every later send fails
+   * with EPIPE.
+   *
+   * @param fd a datagram socket
+   * @throws IOException when the kernel refuses
+   */
+  public static void shutdownRead(int fd) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment errno = Native.errnoSegment(a);
+      int r = (int) Libc.SHUTDOWN.invokeExact(errno, fd, Native.SHUT_RD);
+      if (r != 0) {
+        throw Native.error("shutdown(SHUT_RD)", Native.errno(errno));
+      }
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+  }
+
+  /**
+   * Sets {@code SO_PASSCRED}: from then on every datagram the socket receives carries its
+   * sender's pid, uid and gid. Set it before {@code bind}: the kernel decides at send time, so a
+   * datagram queued earlier has none.
+   *
+   * @param fd an AF_UNIX socket
+   * @throws IOException when the kernel refuses
+   */
+  public static void passCredentials(int fd) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment errno = Native.errnoSegment(a);
+      MemorySegment one = a.allocateFrom(ValueLayout.JAVA_INT, 1);
+      int r = (int) Libc.SETSOCKOPT.invokeExact(errno, fd, Native.SOL_SOCKET,
+          Native.SO_PASSCRED, one, 4);
+      if (r != 0) {
+        throw Native.error("setsockopt(SO_PASSCRED)", Native.errno(errno));
+      }
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+  }
+
+  /**
+   * Sends one datagram to an AF_UNIX datagram socket from a new non-blocking socket, waiting
+   * for room at most until the deadline: a receiver that does not read (a hung systemd) never
+   * holds the caller longer.
+   *
+   * @param address a path, or {@code @name} in the abstract namespace
+   * @param message the datagram
+   * @param timeoutMs how long to wait for room in the receiver's queue
+   * @throws IOException when it could not be sent, saying why
+   */
+  public static void sendDatagram(String address, byte[] message, long timeoutMs)
+      throws IOException {
+    byte[] path = address.getBytes(StandardCharsets.UTF_8);
+    boolean abstractName = path.length > 0 && path[0] == '@';
+    if (path.length == 0 || path.length >= SUN_PATH) {
+      throw new IOException("socket address of " + path.length + " bytes: 1 to "
+          + (SUN_PATH - 1));
+    }
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment errno = Native.errnoSegment(a);
+      int fd = (int) Libc.SOCKET.invokeExact(errno, AF_UNIX,
+          SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0) {
+        throw Native.error("socket", Native.errno(errno));
+      }
+      try {
+        MemorySegment addr = a.allocate(2 + SUN_PATH, 8);
+        addr.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
+        MemorySegment.copy(path, 0, addr, ValueLayout.JAVA_BYTE, 2, path.length);
+        if (abstractName) {
+          addr.set(ValueLayout.JAVA_BYTE, 2, (byte) 0);
+        }
+        int addrLen = 2 + path.length + (abstractName ? 0 : 1);
+        MemorySegment msg = a.allocate(Math.max(1, message.length));
+        MemorySegment.copy(message, 0, msg, ValueLayout.JAVA_BYTE, 0, message.length);
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+        MemorySegment pfd = a.allocate(8, 4);
+        while (true) {
+          long r = (long) Libc.SENDTO.invokeExact(errno, fd, msg, (long) message.length,
+              Native.MSG_NOSIGNAL | Native.MSG_DONTWAIT, addr, addrLen);
+          if (r >= 0) {
+            return;
+          }
+          int e = Native.errno(errno);
+          if (e != Native.EAGAIN && e != Native.EINTR) {
+            throw Native.error("sendto " + address, e);
+          }
+          long leftMs = (deadline - System.nanoTime()) / 1_000_000L;
+          if (leftMs <= 0) {
+            throw new IOException("sendto " + address + ": no room in its queue within "
+                + timeoutMs + " ms");
+          }
+          pfd.set(ValueLayout.JAVA_INT, 0, fd);
+          pfd.set(ValueLayout.JAVA_SHORT, 4, POLLOUT);
+          pfd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+          int p = (int) Libc.POLL.invokeExact(errno, pfd, 1L, (int) Math.min(leftMs, 1000));
+          if (p < 0 && Native.errno(errno) != Native.EINTR) {
+            throw Native.error("poll", Native.errno(errno));
+          }
+        }
+      } finally {
+        int ignored = (int) Libc.CLOSE.invokeExact(errno, fd);
+      }
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+  }
+}
