@@ -37,7 +37,8 @@ import io.udsink.collector.util.RateLimitedLog;
  * <ul>
  *   <li>A socket the selector reports readable joins the ready queue once.</li>
  *   <li>A round serves every socket in the queue once, each for at most {@code budget}
- *       datagrams. A socket leaves the queue only when a receive finds it empty.</li>
+ *       datagrams, taken in batches of one {@code recvmmsg(2)} each ({@link BatchReceiver}). A
+ *       socket leaves the queue only when a receive comes back short: the queue was empty.</li>
  *   <li>After a round, while the queue is non-empty and some socket is not in it, the loop
  *       re-polls without blocking; sockets it finds go to the front, since every socket already
  *       queued has just had its turn. A datagram on an idle socket thus waits at most one budget

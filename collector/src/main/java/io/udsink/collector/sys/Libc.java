@@ -5,7 +5,6 @@ import static io.udsink.collector.sys.Native.INT;
 import static io.udsink.collector.sys.Native.LONG;
 
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.invoke.MethodHandle;
 
 /**
@@ -41,8 +40,7 @@ final class Libc {
       FunctionDescriptor.of(INT, INT, INT, INT), false);
   static final MethodHandle UNLINKAT = Native.function("unlinkat",
       FunctionDescriptor.of(INT, INT, ADDRESS, INT), false);
-  static final MethodHandle STRERROR = Linker.nativeLinker().downcallHandle(
-      Linker.nativeLinker().defaultLookup().find("strerror").orElseThrow(),
+  static final MethodHandle STRERROR = Native.plainFunction("strerror",
       FunctionDescriptor.of(ADDRESS, INT));
 
   private Libc() {

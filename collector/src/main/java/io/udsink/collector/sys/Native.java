@@ -22,14 +22,17 @@ public final class Native {
   static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
   static final ValueLayout ADDRESS = ValueLayout.ADDRESS;
 
-  private static final Linker LINKER = Linker.nativeLinker();
-  private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-  private static final VarHandle ERRNO =
-      CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-  private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
-
-  /** Why the layer cannot run here, or null. */
+  /** Why the layer cannot run here, or null. Decided before anything native is touched. */
   private static final String UNSUPPORTED = unsupported();
+
+  /** The linker and errno capture: loaded only once the platform is known to be supported. */
+  private static final class Ffm {
+    static final Linker LINKER = Linker.nativeLinker();
+    static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+    static final VarHandle ERRNO =
+        CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
+  }
   private static final boolean AARCH64 = "aarch64".equals(System.getProperty("os.arch"));
 
   // errno values (the same on x86_64 and aarch64)
@@ -94,9 +97,15 @@ public final class Native {
     }
     try {
       Libc.load();
+    } catch (ExceptionInInitializerError e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof NativeUnavailableException n) {
+        throw n;
+      }
+      throw new NativeUnavailableException("udsink's native layer cannot load: " + cause, cause);
     } catch (NativeUnavailableException e) {
       throw e;
-    } catch (RuntimeException | Error e) {
+    } catch (RuntimeException | LinkageError e) {
       throw new NativeUnavailableException("udsink's native layer cannot load: " + e, e);
     }
   }
@@ -109,11 +118,11 @@ public final class Native {
     if (UNSUPPORTED != null) {
       throw new NativeUnavailableException(UNSUPPORTED, null);
     }
-    MemorySegment symbol = LINKER.defaultLookup().find(name).orElseThrow(() ->
+    MemorySegment symbol = Ffm.LINKER.defaultLookup().find(name).orElseThrow(() ->
         new NativeUnavailableException("the C library has no " + name + "()", null));
     return critical
-        ? LINKER.downcallHandle(symbol, fd, ERRNO_OPTION, Linker.Option.critical(false))
-        : LINKER.downcallHandle(symbol, fd, ERRNO_OPTION);
+        ? Ffm.LINKER.downcallHandle(symbol, fd, Ffm.ERRNO_OPTION, Linker.Option.critical(false))
+        : Ffm.LINKER.downcallHandle(symbol, fd, Ffm.ERRNO_OPTION);
   }
 
   /** As {@link #function}, for a C function whose arguments from {@code firstVariadic} on are
@@ -122,20 +131,27 @@ public final class Native {
     if (UNSUPPORTED != null) {
       throw new NativeUnavailableException(UNSUPPORTED, null);
     }
-    MemorySegment symbol = LINKER.defaultLookup().find(name).orElseThrow(() ->
+    MemorySegment symbol = Ffm.LINKER.defaultLookup().find(name).orElseThrow(() ->
         new NativeUnavailableException("the C library has no " + name + "()", null));
-    return LINKER.downcallHandle(symbol, fd, ERRNO_OPTION,
+    return Ffm.LINKER.downcallHandle(symbol, fd, Ffm.ERRNO_OPTION,
         Linker.Option.firstVariadicArg(firstVariadic));
+  }
+
+  /** A downcall handle that captures nothing (a function that does not fail). */
+  static MethodHandle plainFunction(String name, FunctionDescriptor fd) {
+    MemorySegment symbol = Ffm.LINKER.defaultLookup().find(name).orElseThrow(() ->
+        new NativeUnavailableException("the C library has no " + name + "()", null));
+    return Ffm.LINKER.downcallHandle(symbol, fd);
   }
 
   /** A segment to capture errno in, from the given arena. */
   static MemorySegment errnoSegment(Arena arena) {
-    return arena.allocate(CAPTURE);
+    return arena.allocate(Ffm.CAPTURE);
   }
 
   /** The errno a call captured. */
   static int errno(MemorySegment capture) {
-    return (int) ERRNO.get(capture, 0L);
+    return (int) Ffm.ERRNO.get(capture, 0L);
   }
 
   /** An exception for a failed call: the function, errno's name and the C library's text. */
