@@ -4,12 +4,16 @@
  * arrived, with whatever else is queued), counting. On SIGTERM/SIGINT it shuts the socket down
  * for reading, drains with MSG_DONTWAIT until EAGAIN, and prints rx=<datagrams> bytes=<bytes>.
  *
- * usage: recvmmsg_sink PATH
+ * With PASSCRED=1 in the environment it sets SO_PASSCRED before bind and receives each datagram's
+ * SCM_CREDENTIALS, as udsink does: the difference is what sender credentials cost.
+ *
+ * usage: [PASSCRED=1] recvmmsg_sink PATH
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -27,11 +31,18 @@ static void on_signal(int sig)
 }
 
 static char bufs[BATCH][SLOT];
+static char controls[BATCH][CMSG_SPACE(sizeof(struct ucred))];
+static int passcred;
 static struct iovec iov[BATCH];
 static struct mmsghdr msgs[BATCH];
 
 static int take(int fd, int flags, unsigned long long *rx, unsigned long long *bytes)
 {
+	if (passcred) {
+		for (int i = 0; i < BATCH; i++) {
+			msgs[i].msg_hdr.msg_controllen = sizeof(controls[i]);
+		}
+	}
 	int n = recvmmsg(fd, msgs, BATCH, flags, NULL);
 	for (int i = 0; i < n; i++) {
 		*bytes += msgs[i].msg_len;
@@ -62,6 +73,13 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	const char *pc = getenv("PASSCRED");
+	passcred = pc != NULL && strcmp(pc, "1") == 0;
+	int one = 1;
+	if (fd >= 0 && passcred && setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		perror("recvmmsg_sink: SO_PASSCRED");
+		return 1;
+	}
 	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		perror("recvmmsg_sink: socket/bind");
 		return 1;
@@ -71,6 +89,9 @@ int main(int argc, char **argv)
 		iov[i].iov_len = SLOT;
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
+		if (passcred) {
+			msgs[i].msg_hdr.msg_control = controls[i];
+		}
 	}
 
 	unsigned long long rx = 0, bytes = 0;
