@@ -20,6 +20,8 @@ public final class Fs {
   private static final int S_IFREG = 0100000;
   private static final int S_IFDIR = 0040000;
   private static final int S_IFIFO = 0010000;
+  private static final int F_GETFL = 3;
+  private static final int F_SETFL = 4;
 
   private Fs() {
   }
@@ -35,6 +37,15 @@ public final class Fs {
 
     /** The descriptor number. */
     public int number() {
+      return fd;
+    }
+
+    /** Hands the descriptor over: this object no longer closes it. */
+    synchronized int detach() throws IOException {
+      if (closed) {
+        throw new IOException("fd " + fd + " is closed");
+      }
+      closed = true;
       return fd;
     }
 
@@ -177,6 +188,39 @@ public final class Fs {
         throw Native.error("open " + name, Native.errno(errno));
       }
       return new Fd(fd);
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+  }
+
+  /**
+   * A channel that writes to the open file and owns its descriptor from now on (closing the
+   * channel closes it).
+   *
+   * @param fd an open file, which is detached
+   * @return the channel
+   */
+  public static java.nio.channels.FileChannel channel(Fd fd) throws IOException {
+    java.io.FileDescriptor d = org.newsclub.net.unix.FileDescriptorCast.unsafeUsing(fd.detach())
+        .as(java.io.FileDescriptor.class);
+    return new java.io.FileOutputStream(d).getChannel();
+  }
+
+  /** Clears {@code O_NONBLOCK} on the open file: its writes wait again (a FIFO's reader). */
+  public static void setBlocking(Fd fd) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment errno = Native.errnoSegment(a);
+      int flags = (int) Libc.FCNTL.invokeExact(errno, fd.number(), F_GETFL, 0);
+      if (flags < 0) {
+        throw Native.error("fcntl(F_GETFL)", Native.errno(errno));
+      }
+      int r = (int) Libc.FCNTL.invokeExact(errno, fd.number(), F_SETFL,
+          flags & ~Native.O_NONBLOCK);
+      if (r < 0) {
+        throw Native.error("fcntl(F_SETFL)", Native.errno(errno));
+      }
     } catch (IOException e) {
       throw e;
     } catch (Throwable t) {

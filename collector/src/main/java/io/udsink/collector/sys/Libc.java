@@ -30,6 +30,8 @@ final class Libc {
       FunctionDescriptor.of(INT, INT), false);
   static final MethodHandle OPENAT = Native.functionVariadic("openat",
       FunctionDescriptor.of(INT, INT, ADDRESS, INT, INT), 3);
+  static final MethodHandle FCNTL = Native.functionVariadic("fcntl",
+      FunctionDescriptor.of(INT, INT, INT, INT), 2);
   static final MethodHandle STATX = Native.function("statx",
       FunctionDescriptor.of(INT, INT, ADDRESS, INT, INT, ADDRESS), false);
   static final MethodHandle MKDIRAT = Native.function("mkdirat",

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 import io.udsink.collector.UdsinkException;
+import io.udsink.collector.util.TrustedDirectory;
 
 /**
  * Refuses to bind where another user could redirect or take over the socket: a directory that
@@ -16,10 +17,6 @@ import io.udsink.collector.UdsinkException;
  * so the private-directory bind in {@link BoundSocket} is safe there.
  */
 final class SafeDirectory {
-  private static final int S_ISVTX = 01000;
-  private static final int GROUP_WRITE = 0020;
-  private static final int OTHER_WRITE = 0002;
-
   private SafeDirectory() {
   }
 
@@ -35,18 +32,12 @@ final class SafeDirectory {
     int mode = (Integer) a.get("mode");
     int owner = (Integer) a.get("uid");
     int group = (Integer) a.get("gid");
-    boolean sticky = (mode & S_ISVTX) != 0;
-    boolean othersWrite = (mode & OTHER_WRITE) != 0
-        || ((mode & GROUP_WRITE) != 0 && group != ProcessUser.gid());
-    if (owner != uid && owner != 0) {
-      throw new UdsinkException("socket " + spec + ": directory " + dir + " belongs to user "
-          + owner + ", who could replace the socket; use a directory of your own or root's");
+    String problem = TrustedDirectory.problem("socket " + spec, dir, mode, owner, group, uid,
+        ProcessUser.gid());
+    if (problem != null) {
+      throw new UdsinkException(problem);
     }
-    if (othersWrite && !sticky) {
-      throw new UdsinkException("socket " + spec + ": directory " + dir + " is writable by "
-          + "other users (mode " + String.format("%04o", mode & 07777) + ") and not sticky: "
-          + "they could replace the socket; use a private directory or set the sticky bit");
-    }
+    boolean othersWrite = TrustedDirectory.othersMayWrite(mode, group, ProcessUser.gid());
     if (othersWrite) {
       try {
         int targetOwner = (Integer) Files.getAttribute(target, "unix:uid",

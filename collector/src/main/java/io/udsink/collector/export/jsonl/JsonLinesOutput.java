@@ -23,6 +23,10 @@ import io.udsink.collector.export.Output;
 import io.udsink.collector.export.SeriesLeftOut;
 import io.udsink.collector.export.Telemetry;
 import io.udsink.collector.parse.ParseError;
+import io.udsink.collector.sys.Fs;
+import io.udsink.collector.sys.NativeException;
+import io.udsink.collector.transport.ProcessUser;
+import io.udsink.collector.util.TrustedDirectory;
 
 /**
  * JSON lines to a file (appended), a FIFO, or standard output. Runs on its own worker thread.
@@ -34,19 +38,31 @@ import io.udsink.collector.parse.ParseError;
  *   <li>Before each write the path is checked: when the file at the path is no longer the one
  *       open (deleted, moved away by log rotation, replaced), it is reopened, and a line cut short
  *       in the old file is written whole to the new one.</li>
- *   <li>A FIFO is opened on the worker's thread (an open blocks until a reader appears), so a
- *       FIFO nobody reads never delays start-up or another output.</li>
+ *   <li>Nobody can redirect an open: the directory is reached one component at a time without
+ *       following a link ({@link Fs#openDirectory}), must be one no other user can change
+ *       ({@link TrustedDirectory}), and the file is opened in it with {@code O_NOFOLLOW} and
+ *       {@code O_NONBLOCK}; what was opened must be a regular file (or, when the output was a
+ *       FIFO at start, a FIFO), checked on the open descriptor. A new file is created 0640. An
+ *       open refused for any of these is logged and counted as a failed write, and retried with
+ *       the interval kept, as for any failed write.</li>
+ *   <li>A FIFO is opened without waiting: with no reader the open fails and is retried, so a
+ *       FIFO nobody reads never delays start-up, a stop or another output.</li>
  * </ul>
  */
 public final class JsonLinesOutput implements Output {
   private static final Logger LOG = LoggerFactory.getLogger(JsonLinesOutput.class);
   private static final int S_IFMT = 0170000;
   private static final int S_IFIFO = 0010000;
+  /** Mode of a file the output creates: the metrics are not for every local user. */
+  static final int NEW_FILE_MODE = 0640;
 
   private final Path file;
   private final Telemetry telemetry;
   private FileChannel channel;
-  private Object openId;
+  /** The directory of the open file, reached without links; open while the file is. */
+  private Fs.Fd directory;
+  /** What the open file is (device and inode), read from its descriptor. */
+  private Fs.Stat openId;
   private boolean fifo;
   private ByteBuffer held;
   private int heldLineStart;
@@ -221,8 +237,8 @@ public final class JsonLinesOutput implements Output {
       return;
     }
     if (channel != null && !fifo) {
-      Object now = identity(file);
-      if (!Objects.equals(now, openId)) {
+      Fs.Stat now = identity();
+      if (!openId.sameFile(now)) {
         LOG.warn("JSON lines file {} was {}; reopening it", file,
             now == null ? "deleted" : "replaced or moved away");
         dropChannel();
@@ -230,18 +246,54 @@ public final class JsonLinesOutput implements Output {
       }
     }
     if (channel == null) {
-      Object before = openId;
+      Fs.Stat before = openId;
       openFile();
-      if (held != null && (fifo || !Objects.equals(before, openId))) {
+      if (held != null && (fifo || !openId.sameFile(before))) {
         held.position(heldLineStart); // a new file or reader gets the cut line whole
       }
     }
   }
 
   private void openFile() throws IOException {
-    channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
-        StandardOpenOption.WRITE);
-    openId = identity(file);
+    Path abs = file.toAbsolutePath();
+    Path parent = abs.getParent();
+    String name = abs.getFileName().toString();
+    Fs.Fd dir = Fs.openDirectory(parent);
+    Fs.Fd f = null;
+    try {
+      Fs.Stat ds = Fs.stat(dir);
+      String problem = TrustedDirectory.problem("JSON lines " + file, parent, ds.mode(),
+          ds.uid(), ds.gid(), ProcessUser.uid(), ProcessUser.gid());
+      if (problem != null) {
+        throw new IOException(problem);
+      }
+      f = Fs.openAppend(dir, name, NEW_FILE_MODE);
+      Fs.Stat st = Fs.stat(f);
+      if (!(st.isRegularFile() || (fifo && st.isFifo()))) {
+        throw new IOException("JSON lines " + file + ": not a regular file" + (st.isFifo()
+            ? " but a FIFO (it was not one at start)" : "") + "; refusing to write to it");
+      }
+      if (TrustedDirectory.othersMayWrite(ds.mode(), ds.gid(), ProcessUser.gid())
+          && st.uid() != ProcessUser.uid()) {
+        throw new IOException("JSON lines " + file + ": belongs to user " + st.uid()
+            + " in a directory others can write to; refusing to write to it");
+      }
+      if (st.isFifo()) {
+        Fs.setBlocking(f); // opened without waiting; its writes wait for the reader as before
+      }
+      channel = Fs.channel(f);
+      f = null;
+      openId = st;
+      directory = dir;
+      dir = null;
+    } finally {
+      if (f != null) {
+        f.close();
+      }
+      if (dir != null) {
+        dir.close();
+      }
+    }
   }
 
   private void writeFully(ByteBuffer buf) throws IOException {
@@ -258,6 +310,12 @@ public final class JsonLinesOutput implements Output {
         LOG.debug("close failed", e);
       }
       channel = null;
+      try {
+        directory.close();
+      } catch (IOException e) {
+        LOG.debug("close failed", e);
+      }
+      directory = null;
     }
   }
 
@@ -275,12 +333,15 @@ public final class JsonLinesOutput implements Output {
     dropChannel();
   }
 
-  private static Object identity(Path path) throws IOException {
+  /** What the path names now in the open file's directory (not following a link), or null. */
+  private Fs.Stat identity() throws IOException {
     try {
-      Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino", LinkOption.NOFOLLOW_LINKS);
-      return List.of(a.get("dev"), a.get("ino"));
-    } catch (NoSuchFileException e) {
-      return null;
+      return Fs.lstatAt(directory, file.getFileName().toString());
+    } catch (NativeException e) {
+      if (e.isNotFound()) {
+        return null;
+      }
+      throw e;
     }
   }
 

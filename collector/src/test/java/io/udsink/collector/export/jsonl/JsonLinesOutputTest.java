@@ -202,4 +202,89 @@ class JsonLinesOutputTest {
     }
     assertEquals(20, sum, String.join("\n", got));
   }
+
+  /** Runs a shell command as user nobody (the attacker); fails the test if it fails. */
+  private static void asNobody(String script) throws Exception {
+    Process p = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+        "/bin/sh", "-c", script).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), script + ": " + out);
+  }
+
+  private static void requireRootAndSetpriv() {
+    boolean able = ProcessUser.uid() == 0 && io.udsink.collector.Promtool.onPath("setpriv");
+    if (System.getenv("CI") != null) {
+      assertTrue(able, "CI runs as root with setpriv (.ci/run installs util-linux)");
+    }
+    assumeTrue(able, "acting as another user needs root and setpriv; skipped outside CI");
+  }
+
+  @Test
+  void shouldNeverWriteThroughWhatAnotherUserPutsAtThePath() throws Exception {
+    requireRootAndSetpriv();
+    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions
+        .fromString("rwxr-xr-x"));
+    Path logs = Files.createDirectory(dir.resolve("logs"));
+    // like /tmp: sticky, everyone may create files
+    assertEquals(0, new ProcessBuilder("chmod", "1777", logs.toString()).start().waitFor());
+    Path secret = Files.createDirectory(dir.resolve("secret"));
+    Files.setPosixFilePermissions(secret, java.nio.file.attribute.PosixFilePermissions
+        .fromString("rwx--x--x"));
+    Path target = Files.writeString(secret.resolve("target.txt"), "root only\n");
+    Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions
+        .fromString("rw-------"));
+    Path out = logs.resolve("metrics.jsonl");
+    JsonLinesOutput json = JsonLinesOutput.open(out, telemetry);
+    json.write(interval("first.", 3, 1));
+    assertEquals("rw-r-----", java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(out)), "a new file is not for every local user");
+    // log rotation moves the file away; the attacker is quicker than udsink's reopen
+    Files.move(out, logs.resolve("metrics.jsonl.1"));
+    Interval second = interval("second.", 3, 1);
+    // each refused by udsink's own checks (O_NOFOLLOW, the type, the owner), or before them by
+    // the kernel: ENXIO for a FIFO without a reader (opened without waiting), EACCES where
+    // fs.protected_symlinks or protected_regular apply
+    String[][] attacks = {
+        {"ln -s " + target + " " + out, "symlink", "ELOOP|EACCES"},
+        {"rm " + out + " && mkfifo " + out, "FIFO", "not a regular file|ENXIO|EACCES"},
+        {"rm " + out + " && echo planted > " + out, "file of another user",
+            "belongs to user|EACCES"}};
+    for (String[] a : attacks) {
+      asNobody(a[0]);
+      IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+          () -> json.write(second), a[1]);
+      assertTrue(java.util.regex.Pattern.compile(a[2]).matcher(e.getMessage()).find(),
+          a[1] + ": " + e.getMessage());
+      assertEquals("root only\n", Files.readString(target), "nothing written through " + a[1]);
+    }
+    asNobody("rm " + out);
+    json.write(second); // the refused interval, retried: now into a new file of udsink's own
+    assertEquals(3, Files.readAllLines(out).stream().filter(l -> l.contains("second.")).count());
+    assertEquals(0, ProcessUser.uid(), "owner");
+    assertEquals(0, (int) (Integer) Files.getAttribute(out, "unix:uid"));
+    json.close();
+  }
+
+  @Test
+  void shouldRefuseADirectoryAnotherUserOwns() throws Exception {
+    requireRootAndSetpriv();
+    Path logs = Files.createDirectory(dir.resolve("theirs"));
+    Files.setAttribute(logs, "unix:uid", 65534);
+    IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+        () -> JsonLinesOutput.open(logs.resolve("metrics.jsonl"), telemetry));
+    assertTrue(e.getMessage().contains("belongs to user 65534"), e.getMessage());
+    assertFalse(Files.exists(logs.resolve("metrics.jsonl")), "nothing created there");
+  }
+
+  @Test
+  void shouldRefuseAPathThroughALinkedDirectory() throws Exception {
+    Path real = Files.createDirectory(dir.resolve("real"));
+    Path link = Files.createSymbolicLink(dir.resolve("link"), real);
+    IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+        () -> JsonLinesOutput.open(link.resolve("metrics.jsonl"), telemetry));
+    assertTrue(e.getMessage().contains("ELOOP") || e.getMessage().contains("ENOTDIR"),
+        e.getMessage());
+    assertFalse(Files.exists(real.resolve("metrics.jsonl")));
+  }
 }
