@@ -17,8 +17,13 @@ import java.util.Map;
  *       collector creates and checks is the user's).</li>
  * </ul>
  *
- * A client of another user than the collector's finds the system collector: when the user's own
- * socket does not exist and {@value #SYSTEM} does, a client sends there.
+ * A per-user directory counts only when it is a directory (not a link) of the user's, of mode
+ * 0700: anyone may create {@code /tmp/udsink-<uid>} first, and a socket another user bound there
+ * must never receive this user's metrics. A client whose directory is not safe sends to the
+ * system collector instead (or fails with "no socket file" when there is none); a collector
+ * refuses to start, naming the directory. A client of another user than the collector's finds
+ * the system collector: when the user's own socket does not exist and {@value #SYSTEM} does, a
+ * client sends there.
  */
 public final class DefaultSocket {
   /** The environment variable naming the socket. */
@@ -46,12 +51,37 @@ public final class DefaultSocket {
     if (env != null && !env.isBlank()) {
       return env;
     }
-    String own = userDefault();
-    if (!own.equals(SYSTEM) && !Files.exists(Path.of(own), LinkOption.NOFOLLOW_LINKS)
-        && Files.exists(Path.of(SYSTEM), LinkOption.NOFOLLOW_LINKS)) {
-      return SYSTEM;
+    return forClient(uid(), userDefault(), Path.of(SYSTEM));
+  }
+
+  static String forClient(int uid, String own, Path system) {
+    if (own.equals(system.toString())) {
+      return own;
+    }
+    if (!safeUserDirectory(Path.of(own).getParent(), uid)) {
+      return system.toString(); // never a socket another user could have put there
+    }
+    if (!Files.exists(Path.of(own), LinkOption.NOFOLLOW_LINKS)
+        && Files.exists(system, LinkOption.NOFOLLOW_LINKS)) {
+      return system.toString();
     }
     return own;
+  }
+
+  /**
+   * True when a per-user socket directory may be used: it does not exist yet (the collector
+   * creates it), or it is a directory, not a link, that belongs to {@code uid} and that no one
+   * else may enter (mode 0700 or stricter).
+   *
+   * @param dir the directory
+   * @param uid the user
+   * @return whether it is safe
+   */
+  public static boolean safeUserDirectory(Path dir, int uid) {
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return true;
+    }
+    return ownedPrivateDirectory(dir, uid);
   }
 
   /** This user's default, ignoring {@code $UDSINK_SOCKET}. */
@@ -71,15 +101,17 @@ public final class DefaultSocket {
 
   private static boolean ownedPrivateDirectory(Path dir, int uid) {
     try {
-      Map<String, Object> a = Files.readAttributes(dir, "unix:uid,mode");
+      Map<String, Object> a = Files.readAttributes(dir, "unix:uid,mode",
+          LinkOption.NOFOLLOW_LINKS);
       return (Integer) a.get("uid") == uid && ((Integer) a.get("mode") & 0077) == 0
-          && Files.isDirectory(dir);
+          && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS);
     } catch (IOException | UnsupportedOperationException e) {
       return false;
     }
   }
 
-  private static int uid() {
+  /** This process' uid, or -1 when it cannot be read. */
+  public static int uid() {
     try {
       return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
     } catch (IOException | UnsupportedOperationException e) {

@@ -30,4 +30,28 @@ class DefaultSocketTest {
     assertEquals("/tmp/udsink-" + user + "/udsink.sock",
         DefaultSocket.userDefault(user, runtime.toString()));
   }
+
+  @Test
+  void shouldNeverSendToADirectoryAnotherUserMadeFirst() throws Exception {
+    int me = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    Path system = dir.resolve("system.sock");
+    Path theirs = dir.resolve("udsink-" + me);
+    Files.createDirectory(theirs,
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.createFile(theirs.resolve("udsink.sock")); // something at the socket's path
+    String own = theirs.resolve("udsink.sock").toString();
+    assertEquals(own, DefaultSocket.forClient(me, own, system), "the user's own: used");
+    // the same directory, but another user's (uid me + 1): never used, even with a socket
+    assertEquals(system.toString(), DefaultSocket.forClient(me + 1, own, system));
+    // the user's, but open to others
+    Files.setPosixFilePermissions(theirs, PosixFilePermissions.fromString("rwxr-xr-x"));
+    assertEquals(system.toString(), DefaultSocket.forClient(me, own, system));
+    // a link to a private directory of the user's is not the directory itself
+    Files.setPosixFilePermissions(theirs, PosixFilePermissions.fromString("rwx------"));
+    Path link = Files.createSymbolicLink(dir.resolve("link-" + me), theirs);
+    assertEquals(system.toString(),
+        DefaultSocket.forClient(me, link.resolve("udsink.sock").toString(), system));
+    // not there yet: the collector will make it
+    assertEquals(true, DefaultSocket.safeUserDirectory(dir.resolve("absent"), me));
+  }
 }

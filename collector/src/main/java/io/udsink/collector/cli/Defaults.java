@@ -29,6 +29,12 @@ final class Defaults {
       Path dir = Path.of(path).getParent();
       // the system directory must let emitters reach the socket; a per-user one is private
       String mode = path.equals(DefaultSocket.SYSTEM) ? "rwxr-xr-x" : "rwx------";
+      if (!path.equals(DefaultSocket.SYSTEM)
+          && !DefaultSocket.safeUserDirectory(dir, DefaultSocket.uid())) {
+        throw new UdsinkException("default socket " + path + ": directory " + dir + " is not a "
+            + "private directory of this user's (mode 0700, not a link): another user may have "
+            + "made it first. Remove it, or give --socket PATH");
+      }
       if (!Files.isDirectory(dir)) {
         try {
           Files.createDirectories(dir,
