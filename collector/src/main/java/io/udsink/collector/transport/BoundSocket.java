@@ -209,23 +209,8 @@ public final class BoundSocket implements AutoCloseable {
   }
 
   private static void ensureParent(SocketSpec spec, Path parent, boolean mkdir) {
-    if (Files.isDirectory(parent)) {
-      return;
-    }
-    if (Files.exists(parent, LinkOption.NOFOLLOW_LINKS)) {
-      throw new UdsinkException("socket " + spec + ": " + parent + " is not a directory");
-    }
-    if (!mkdir) {
-      throw new UdsinkException("socket " + spec + ": directory " + parent
-          + " does not exist (create it, or pass --mkdir)");
-    }
-    try {
-      Files.createDirectories(parent);
-      Files.setPosixFilePermissions(parent, PARENT_MODE);
+    if (SafeAncestors.check(spec, parent, mkdir)) {
       LOG.info("created directory {} (mode 0755)", parent);
-    } catch (IOException e) {
-      throw new UdsinkException("socket " + spec + ": cannot create directory " + parent
-          + ": " + e.getMessage(), e);
     }
   }
 

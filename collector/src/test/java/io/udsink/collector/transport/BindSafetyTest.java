@@ -99,6 +99,47 @@ class BindSafetyTest {
   }
 
   @Test
+  void shouldRefuseAPathThroughAnAncestorAnotherUserControls() throws Exception {
+    assumeTrue(ProcessUser.uid() == 0, "needs root to create directories of another user");
+    // nobody owns /.../evil and put a link run -> a root-only directory in it
+    Path rootOnly = Files.createDirectory(dir.resolve("root-only"));
+    Files.setPosixFilePermissions(rootOnly, PosixFilePermissions.fromString("rwx------"));
+    Path evil = Files.createDirectory(dir.resolve("evil"));
+    Files.createSymbolicLink(evil.resolve("run"), rootOnly);
+    Files.setAttribute(evil, "unix:uid", NOBODY);
+    UdsinkException e = assertThrows(UdsinkException.class,
+        () -> bind(evil.resolve("run").resolve("m.sock"), 0600));
+    assertTrue(e.getMessage().contains("belongs to user " + NOBODY), e.getMessage());
+    assertEquals(0, Files.list(rootOnly).count(), "nothing bound in the root-only directory");
+    // the link alone, in a directory of root's, is refused too: the walk follows no link
+    Path mine = Files.createDirectory(dir.resolve("mine"));
+    Files.createSymbolicLink(mine.resolve("run"), rootOnly);
+    e = assertThrows(UdsinkException.class,
+        () -> BoundSocket.bind(SocketSpec.parse(mine.resolve("run").resolve("m.sock")
+            .toString()), 0600, true));
+    assertTrue(e.getMessage().contains("symbolic link"), e.getMessage());
+    assertEquals(0, Files.list(rootOnly).count());
+    // an ancestor others may write, not sticky, anywhere above
+    Path open = Files.createDirectory(dir.resolve("open"));
+    chmod(open, "0777");
+    Path deep = Files.createDirectories(open.resolve("a").resolve("b"));
+    e = assertThrows(UdsinkException.class, () -> bind(deep.resolve("m.sock"), 0600));
+    assertTrue(e.getMessage().contains(open + " is writable by other users"), e.getMessage());
+  }
+
+  @Test
+  void shouldCreateMissingDirectoriesWithTheirModeSetOnThemselves() throws Exception {
+    Path p = dir.resolve("x").resolve("y").resolve("m.sock");
+    try (BoundSocket s = BoundSocket.bind(SocketSpec.parse(p.toString()), 0600, true)) {
+      for (Path d : new Path[] {dir.resolve("x"), dir.resolve("x").resolve("y")}) {
+        assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(d,
+            LinkOption.NOFOLLOW_LINKS)), d.toString());
+      }
+      assertTrue(Files.exists(p, LinkOption.NOFOLLOW_LINKS));
+    }
+  }
+
+  @Test
   void shouldRefuseAnotherUsersFileInAStickyDirectoryAndAnotherUsersDirectory() throws Exception {
     assumeTrue(ProcessUser.uid() == 0, "needs root to create files of another user");
     Path sticky = dir.resolve("sticky");
