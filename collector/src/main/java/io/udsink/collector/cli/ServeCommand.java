@@ -81,8 +81,13 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(names = {"--mapping-config", "--statsd.mapping-config"}, paramLabel = "FILE",
       description = "statsd_exporter's mapping file (YAML), read as it is; reloaded on SIGHUP "
-          + "and POST /-/reload (a file that does not check keeps the rules in force).")
+          + "(and POST /-/reload with --web.enable-lifecycle); a file that does not check keeps "
+          + "the rules in force.")
   Path mappingConfig;
+
+  @Option(names = "--web.enable-lifecycle",
+      description = "Answer POST /-/reload (off by default: any local user could post it).")
+  boolean enableLifecycle;
 
   @Option(names = {"--mapping-cache-size", "--statsd.cache-size"}, paramLabel = "N",
       defaultValue = "10000",
@@ -349,7 +354,7 @@ final class ServeCommand implements Callable<Integer> {
 
   private MetricsServer startHttp(InetSocketAddress address, PrometheusState state) {
     try {
-      return MetricsServer.start(address, state, reloadable::reload);
+      return MetricsServer.start(address, state, enableLifecycle ? reloadable::reload : null);
     } catch (IOException e) {
       throw new UdsinkException("--http " + http + ": cannot listen: " + e.getMessage(), e);
     }

@@ -197,16 +197,25 @@ public final class Mapper {
         unmatchedObserver, false);
   }
 
+  /** Longest name or label value a rule may expand to, in UTF-8 bytes, as a line's limit. */
+  static final int MAX_EXPANDED_BYTES = 4096;
+
   private static Mapped result(Rule r, String expanded, Map<String, String> labels) {
     if (r.drop()) {
       return Mapped.dropped(true);
     }
     String escaped = Escape.metricName(expanded);
-    if (escaped.isEmpty()) {
-      return Mapped.dropped(true);
+    if (escaped.isEmpty() || tooLong(escaped) || labels.values().stream()
+        .anyMatch(Mapper::tooLong)) {
+      return Mapped.dropped(true); // nothing expands without bound: 200 x ${1} is no series
     }
     return new Mapped(false, escaped, Map.copyOf(labels), r.honorLabels(), r.help(), r.ttlMs(),
         r.scale(), r.observer(), true);
+  }
+
+  private static boolean tooLong(String s) {
+    return s.length() > MAX_EXPANDED_BYTES / 3
+        && s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_EXPANDED_BYTES;
   }
 
   /** The best glob match found so far, and its captures. */

@@ -138,8 +138,11 @@ public final class MappingFile {
    * @throws IllegalArgumentException naming the problem, when it is not a valid mapping file
    */
   public static Mapper load(Path path, int cacheSize) throws IOException {
-    return parse(Files.readString(path), cacheSize);
+    return parse(io.udsink.collector.sys.Fs.readRegularFile(path, MAX_FILE_BYTES), cacheSize);
   }
+
+  /** Largest mapping file read: 16 MiB (a thousand rules take about 100 KB). */
+  public static final int MAX_FILE_BYTES = 16 << 20;
 
   /**
    * Checks mapping rules given as YAML text.

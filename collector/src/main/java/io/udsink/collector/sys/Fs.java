@@ -228,6 +228,53 @@ public final class Fs {
     }
   }
 
+  /**
+   * Reads a whole file that must be a regular file of at most {@code maxBytes}: opened without
+   * waiting (a FIFO never holds the caller), checked on the descriptor, and read no further than
+   * the limit (a device such as {@code /dev/zero} is refused before a byte is read). A link at
+   * the path is followed, as for any configuration file.
+   *
+   * @param path the file
+   * @param maxBytes the most it may hold
+   * @return its text, UTF-8
+   * @throws IOException saying what is wrong
+   */
+  public static String readRegularFile(Path path, int maxBytes) throws IOException {
+    Fd fd;
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment errno = Native.errnoSegment(a);
+      int n = (int) Libc.OPENAT.invokeExact(errno, Native.AT_FDCWD,
+          a.allocateFrom(path.toString()), Native.O_RDONLY | Native.O_NONBLOCK | Native.O_CLOEXEC,
+          0);
+      if (n < 0) {
+        throw Native.error("open " + path, Native.errno(errno));
+      }
+      fd = new Fd(n);
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+    try {
+      Stat st = stat(fd);
+      if (!st.isRegularFile()) {
+        throw new IOException(path + " is not a regular file" + (st.isFifo() ? " but a FIFO"
+            : st.isDirectory() ? " but a directory" : ""));
+      }
+      java.io.FileDescriptor d = org.newsclub.net.unix.FileDescriptorCast.unsafeUsing(
+          fd.detach()).as(java.io.FileDescriptor.class);
+      try (java.io.FileInputStream in = new java.io.FileInputStream(d)) {
+        byte[] b = in.readNBytes(maxBytes + 1);
+        if (b.length > maxBytes) {
+          throw new IOException(path + " is larger than " + maxBytes + " bytes");
+        }
+        return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+      }
+    } finally {
+      fd.close();
+    }
+  }
+
   /** What the open file is. */
   public static Stat stat(Fd fd) throws IOException {
     return statx(fd.number(), "", Native.AT_EMPTY_PATH);

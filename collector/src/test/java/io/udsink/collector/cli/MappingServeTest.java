@@ -65,7 +65,7 @@ class MappingServeTest {
     try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(), "serve",
         "--statsd.listen-unixgram", sock.toString(), "--out", "off", "--web.listen-address",
         "127.0.0.1:" + port, "--flush-interval", "200ms", "--statsd.mapping-config",
-        rules.toString(), "--statsd.cache-size", "100")) {
+        rules.toString(), "--statsd.cache-size", "100", "--web.enable-lifecycle")) {
       p.awaitSocket(sock);
       send(sock, "api.home.hits:1|c", 3);
       awaitMetric(port, "api_hits_total{endpoint=\"home\"} 3.0");
@@ -123,5 +123,36 @@ class MappingServeTest {
         good.toString());
     assertEquals(2, both.code);
     assertTrue(both.err.contains("defaults.observer_type"), both.err);
+  }
+
+  @Test
+  void shouldKeepTheReloadEndpointOffAndRefuseFilesThatAreNotRegular() throws Exception {
+    Path sock = dir.resolve("l");
+    Path rules = dir.resolve("m.yml");
+    Files.writeString(rules, "mappings:\n- match: a.*\n  name: a_total\n");
+    int port = UdsinkProcess.freePort();
+    try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(), "serve", "--socket",
+        sock.toString(), "--out", "off", "--http", "127.0.0.1:" + port, "--flush-interval",
+        "200ms", "--mapping-config", rules.toString())) {
+      p.awaitSocket(sock);
+      awaitMetric(port, "udsink_mapping_rules 1.0");
+      HttpResponse<String> off = reload(port, "POST");
+      assertEquals(403, off.statusCode(), "no --web.enable-lifecycle: " + off.body());
+      // the file replaced by a FIFO, then by /dev/zero: each SIGHUP is refused at once
+      Files.delete(rules);
+      assertEquals(0, new ProcessBuilder("mkfifo", rules.toString()).start().waitFor());
+      assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(p.process.pid()))
+          .start().waitFor());
+      awaitMetric(port, "udsink_mapping_reloads_total{outcome=\"failure\"} 1.0");
+      Files.delete(rules);
+      Files.createSymbolicLink(rules, Path.of("/dev/zero"));
+      assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(p.process.pid()))
+          .start().waitFor());
+      awaitMetric(port, "udsink_mapping_reloads_total{outcome=\"failure\"} 2.0");
+      send(sock, "a.b:1|c", 2);
+      awaitMetric(port, "a_total 2.0"); // the rules in force stay, and so does udsink
+      assertEquals(0, p.stop(WAIT), p.stderr());
+      assertTrue(p.stderr().contains("not a regular file"), p.stderr());
+    }
   }
 }

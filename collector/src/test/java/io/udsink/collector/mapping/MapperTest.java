@@ -486,4 +486,14 @@ class MapperTest {
     assertNotEquals(null, h.name());
     assertFalse(h.matched());
   }
+
+  @Test
+  void shouldDropWhatWouldExpandBeyondTheLineLimit() {
+    Mapper m = rules("mappings:\n- match: \"svc.*\"\n  name: \"svc_total\"\n  labels:\n"
+        + "    all: \"" + "${1}".repeat(200) + "\"\n");
+    assertFalse(m.map("svc.short", MetricType.COUNTER).drop(), "200 x 5 bytes fit");
+    String capture = "x".repeat(100);
+    assertTrue(m.map("svc." + capture, MetricType.COUNTER).drop(),
+        "200 x 100 bytes would make a 20 KB label: dropped, not a series");
+  }
 }

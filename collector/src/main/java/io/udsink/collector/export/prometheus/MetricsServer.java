@@ -95,7 +95,9 @@ public final class MetricsServer implements AutoCloseable {
    *
    * @param address host and port (port 0 picks a free one)
    * @param state what to serve
-   * @param reload reloads what is reloadable; null when that worked, else why not
+   * @param reload reloads what is reloadable (answers null when that worked, else why not); null
+   *     to answer {@code /-/reload} with 403, as Prometheus does without
+   *     {@code --web.enable-lifecycle}
    * @return the running server
    * @throws IOException when the address cannot be bound
    */
@@ -128,6 +130,11 @@ public final class MetricsServer implements AutoCloseable {
         s.ready ? 200 : 503, (s.ready ? "ready\n" : "not ready\n")
             .getBytes(StandardCharsets.UTF_8))));
     server.createContext("/-/reload", exact("/-/reload", exchange -> {
+      if (reload == null) {
+        reply(exchange, 403, "the lifecycle API is off: start udsink serve with "
+            .concat("--web.enable-lifecycle\n").getBytes(StandardCharsets.UTF_8));
+        return;
+      }
       if (!"POST".equals(exchange.getRequestMethod())
           && !"PUT".equals(exchange.getRequestMethod())) {
         reply(exchange, 405, "POST /-/reload\n".getBytes(StandardCharsets.UTF_8));
