@@ -160,4 +160,34 @@ class BlockedOutputTest {
       }
     }
   }
+
+  @Test
+  void shouldAnswerScrapesWithinTwoSecondsBesideSixtyFourSlowClients() throws Exception {
+    try (ServeHarness h = new ServeHarness(dir, 100, "out.jsonl")) {
+      int port = h.server.address().getPort();
+      java.util.List<Socket> slow = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i < 64; i++) {
+          Socket s = new Socket("127.0.0.1", port);
+          s.getOutputStream().write('G'); // one byte of a request, then nothing
+          slow.add(s);
+        }
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        for (String path : new String[] {"/-/healthy", "/metrics", "/-/ready", "/metrics"}) {
+          long t0 = System.nanoTime();
+          HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(
+              "http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build(),
+              HttpResponse.BodyHandlers.ofString());
+          long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+          assertTrue(r.statusCode() == 200 || (path.equals("/-/ready") && r.statusCode() == 503),
+              path + ": " + r.statusCode());
+          assertTrue(ms < 2000, path + " took " + ms + " ms beside 64 slow clients");
+        }
+      } finally {
+        for (Socket s : slow) {
+          s.close();
+        }
+      }
+    }
+  }
 }

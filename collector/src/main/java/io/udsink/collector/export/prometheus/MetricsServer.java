@@ -4,10 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
@@ -30,8 +27,14 @@ import io.udsink.collector.util.Fatal;
  * check; 503 while another reload runs); 404 for any other path. No client can hold it up for another:
  *
  * <ul>
- *   <li>{@value #WORKERS} worker threads, so a client that sends its request slowly or never
- *       reads its response occupies one of them, not the endpoint;</li>
+ *   <li>every exchange runs on a virtual thread of its own, so a client that sends its request
+ *       slowly or never reads its response costs a few kilobytes, not a worker: scrapes go on
+ *       beside any number of them up to the connection cap;</li>
+ *   <li>at most {@value #RENDERS} renders of {@code /metrics} run at once (each holds a copy of
+ *       the state while it is written); a further scrape waits up to {@value #RENDER_WAIT_S} s
+ *       for its turn, then gets 503, so concurrent scrapes cannot exhaust the heap;</li>
+ *   <li>{@code /-/reload} runs on a thread of its own, one at a time, and answers within
+ *       {@value #RELOAD_WAIT_S} s (503 when it is still running);</li>
  *   <li>a request must arrive within {@value #REQUEST_TIMEOUT_S} s and a response be taken
  *       within {@value #RESPONSE_TIMEOUT_S} s, or the connection is closed;</li>
  *   <li>at most {@value #MAX_CONNECTIONS} connections are open at once; further ones are
@@ -43,8 +46,12 @@ import io.udsink.collector.util.Fatal;
  * the whole process and are set here unless already set on the command line.
  */
 public final class MetricsServer implements AutoCloseable {
-  /** Threads serving requests. */
-  public static final int WORKERS = 4;
+  /** Renders of {@code /metrics} at once. */
+  public static final int RENDERS = 2;
+  /** Seconds a scrape waits for a render to finish before it gets 503. */
+  public static final int RENDER_WAIT_S = 10;
+  /** Seconds a reload request waits for the reload. */
+  public static final int RELOAD_WAIT_S = 10;
   /** Seconds a client has to send its whole request. */
   public static final int REQUEST_TIMEOUT_S = 10;
   /** Seconds a client has to take the whole response. */
@@ -63,12 +70,15 @@ public final class MetricsServer implements AutoCloseable {
   }
 
   private final HttpServer server;
-  private final ThreadPoolExecutor executor;
+  private final java.util.concurrent.ExecutorService executor;
+  private final java.util.concurrent.ExecutorService reloader;
   private volatile boolean ready;
 
-  private MetricsServer(HttpServer server, ThreadPoolExecutor executor) {
+  private MetricsServer(HttpServer server, java.util.concurrent.ExecutorService executor,
+      java.util.concurrent.ExecutorService reloader) {
     this.server = server;
     this.executor = executor;
+    this.reloader = reloader;
   }
 
   private static void setDefault(String property, int value) {
@@ -106,16 +116,37 @@ public final class MetricsServer implements AutoCloseable {
     HttpServer server = HttpServer.create(address, 64);
     java.util.concurrent.atomic.AtomicBoolean reloading =
         new java.util.concurrent.atomic.AtomicBoolean();
-    AtomicInteger n = new AtomicInteger();
-    ThreadPoolExecutor executor = new ThreadPoolExecutor(WORKERS, WORKERS, 60, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(MAX_CONNECTIONS), r -> {
-          Thread t = new Thread(r, "udsink-http-" + n.incrementAndGet());
+    java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors
+        .newThreadPerTaskExecutor(Thread.ofVirtual().name("udsink-http-", 1).factory());
+    java.util.concurrent.ExecutorService reloader = java.util.concurrent.Executors
+        .newSingleThreadExecutor(r -> {
+          Thread t = new Thread(r, "udsink-reload");
           t.setDaemon(true);
           return t;
-        }, (r, ex) -> LOG.warn("HTTP request refused: every worker is busy"));
+        });
     server.setExecutor(executor);
-    MetricsServer s = new MetricsServer(server, executor);
-    HttpHandler metrics = new MetricsHandler(PrometheusProperties.get(), state.registry());
+    MetricsServer s = new MetricsServer(server, executor, reloader);
+    java.util.concurrent.Semaphore renders = new java.util.concurrent.Semaphore(RENDERS, true);
+    HttpHandler exporter = new MetricsHandler(PrometheusProperties.get(), state.registry());
+    HttpHandler metrics = exchange -> {
+      boolean got;
+      try {
+        got = renders.tryAcquire(RENDER_WAIT_S, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        got = false;
+      }
+      if (!got) {
+        reply(exchange, 503, "busy: other scrapes are being written\n"
+            .getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+      try {
+        exporter.handle(exchange);
+      } finally {
+        renders.release();
+      }
+    };
     HttpHandler healthy = new HealthyHandler();
     server.createContext("/metrics", exact("/metrics", exchange -> {
       if (!"GET".equals(exchange.getRequestMethod())
@@ -146,11 +177,32 @@ public final class MetricsServer implements AutoCloseable {
         reply(exchange, 503, "a reload is running\n".getBytes(StandardCharsets.UTF_8));
         return;
       }
+      java.util.concurrent.Future<String> result;
+      try {
+        result = reloader.submit(() -> {
+          try {
+            return reload.get();
+          } finally {
+            reloading.set(false);
+          }
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        reloading.set(false);
+        reply(exchange, 503, "stopping\n".getBytes(StandardCharsets.UTF_8));
+        return;
+      }
       String error;
       try {
-        error = reload.get();
-      } finally {
-        reloading.set(false);
+        error = result.get(RELOAD_WAIT_S, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        reply(exchange, 503, "the reload is still running\n".getBytes(StandardCharsets.UTF_8));
+        return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        reply(exchange, 503, "interrupted\n".getBytes(StandardCharsets.UTF_8));
+        return;
+      } catch (java.util.concurrent.ExecutionException e) {
+        error = String.valueOf(e.getCause());
       }
       reply(exchange, error == null ? 200 : 500, (error == null ? "reloaded\n"
           : "not reloaded, the rules in force stay: " + error + "\n")
@@ -214,5 +266,6 @@ public final class MetricsServer implements AutoCloseable {
   public void close() {
     server.stop(0);
     executor.shutdownNow();
+    reloader.shutdownNow();
   }
 }
