@@ -22,6 +22,8 @@ final class Libc {
       FunctionDescriptor.of(INT, INT, INT, INT, ADDRESS, INT), false);
   static final MethodHandle SOCKET = Native.function("socket",
       FunctionDescriptor.of(INT, INT, INT, INT), false);
+  static final MethodHandle CONNECT = Native.function("connect",
+      FunctionDescriptor.of(INT, INT, ADDRESS, INT), false);
   static final MethodHandle SENDTO = Native.function("sendto",
       FunctionDescriptor.of(LONG, INT, ADDRESS, LONG, INT, ADDRESS, INT), false);
   static final MethodHandle POLL = Native.function("poll",

@@ -12,10 +12,12 @@ import org.newsclub.net.unix.FileDescriptorCast;
 /** Socket calls junixsocket does not offer, on the descriptors junixsocket's channels hold. */
 public final class Sockets {
   private static final int AF_UNIX = 1;
+  private static final int SOCK_STREAM = 1;
   private static final int SOCK_DGRAM = 2;
   private static final int SOCK_NONBLOCK = 04000;
   private static final int SOCK_CLOEXEC = 02000000;
   private static final short POLLOUT = 4;
+  private static final int SO_SNDTIMEO = 21;
   /** {@code sun_path} holds this many bytes, the terminating NUL of a path included. */
   private static final int SUN_PATH = 108;
 
@@ -87,6 +89,77 @@ public final class Sockets {
           Native.SO_PASSCRED, one, 4);
       if (r != 0) {
         throw Native.error("setsockopt(SO_PASSCRED)", Native.errno(errno));
+      }
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+  }
+
+  /**
+   * Connects a new AF_UNIX stream socket to a path, waiting at most {@code timeoutMs} when the
+   * listener's backlog is full (a blocking connect would wait for ever: junixsocket's own connect
+   * ignores its timeout there). The socket keeps that send timeout.
+   *
+   * @param path the listening socket's path
+   * @param timeoutMs the most to wait
+   * @return the connected descriptor, for the caller to own
+   * @throws NativeException ENOENT or ECONNREFUSED when nobody listens, EAGAIN after the timeout
+   */
+  public static int connectStream(String path, long timeoutMs) throws IOException {
+    byte[] p = path.getBytes(StandardCharsets.UTF_8);
+    if (p.length == 0 || p.length >= SUN_PATH) {
+      throw new IOException("socket path of " + p.length + " bytes: 1 to " + (SUN_PATH - 1));
+    }
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment errno = Native.errnoSegment(a);
+      int fd = (int) Libc.SOCKET.invokeExact(errno, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd < 0) {
+        throw Native.error("socket", Native.errno(errno));
+      }
+      boolean ok = false;
+      try {
+        sendTimeout(fd, timeoutMs);
+        MemorySegment addr = a.allocate(2 + SUN_PATH, 8);
+        addr.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
+        MemorySegment.copy(p, 0, addr, ValueLayout.JAVA_BYTE, 2, p.length);
+        int r = (int) Libc.CONNECT.invokeExact(errno, fd, addr, 2 + p.length + 1);
+        if (r != 0) {
+          throw Native.error("connect " + path, Native.errno(errno));
+        }
+        ok = true;
+        return fd;
+      } finally {
+        if (!ok) {
+          int ignored = (int) Libc.CLOSE.invokeExact(errno, fd);
+        }
+      }
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+  }
+
+  /**
+   * Sets {@code SO_SNDTIMEO}: a blocking send, and a blocking {@code connect} to a stream socket
+   * whose backlog is full, give up after this long (0: wait forever).
+   *
+   * @param fd a socket
+   * @param millis the timeout
+   * @throws IOException when the kernel refuses
+   */
+  public static void sendTimeout(int fd, long millis) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment errno = Native.errnoSegment(a);
+      MemorySegment tv = a.allocate(16, 8);
+      tv.set(ValueLayout.JAVA_LONG, 0, millis / 1000);
+      tv.set(ValueLayout.JAVA_LONG, 8, (millis % 1000) * 1000);
+      int r = (int) Libc.SETSOCKOPT.invokeExact(errno, fd, Native.SOL_SOCKET, SO_SNDTIMEO, tv,
+          16);
+      if (r != 0) {
+        throw Native.error("setsockopt(SO_SNDTIMEO)", Native.errno(errno));
       }
     } catch (IOException e) {
       throw e;

@@ -36,6 +36,10 @@ import io.udsink.collector.transport.SocketSpec;
  */
 public final class ControlServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
+  /** Refusals of other users' connections: at most one line per 10 s, with a count. */
+  private final io.udsink.collector.util.RateLimitedLog refusals =
+      new io.udsink.collector.util.RateLimitedLog(LOG, java.util.concurrent.TimeUnit.SECONDS
+          .toNanos(10));
   private static final int S_IFMT = 0170000;
   private static final int S_IFSOCK = 0140000;
 
@@ -98,21 +102,15 @@ public final class ControlServer implements AutoCloseable {
     }
     AFUNIXServerSocket[] opened = new AFUNIXServerSocket[1];
     try {
-      Object id = null;
-      if (address.isAbstract()) {
-        opened[0] = AFUNIXServerSocket.newInstance();
-        opened[0].bind(AFUNIXSocketAddress.inAbstractNamespace(address.abstractName()));
-      } else {
-        Path path = address.path();
-        privateDirectory(address, path.getParent());
-        if (probe(address, path)) {
-          Files.delete(path);
-        }
-        opened[0] = AFUNIXServerSocket.newInstance();
-        opened[0].setDeleteOnClose(false);
-        opened[0].bind(AFUNIXSocketAddress.of(path));
-        id = identity(path);
+      Path path = address.path();
+      privateDirectory(address, path.getParent());
+      if (probe(address, path)) {
+        Files.delete(path);
       }
+      opened[0] = AFUNIXServerSocket.newInstance();
+      opened[0].setDeleteOnClose(false);
+      opened[0].bind(AFUNIXSocketAddress.of(path));
+      Object id = identity(path);
       ControlServer s = new ControlServer(address, opened[0], id, handover, confirmTimeout);
       s.thread.start();
       LOG.debug("takeover control socket at {}", address);
@@ -178,8 +176,8 @@ public final class ControlServer implements AutoCloseable {
     AFUNIXSocketCredentials peer = c.getPeerCredentials();
     long me = ProcessUser.uid();
     if (peer.getUid() != me && peer.getUid() != 0) {
-      LOG.warn("takeover refused: process {} of user {} is not user {} or root", peer.getPid(),
-          peer.getUid(), me);
+      refusals.warn("refused", "takeover refused: process " + peer.getPid() + " of user "
+          + peer.getUid() + " is not user " + me + " or root");
       refuse(c, "not permitted: user " + peer.getUid() + " may not take over an instance of "
           + "user " + me);
       return false;
@@ -304,10 +302,37 @@ public final class ControlServer implements AutoCloseable {
   }
 
   /**
-   * The control socket's directory: created with mode 0700, or an existing one that belongs to
-   * this user and nobody else can enter.
+   * The control socket's directory: created with mode 0700 in a parent that is itself checked
+   * (root's {@code /run/udsink}, or the user's private per-user directory), or an existing one
+   * that belongs to this user and nobody else can enter. Nothing here follows a link.
    */
   static void privateDirectory(SocketSpec spec, Path dir) throws IOException {
+    Path parent = dir.getParent();
+    int uid = ProcessUser.uid();
+    if (uid == 0) {
+      if (!Files.exists(parent, LinkOption.NOFOLLOW_LINKS)) {
+        Files.createDirectories(parent);
+        Files.setPosixFilePermissions(parent, java.nio.file.attribute.PosixFilePermissions
+            .fromString("rwxr-xr-x"));
+      }
+      Map<String, Object> p = Files.readAttributes(parent, "unix:mode,uid",
+          LinkOption.NOFOLLOW_LINKS);
+      int mode = (Integer) p.get("mode");
+      if ((mode & S_IFMT) != 0040000 || (Integer) p.get("uid") != 0 || (mode & 0022) != 0) {
+        throw new UdsinkException("control socket " + spec + ": " + parent + " is not a "
+            + "directory of root's that only root may write");
+      }
+    } else {
+      if (!io.udsink.client.DefaultSocket.safeUserDirectory(parent, uid)) {
+        throw new UdsinkException("control socket " + spec + ": " + parent + " is not a "
+            + "private directory of this user's (mode 0700, not a link)");
+      }
+      if (!Files.exists(parent, LinkOption.NOFOLLOW_LINKS)) {
+        Files.createDirectory(parent, java.nio.file.attribute.PosixFilePermissions
+            .asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString(
+                "rwx------")));
+      }
+    }
     try {
       Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
           java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
@@ -317,8 +342,7 @@ public final class ControlServer implements AutoCloseable {
     }
     Map<String, Object> a = Files.readAttributes(dir, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
     int mode = (Integer) a.get("mode");
-    if ((mode & S_IFMT) != 0040000 || (Integer) a.get("uid") != ProcessUser.uid()
-        || (mode & 0077) != 0) {
+    if ((mode & S_IFMT) != 0040000 || (Integer) a.get("uid") != uid || (mode & 0077) != 0) {
       throw new UdsinkException("control socket " + spec + ": " + dir + " is not a private "
           + "directory of this user");
     }

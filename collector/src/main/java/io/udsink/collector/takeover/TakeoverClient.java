@@ -4,7 +4,9 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.FileDescriptor;
 import java.io.IOException;
-import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.udsink.collector.UdsinkException;
+import io.udsink.collector.sys.NativeException;
+import io.udsink.collector.sys.Sockets;
 import io.udsink.collector.transport.BoundSocket;
 import io.udsink.collector.transport.SocketSpec;
 
@@ -24,6 +28,8 @@ import io.udsink.collector.transport.SocketSpec;
 public final class TakeoverClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TakeoverClient.class);
   private static final Duration OFFER_TIMEOUT = Duration.ofSeconds(10);
+  /** Longest wait to connect, even to a listener whose backlog another user filled. */
+  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
   private final AFUNIXSocket socket;
   private final DataInputStream in;
@@ -43,17 +49,31 @@ public final class TakeoverClient implements AutoCloseable {
    */
   public static TakeoverClient connect(SocketSpec first) {
     SocketSpec address = ControlAddress.of(first);
-    AFUNIXSocketAddress addr;
+    Path dir = address.path().getParent();
+    if (!Files.exists(address.path(), LinkOption.NOFOLLOW_LINKS)) {
+      LOG.debug("no instance listens at {}", address);
+      return null;
+    }
     try {
-      addr = address.isAbstract()
-          ? AFUNIXSocketAddress.inAbstractNamespace(address.abstractName())
-          : AFUNIXSocketAddress.of(address.path());
-    } catch (SocketException e) {
-      throw new UdsinkException("takeover: bad control address " + address, e);
+      // what to connect to must be in this user's private directory: checked as the server does
+      ControlServer.privateDirectory(address, dir);
+    } catch (IOException e) {
+      throw new UdsinkException("takeover: control directory " + dir + ": " + e.getMessage(), e);
     }
     AFUNIXSocket s = null;
     try {
-      s = AFUNIXSocket.connectTo(addr);
+      int fd;
+      try {
+        // a deadline even when the listener's backlog is full: never a connect that hangs
+        fd = Sockets.connectStream(address.path().toString(), CONNECT_TIMEOUT.toMillis());
+      } catch (NativeException e) {
+        if (e.isNotFound() || e.errno() == 111) { // ECONNREFUSED: left by an instance that died
+          LOG.debug("no instance listens at {}: {}", address, e.toString());
+          return null;
+        }
+        throw e;
+      }
+      s = FileDescriptorCast.unsafeUsing(fd).as(AFUNIXSocket.class);
       long owner = s.getPeerCredentials().getUid();
       long me = io.udsink.collector.transport.ProcessUser.uid();
       if (owner != me && owner != 0) {

@@ -243,6 +243,7 @@ class TakeoverTest {
         new ProcessBuilder("chmod", "0666", ctl.toString()).start().waitFor();
         String second = runAsNobody(py, ctl, sock);
         assertTrue(second.contains("refused") && second.contains("not permitted"), second);
+        new ProcessBuilder("chmod", "0700", ctl.getParent().toString()).start().waitFor();
         assertTrue(old.process.isAlive());
         try (BlockingSenders s = new BlockingSenders(sock, 1, "x:1|c")) {
           TestSupport.await("load", WAIT, () -> s.sent() > 100);
@@ -319,6 +320,48 @@ class TakeoverTest {
       return m.getOrDefault("req_a_seconds_count", 0.0) == count
           && m.getOrDefault("job_b_seconds_count", 0.0) == count;
     });
+  }
+
+  @Test
+  void shouldGiveUpOnAControlSocketWhoseBacklogIsFullInsteadOfHanging() throws Exception {
+    Path sock = dir.resolve("w.sock");
+    SocketSpec spec = SocketSpec.parse(sock.toString());
+    Path ctl = ControlAddress.of(spec).path();
+    ControlServer.privateDirectory(SocketSpec.parse(ctl.toString()), ctl.getParent());
+    java.util.List<Integer> held = new ArrayList<>();
+    try (org.newsclub.net.unix.AFUNIXServerSocket never =
+        org.newsclub.net.unix.AFUNIXServerSocket.newInstance()) {
+      never.bind(org.newsclub.net.unix.AFUNIXSocketAddress.of(ctl), 1); // never accepts
+      try {
+        while (held.size() < 16) {
+          held.add(io.udsink.collector.sys.Sockets.connectStream(ctl.toString(), 200));
+        }
+      } catch (io.udsink.collector.sys.NativeException full) {
+        assertEquals(11, full.errno(), "the backlog is full: " + full); // EAGAIN
+      }
+      long t0 = System.nanoTime();
+      try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(), "count", "--socket",
+          sock.toString(), "--takeover")) {
+        assertEquals(1, p.waitFor(WAIT), p.stderr());
+        assertTrue(p.stderr().contains("cannot reach the running instance"), p.stderr());
+      }
+      assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(60), "gave up in time");
+    } finally {
+      for (int fd : held) {
+        new java.io.FileInputStream(org.newsclub.net.unix.FileDescriptorCast.unsafeUsing(fd)
+            .as(java.io.FileDescriptor.class)).close();
+      }
+      Files.deleteIfExists(ctl);
+    }
+  }
+
+  @Test
+  void shouldKeepControlSocketsInAPrivateDirectoryNeverInTheAbstractNamespace() {
+    for (String first : new String[] {dir.resolve("x.sock").toString(), "@udsink-abstract"}) {
+      Path ctl = ControlAddress.of(SocketSpec.parse(first)).path();
+      assertEquals(ProcessUser.uid() == 0 ? Path.of("/run/udsink/control")
+          : ControlAddress.directory(), ctl.getParent(), first);
+    }
   }
 
   @Test
