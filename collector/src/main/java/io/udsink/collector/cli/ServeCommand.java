@@ -117,6 +117,21 @@ final class ServeCommand implements Callable<Integer> {
           + "repeat for more.")
   List<String> remoteWriteHeaders = new ArrayList<>();
 
+  @Option(names = "--remote-write-bearer-token-file", paramLabel = "FILE",
+      description = "Send 'Authorization: Bearer <the file's content>' (or set "
+          + "$UDSINK_REMOTE_WRITE_BEARER_TOKEN): a secret on the command line is readable by "
+          + "every local user in /proc.")
+  Path remoteWriteBearerTokenFile;
+
+  @Option(names = "--remote-write-username", paramLabel = "NAME",
+      description = "Basic authentication's user, with --remote-write-password-file or "
+          + "$UDSINK_REMOTE_WRITE_PASSWORD.")
+  String remoteWriteUsername;
+
+  @Option(names = "--remote-write-password-file", paramLabel = "FILE",
+      description = "Basic authentication's password, from a file.")
+  Path remoteWritePasswordFile;
+
   @Option(names = "--remote-write-timeout", paramLabel = "D", converter = Durations.class,
       defaultValue = "30s",
       description = "How long one remote-write request may take (default: ${DEFAULT-VALUE}).")
@@ -307,14 +322,50 @@ final class ServeCommand implements Callable<Integer> {
       }
       m.put(k, v);
     }
+    String token = secret("--remote-write-bearer-token-file", remoteWriteBearerTokenFile,
+        "UDSINK_REMOTE_WRITE_BEARER_TOKEN");
+    String password = secret("--remote-write-password-file", remoteWritePasswordFile,
+        "UDSINK_REMOTE_WRITE_PASSWORD");
+    if (token != null && (password != null || remoteWriteUsername != null)) {
+      throw new UsageException("--remote-write-bearer-token-file and basic authentication "
+          + "exclude each other");
+    }
+    if (password != null && remoteWriteUsername == null) {
+      throw new UsageException("a remote-write password needs --remote-write-username");
+    }
+    if (token != null) {
+      m.put("Authorization", "Bearer " + token);
+    } else if (remoteWriteUsername != null) {
+      m.put("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+          (remoteWriteUsername + ":" + (password == null ? "" : password))
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
     return m;
+  }
+
+  /** A secret from a file (its first line) or else from the environment, or null. */
+  private static String secret(String flag, Path file, String env) {
+    if (file != null) {
+      try {
+        String text = io.udsink.collector.sys.Fs.readRegularFile(file, 64 << 10);
+        String line = text.lines().findFirst().orElse("").strip();
+        if (line.isEmpty()) {
+          throw new UsageException(flag + " " + file + ": the file is empty");
+        }
+        return line;
+      } catch (IOException e) {
+        throw new UsageException(flag + " " + file + ": " + e.getMessage());
+      }
+    }
+    String v = System.getenv(env);
+    return v == null || v.isBlank() ? null : v.strip();
   }
 
   /** The kernel's host name, as node_exporter and the Datadog Agent name the host. */
   static String hostName() {
     try {
-      String h = Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
-      if (!h.isEmpty()) {
+      String h = io.udsink.collector.util.ProcFile.firstLine(Path.of("/proc/sys/kernel/hostname"));
+      if (h != null && !h.isEmpty()) {
         return h;
       }
     } catch (IOException e) {

@@ -13,6 +13,10 @@ public enum OutputCount {
   /** Samples the receiver refused for good. */
   REJECTED_SAMPLES("rejected_samples",
       "Samples a remote-write receiver refused with a 4xx (not retried)"),
+  /** Samples a receiver answered with a redirect: none is followed. */
+  REDIRECTED_SAMPLES("redirected_samples",
+      "Samples a remote-write receiver answered with a redirect (3xx; none is followed, so "
+          + "credentials never go to another host)"),
   /** Requests that failed and were retried. */
   FAILED_REQUESTS("failed_requests", "Remote-write requests that failed and were retried");
 

@@ -32,8 +32,10 @@ public final class BatchReceiver implements AutoCloseable {
    * What the kernel reports for a datagram sent while the socket did not ask for credentials:
    * pid 0 and the overflow ids (an invalid id, as user namespaces show it).
    */
-  private static final int OVERFLOW_UID = procInt("/proc/sys/kernel/overflowuid", 65534);
-  private static final int OVERFLOW_GID = procInt("/proc/sys/kernel/overflowgid", 65534);
+  private static final int OVERFLOW_UID = io.udsink.collector.util.ProcFile.intOr(
+      java.nio.file.Path.of("/proc/sys/kernel/overflowuid"), 65534);
+  private static final int OVERFLOW_GID = io.udsink.collector.util.ProcFile.intOr(
+      java.nio.file.Path.of("/proc/sys/kernel/overflowgid"), 65534);
   private static final long MMSGHDR = 64;
   private static final long IOVEC = 16;
   private static final long CONTROL = 32; // CMSG_SPACE(sizeof(struct ucred))
@@ -96,15 +98,6 @@ public final class BatchReceiver implements AutoCloseable {
       h.set(LONG, MSG_IOVLEN, 1);
       h.set(ValueLayout.ADDRESS, MSG_CONTROL, controls.asSlice(CONTROL * i, CONTROL));
       views[i] = buf.asByteBuffer();
-    }
-  }
-
-  private static int procInt(String path, int fallback) {
-    try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(
-        java.nio.file.Path.of(path))) {
-      return Integer.parseInt(r.readLine().trim());
-    } catch (IOException | RuntimeException e) {
-      return fallback;
     }
   }
 

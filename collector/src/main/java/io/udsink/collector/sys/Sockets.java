@@ -31,14 +31,8 @@ public final class Sockets {
    * @return the value, or -1 when it cannot be read
    */
   public static int maxDgramQlen() {
-    // a line, not Files.readString: procfs reports a size of 0, and that read came back short
-    try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(
-        java.nio.file.Path.of("/proc/sys/net/unix/max_dgram_qlen"))) {
-      String line = r.readLine();
-      return line == null ? -1 : Integer.parseInt(line.trim());
-    } catch (IOException | RuntimeException e) {
-      return -1;
-    }
+    return io.udsink.collector.util.ProcFile.intOr(
+        java.nio.file.Path.of("/proc/sys/net/unix/max_dgram_qlen"), -1);
   }
 
   /**

@@ -87,6 +87,7 @@ public final class RemoteWriteOutput implements Output {
   private final AtomicLong sentSamples = new AtomicLong();
   private final AtomicLong droppedSamples = new AtomicLong();
   private final AtomicLong rejectedSamples = new AtomicLong();
+  private final AtomicLong redirectedSamples = new AtomicLong();
   private final AtomicLong failedRequests = new AtomicLong();
 
   /**
@@ -103,7 +104,7 @@ public final class RemoteWriteOutput implements Output {
   public RemoteWriteOutput(URI url, PrometheusState state, Map<String, String> externalLabels,
       Map<String, String> headers, Duration timeout, long maxQueuedBytes) {
     this.url = withoutUserInfo(url);
-    this.name = "remote_write " + this.url;
+    this.name = "remote_write " + redacted(this.url);
     this.state = state;
     this.externalLabels = Map.copyOf(externalLabels);
     Map<String, String> h = new LinkedHashMap<>(headers);
@@ -113,6 +114,12 @@ public final class RemoteWriteOutput implements Output {
               .getBytes(StandardCharsets.UTF_8)));
     }
     this.headers = Map.copyOf(h);
+    boolean basic = h.entrySet().stream().anyMatch(e -> e.getKey().equalsIgnoreCase(
+        "Authorization") && e.getValue().regionMatches(true, 0, "Basic ", 0, 6));
+    if (basic && "http".equals(url.getScheme())) {
+      LOG.warn("{}: basic authentication over plain http: the password crosses the network "
+          + "readable; use https", name);
+    }
     this.timeout = timeout;
     this.maxQueuedBytes = maxQueuedBytes;
     this.http = HttpClient.newBuilder().connectTimeout(timeout)
@@ -120,6 +127,30 @@ public final class RemoteWriteOutput implements Output {
     this.sender = new Thread(this::sendLoop, "udsink-remote-write");
     this.sender.setDaemon(true);
     this.sender.start();
+  }
+
+  /**
+   * The URL as it may be shown (output names, labels, logs): every query parameter's value
+   * replaced by {@code <secret>}, since receivers take API keys there.
+   *
+   * @param u a URL without user information
+   * @return it, for display
+   */
+  public static String redacted(URI u) {
+    if (u.getRawQuery() == null) {
+      return u.toString();
+    }
+    StringBuilder q = new StringBuilder();
+    for (String part : u.getRawQuery().split("&", -1)) {
+      if (q.length() > 0) {
+        q.append('&');
+      }
+      int eq = part.indexOf('=');
+      q.append(eq < 0 ? part : part.substring(0, eq + 1) + "<secret>");
+    }
+    String s = u.toString();
+    return s.substring(0, s.indexOf('?') + 1) + q
+        + (u.getRawFragment() == null ? "" : "#" + u.getRawFragment());
   }
 
   private static URI withoutUserInfo(URI u) {
@@ -219,7 +250,7 @@ public final class RemoteWriteOutput implements Output {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           throw new IOException(queue.size() + " requests (" + queuedSamples
-              + " samples) not yet taken by " + url);
+              + " samples) not yet taken by " + redacted(url));
         }
         try {
           TimeUnit.NANOSECONDS.timedWait(this, left);
@@ -236,6 +267,7 @@ public final class RemoteWriteOutput implements Output {
     return Map.of(OutputCount.SENT_SAMPLES, sentSamples.get(),
         OutputCount.DROPPED_SAMPLES, droppedSamples.get(),
         OutputCount.REJECTED_SAMPLES, rejectedSamples.get(),
+        OutputCount.REDIRECTED_SAMPLES, redirectedSamples.get(),
         OutputCount.FAILED_REQUESTS, failedRequests.get());
   }
 
@@ -282,7 +314,8 @@ public final class RemoteWriteOutput implements Output {
             queuedBytes -= r.body.length;
             queuedSamples -= r.samples;
             inFlight = null;
-            (o == Outcome.SENT ? sentSamples : rejectedSamples).addAndGet(r.samples);
+            (o == Outcome.SENT ? sentSamples : o == Outcome.REDIRECTED ? redirectedSamples
+                : rejectedSamples).addAndGet(r.samples);
             backoff = MIN_BACKOFF_NS;
             notifyAll();
             continue;
@@ -299,11 +332,11 @@ public final class RemoteWriteOutput implements Output {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Error e) {
-      Fatal.report("remote-write sender " + url, e);
+      Fatal.report("remote-write sender " + redacted(url), e);
     }
   }
 
-  private enum Outcome { SENT, REJECTED, RETRY }
+  private enum Outcome { SENT, REJECTED, REDIRECTED, RETRY }
 
   private Outcome post(Request r) throws InterruptedException {
     HttpRequest.Builder b = HttpRequest.newBuilder(url).timeout(timeout)
@@ -333,6 +366,14 @@ public final class RemoteWriteOutput implements Output {
     String body = resp.body() == null ? "" : resp.body().strip();
     if (body.length() > 300) {
       body = body.substring(0, 300) + "...";
+    }
+    if (code / 100 == 3) {
+      errorLog.warn("redirected", name + ": HTTP " + code + " to " + resp.headers()
+          .firstValue("Location").map(l -> l.contains("?") ? l.substring(0, l.indexOf('?'))
+              + "?..." : l).orElse("nowhere") + "; no redirect is followed (credentials stay "
+          + "with the configured receiver): these " + r.samples + " samples are dropped; fix "
+          + "--remote-write");
+      return Outcome.REDIRECTED;
     }
     if (code / 100 == 5 || code == 429) {
       errorLog.warn("send", name + ": HTTP " + code + " " + body + "; retrying");

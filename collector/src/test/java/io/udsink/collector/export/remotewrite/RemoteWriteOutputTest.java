@@ -254,4 +254,29 @@ class RemoteWriteOutputTest {
         "alice:s3cret".getBytes(StandardCharsets.UTF_8)),
         receiver.accepted.get(0).headers().getFirst("Authorization"));
   }
+
+  @Test
+  void shouldFollowNoRedirectAndCountItAsItsOwnReason() throws Exception {
+    receiver.status = () -> 307;
+    RemoteWriteOutput out = output(Duration.ofSeconds(5), 1 << 20);
+    out.write(interval(1_700_000_000_000L, false, "moved:1|c\n"));
+    TestSupport.await("the redirect counted", WAIT,
+        () -> out.counts().get(OutputCount.REDIRECTED_SAMPLES) > 0);
+    assertEquals(1, receiver.received.size(), "asked once, never at another address");
+    assertEquals(0L, out.counts().get(OutputCount.REJECTED_SAMPLES));
+  }
+
+  @Test
+  void shouldNeverShowAQuerySecretInItsNameOrMetrics() {
+    java.net.URI u = RemoteWriteOutput.parseUrl(
+        "https://metrics.example/api/v1/write?api_key=s3cr3t&tenant=a#frag");
+    String shown = RemoteWriteOutput.redacted(u);
+    assertEquals("https://metrics.example/api/v1/write?api_key=<secret>&tenant=<secret>#frag",
+        shown);
+    output = new RemoteWriteOutput(java.net.URI.create(
+        "http://user:pa55@127.0.0.1:1/w?token=s3cr3t"), new PrometheusState(3_600_000, 10,
+        new Telemetry(), "t"), Map.of(), Map.of(), Duration.ofSeconds(1), 1 << 20);
+    assertTrue(!output.name().contains("s3cr3t") && !output.name().contains("pa55"),
+        output.name());
+  }
 }
