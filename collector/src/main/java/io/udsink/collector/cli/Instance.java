@@ -26,7 +26,7 @@ final class Instance {
   /** What a command adds to its life. */
   interface Hooks {
     /** Takes the state the previous instance handed over (serve: its Prometheus state). */
-    default void continueFrom(byte[] state) throws Exception {
+    default void continueFrom(java.io.InputStream state) throws Exception {
     }
 
     /** Runs once the sockets are this instance's alone, before it says it is ready. */
@@ -67,14 +67,15 @@ final class Instance {
     }
     TakeoverClient takeover = opened.takeover();
     if (takeover != null) {
+      // from here nothing may fail: the sockets are ours and read, whatever the state does
       try (takeover) {
         takeover.confirm();
-        byte[] state = takeover.awaitState(stateTimeout);
-        hooks.continueFrom(state);
-        LOG.info("took over: the previous instance made its final flush and stopped");
-      } catch (RuntimeException e) {
-        // the sockets are ours and read: go on, but say what was lost on the way
-        LOG.error("takeover did not complete: {}", e.getMessage());
+        if (takeover.awaitState(stateTimeout, hooks::continueFrom)) {
+          LOG.info("took over: the previous instance made its final flush and stopped");
+        }
+      } catch (Exception | OutOfMemoryError e) {
+        // go on serving, but say what was lost on the way
+        LOG.error("takeover did not complete: {}", e.toString());
       }
     }
     hooks.ready();

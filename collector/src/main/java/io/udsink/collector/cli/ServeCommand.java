@@ -227,8 +227,8 @@ final class ServeCommand implements Callable<Integer> {
       boolean handedOver = Instance.run("serve", loop, opened, signals,
           stopTimeout.plusSeconds(30), new Instance.Hooks() {
             @Override
-            public void continueFrom(byte[] previous) throws Exception {
-              if (state != null && previous.length > 0) {
+            public void continueFrom(java.io.InputStream previous) throws Exception {
+              if (state != null) {
                 state.importState(previous);
               }
             }

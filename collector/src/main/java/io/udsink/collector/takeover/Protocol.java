@@ -17,8 +17,6 @@ final class Protocol {
   static final String STATE = "state";
   static final String DONE = "done";
   static final String FAILED = "failed";
-  /** Most bytes of state accepted. */
-  static final int MAX_STATE_BYTES = 512 << 20;
 
   private Protocol() {
   }

@@ -4,6 +4,7 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.FileDescriptor;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -168,14 +169,29 @@ public final class TakeoverClient implements AutoCloseable {
     }
   }
 
+  /** Takes the state a previous instance hands over, as a stream. */
+  public interface StateReader {
+    /**
+     * Reads the state; it may stop early. Whatever it throws is reported, never passed on: the
+     * sockets are this instance's by now, and it goes on serving them without the state.
+     *
+     * @param state the state's bytes, and no more
+     * @throws Exception when it cannot take it
+     */
+    void read(InputStream state) throws Exception;
+  }
+
   /**
-   * Waits for the running instance to finish: its final flush, then its state.
+   * Waits for the running instance to finish: its final flush, then its state, which is
+   * streamed to {@code reader} (never held whole: its size is bounded by what the reader keeps,
+   * {@code --max-series}, not by the stream).
    *
    * @param timeout how long to wait
-   * @return the state it hands over (empty for none)
-   * @throws UdsinkException when it fails or goes away
+   * @param reader takes the state
+   * @return true when the state was taken whole; false when the reader failed (reported)
+   * @throws UdsinkException when the previous instance fails or goes away
    */
-  public byte[] awaitState(Duration timeout) {
+  public boolean awaitState(Duration timeout, StateReader reader) {
     try {
       socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
       String m = in.readUTF();
@@ -187,17 +203,75 @@ public final class TakeoverClient implements AutoCloseable {
         throw new UdsinkException("takeover: unexpected message " + m);
       }
       int len = in.readInt();
-      if (len < 0 || len > Protocol.MAX_STATE_BYTES) {
+      if (len < 0) {
         throw new UdsinkException("takeover: bad state length " + len);
       }
-      byte[] state = in.readNBytes(len);
-      if (state.length != len || !Protocol.DONE.equals(in.readUTF())) {
+      Bounded state = new Bounded(in, len);
+      boolean taken = true;
+      try {
+        reader.read(state);
+      } catch (Exception | OutOfMemoryError e) {
+        taken = false;
+        LOG.error("takeover: the state handed over could not be taken ({}); serving without "
+            + "it: counters continue from zero", e.toString());
+      }
+      state.skipRest();
+      if (!Protocol.DONE.equals(in.readUTF())) {
         throw new UdsinkException("takeover: the previous instance did not finish");
       }
-      return state;
+      return taken;
     } catch (IOException e) {
       throw new UdsinkException("takeover: waiting for the previous instance at " + address
           + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The next {@code left} bytes of a stream, and not one more. */
+  private static final class Bounded extends InputStream {
+    private final InputStream in;
+    private long left;
+
+    Bounded(InputStream in, long left) {
+      this.in = in;
+      this.left = left;
+    }
+
+    @Override
+    public int read() throws IOException {
+      if (left <= 0) {
+        return -1;
+      }
+      int b = in.read();
+      if (b < 0) {
+        throw new EOFException("the state ended early");
+      }
+      left--;
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int n) throws IOException {
+      if (left <= 0) {
+        return -1;
+      }
+      int r = in.read(b, off, (int) Math.min(n, left));
+      if (r < 0) {
+        throw new EOFException("the state ended early");
+      }
+      left -= r;
+      return r;
+    }
+
+    @Override
+    public void close() {
+      // the connection goes on: the DONE message follows
+    }
+
+    void skipRest() throws IOException {
+      byte[] buf = new byte[8192];
+      while (left > 0) {
+        read(buf, 0, buf.length);
+      }
     }
   }
 

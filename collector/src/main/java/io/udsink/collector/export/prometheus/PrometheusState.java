@@ -310,16 +310,47 @@ public final class PrometheusState implements MultiCollector {
    * @throws IOException when the state does not parse
    */
   public synchronized void importState(byte[] state) throws IOException {
-    JsonNode root = STATE_JSON.readTree(state);
-    for (JsonNode n : root.path("series")) {
-      String rawName = n.path("name").asText();
-      try {
-        importOne(n, rawName);
-      } catch (RuntimeException e) {
-        telemetry.leftOut(SeriesLeftOut.HANDOVER_MISMATCH, OUTPUT, "handed-over " + rawName, e);
+    importState(new java.io.ByteArrayInputStream(state));
+  }
+
+  /**
+   * As {@link #importState(byte[])}, read as a stream one series at a time: what it holds is
+   * bounded by {@code --max-series} (series beyond it are counted as dropped), not by the size
+   * of what was sent. An empty stream is no state.
+   *
+   * @param state what {@link #exportState()} gave
+   * @throws IOException when it does not parse
+   */
+  public synchronized void importState(java.io.InputStream state) throws IOException {
+    try (com.fasterxml.jackson.core.JsonParser p = STATE_JSON.createParser(state)) {
+      com.fasterxml.jackson.core.JsonToken t = p.nextToken();
+      if (t == null) {
+        return;
+      }
+      if (t != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+        throw new IOException("takeover state: not a JSON object");
+      }
+      while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        com.fasterxml.jackson.core.JsonToken v = p.nextToken();
+        if ("series".equals(field) && v == com.fasterxml.jackson.core.JsonToken.START_ARRAY) {
+          while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+            JsonNode n = p.readValueAsTree();
+            String rawName = n.path("name").asText();
+            try {
+              importOne(n, rawName);
+            } catch (RuntimeException e) {
+              telemetry.leftOut(SeriesLeftOut.HANDOVER_MISMATCH, OUTPUT, "handed-over "
+                  + rawName, e);
+            }
+          }
+        } else if ("telemetry".equals(field)) {
+          telemetry.importBase(p.readValueAsTree());
+        } else {
+          p.skipChildren();
+        }
       }
     }
-    telemetry.importBase(root.path("telemetry"));
   }
 
   private void importOne(JsonNode n, String rawName) {

@@ -167,4 +167,35 @@ class PrometheusStateTest {
     assertTrue(json.contains("\"good\"") && !json.contains("\"bad\""), json);
     assertEquals(2, telemetry.seriesErrors());
   }
+
+  @Test
+  void shouldStreamAHandedOverStateKeepingNoMoreThanMaxSeries() throws Exception {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 1000; i++) {
+      sb.append("s").append(i).append(":1|c\n");
+      if (sb.length() > 8000) {
+        interval(1000, sb.toString());
+        sb.setLength(0);
+      }
+    }
+    interval(1000, sb.toString());
+    PrometheusState big = new PrometheusState(60_000, 5000, new Telemetry(), "t");
+    // the state of an instance with more series than this one keeps
+    byte[] exported = state.exportState();
+    Telemetry t = new Telemetry();
+    PrometheusState small = new PrometheusState(60_000, 100, t, "t");
+    small.importState(new java.io.ByteArrayInputStream(exported));
+    assertEquals(0, small.size(), "handed over, not yet continued");
+    assertEquals(900, t.promDroppedSeriesCounter().get(), "the rest counted as dropped: "
+        + t.promDroppedSeriesCounter().get());
+    big.importState(new java.io.ByteArrayInputStream(exported));
+    assertTrue(text(big).contains("s999_total 1.0"));
+    // a state cut short is an error for the caller to report; what came before it is kept
+    PrometheusState cut = new PrometheusState(60_000, 5000, new Telemetry(), "t");
+    org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+        () -> cut.importState(new java.io.ByteArrayInputStream(exported, 0,
+            exported.length / 2)));
+    long kept = text(cut).lines().filter(l -> l.matches("s\\d+_total 1\\.0")).count();
+    assertTrue(kept > 0 && kept < 1000, "the series read before the cut: " + kept);
+  }
 }
