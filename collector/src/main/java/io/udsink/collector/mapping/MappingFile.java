@@ -224,6 +224,12 @@ public final class MappingFile {
         }
       } else {
         try {
+          RegexSize.check(r.match);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(where + ": invalid regex " + r.match + ": "
+              + e.getMessage(), e);
+        }
+        try {
           regex = com.google.re2j.Pattern.compile(r.match);
         } catch (com.google.re2j.PatternSyntaxException e) {
           throw new IllegalArgumentException(where + ": invalid regex " + r.match + ": "

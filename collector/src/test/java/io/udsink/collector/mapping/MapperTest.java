@@ -496,4 +496,24 @@ class MapperTest {
     assertTrue(m.map("svc." + capture, MetricType.COUNTER).drop(),
         "200 x 100 bytes would make a 20 KB label: dropped, not a series");
   }
+
+  @Test
+  void shouldRefuseARegexThatWouldCompileToMoreThanItsLimit() {
+    assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> rules(
+          "mappings:\n- match: \"((((a{100}){100}){100}){100})\"\n  match_type: regex\n"
+          + "  name: \"x\"\n"));
+      assertTrue(e.getMessage().contains("too large"), e.getMessage());
+    });
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> rules(
+        "mappings:\n- match: \"a{1001}\"\n  match_type: regex\n  name: \"x\"\n"));
+    assertTrue(e.getMessage().contains("above 1000"), e.getMessage());
+    // statsd_exporter's own examples and ordinary rules stay well within it
+    for (String ok : new String[] {"^(?P<job>\\w+)\\.(\\w+)\\.(\\w+)$",
+        "^regsvc(\\d+)\\.(\\w+)\\.latency$", "[a-z]{1,64}\\.(x|y|z){3}",
+        "((a{10}){10}){10}"}) {
+      assertTrue(RegexSize.estimate(ok) < RegexSize.MAX, ok + ": " + RegexSize.estimate(ok));
+    }
+    assertTrue(RegexSize.estimate("((a{100}){100}){100}") > RegexSize.MAX);
+  }
 }
