@@ -162,6 +162,13 @@ class BlockedOutputTest {
   }
 
   @Test
+  void shouldCapConnectionsBelowTheFileDescriptorLimit() {
+    int cap = io.udsink.collector.export.prometheus.MetricsServer.connectionCap();
+    assertTrue(cap >= 64 && cap <= io.udsink.collector.export.prometheus.MetricsServer
+        .MAX_CONNECTIONS, "cap " + cap);
+  }
+
+  @Test
   void shouldAnswerScrapesWithinTwoSecondsBesideSixtyFourSlowClients() throws Exception {
     try (ServeHarness h = new ServeHarness(dir, 100, "out.jsonl")) {
       int port = h.server.address().getPort();

@@ -37,7 +37,9 @@ import io.udsink.collector.util.Fatal;
  *       {@value #RELOAD_WAIT_S} s (503 when it is still running);</li>
  *   <li>a request must arrive within {@value #REQUEST_TIMEOUT_S} s and a response be taken
  *       within {@value #RESPONSE_TIMEOUT_S} s, or the connection is closed;</li>
- *   <li>at most {@value #MAX_CONNECTIONS} connections are open at once; further ones are
+ *   <li>at most a quarter of the process' file-descriptor limit ({@code RLIMIT_NOFILE}), and
+ *       never more than {@value #MAX_CONNECTIONS}, connections are open at once, so that
+ *       clients can never take the descriptors the sockets and outputs need; further ones are
  *       closed at once until one ends.</li>
  * </ul>
  *
@@ -57,7 +59,7 @@ public final class MetricsServer implements AutoCloseable {
   /** Seconds a client has to take the whole response. */
   public static final int RESPONSE_TIMEOUT_S = 30;
   /** Connections open at once. */
-  public static final int MAX_CONNECTIONS = 256;
+  public static final int MAX_CONNECTIONS = 1024;
 
   private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
   private static final byte[] LANDING = ("udsink: metrics at /metrics, health at /-/healthy, "
@@ -66,7 +68,7 @@ public final class MetricsServer implements AutoCloseable {
   static {
     setDefault("sun.net.httpserver.maxReqTime", REQUEST_TIMEOUT_S);
     setDefault("sun.net.httpserver.maxRspTime", RESPONSE_TIMEOUT_S);
-    setDefault("jdk.httpserver.maxConnections", MAX_CONNECTIONS);
+    setDefault("jdk.httpserver.maxConnections", connectionCap());
   }
 
   private final HttpServer server;
@@ -79,6 +81,26 @@ public final class MetricsServer implements AutoCloseable {
     this.server = server;
     this.executor = executor;
     this.reloader = reloader;
+  }
+
+  /** A quarter of the soft limit on open files, at least 16 and at most the maximum. */
+  public static int connectionCap() {
+    try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(
+        java.nio.file.Path.of("/proc/self/limits"))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        if (line.startsWith("Max open files")) {
+          String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+          if (soft.equals("unlimited")) {
+            return MAX_CONNECTIONS;
+          }
+          return (int) Math.max(16, Math.min(MAX_CONNECTIONS, Long.parseLong(soft) / 4));
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // fall through
+    }
+    return 256;
   }
 
   private static void setDefault(String property, int value) {
