@@ -55,17 +55,7 @@ public final class Fs {
         return;
       }
       closed = true;
-      try (Arena a = Arena.ofConfined()) {
-        MemorySegment errno = Native.errnoSegment(a);
-        int r = (int) Libc.CLOSE.invokeExact(errno, fd);
-        if (r != 0) {
-          throw Native.error("close", Native.errno(errno));
-        }
-      } catch (IOException e) {
-        throw e;
-      } catch (Throwable t) {
-        throw Native.rethrow(t);
-      }
+      Native.call("close", (a, errno) -> (int) Libc.CLOSE.invokeExact(errno, fd));
     }
 
     @Override
@@ -180,19 +170,9 @@ public final class Fs {
   }
 
   private static Fd open(int dirfd, String name, int flags, int mode) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment errno = Native.errnoSegment(a);
-      int fd = (int) Libc.OPENAT.invokeExact(errno, dirfd, a.allocateFrom(name),
-          flags | Native.O_NOFOLLOW | Native.O_CLOEXEC, mode);
-      if (fd < 0) {
-        throw Native.error("open " + name, Native.errno(errno));
-      }
-      return new Fd(fd);
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    return new Fd((int) Native.call("open " + name, (a, errno) -> (int) Libc.OPENAT.invokeExact(
+        errno, dirfd, a.allocateFrom(name), flags | Native.O_NOFOLLOW | Native.O_CLOEXEC,
+        mode)));
   }
 
   /**
@@ -210,22 +190,10 @@ public final class Fs {
 
   /** Clears {@code O_NONBLOCK} on the open file: its writes wait again (a FIFO's reader). */
   public static void setBlocking(Fd fd) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment errno = Native.errnoSegment(a);
-      int flags = (int) Libc.FCNTL.invokeExact(errno, fd.number(), F_GETFL, 0);
-      if (flags < 0) {
-        throw Native.error("fcntl(F_GETFL)", Native.errno(errno));
-      }
-      int r = (int) Libc.FCNTL.invokeExact(errno, fd.number(), F_SETFL,
-          flags & ~Native.O_NONBLOCK);
-      if (r < 0) {
-        throw Native.error("fcntl(F_SETFL)", Native.errno(errno));
-      }
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    int flags = (int) Native.call("fcntl(F_GETFL)", (a, errno) -> (int) Libc.FCNTL.invokeExact(
+        errno, fd.number(), F_GETFL, 0));
+    Native.call("fcntl(F_SETFL)", (a, errno) -> (int) Libc.FCNTL.invokeExact(errno, fd.number(),
+        F_SETFL, flags & ~Native.O_NONBLOCK));
   }
 
   /**
@@ -240,21 +208,9 @@ public final class Fs {
    * @throws IOException saying what is wrong
    */
   public static String readRegularFile(Path path, int maxBytes) throws IOException {
-    Fd fd;
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment errno = Native.errnoSegment(a);
-      int n = (int) Libc.OPENAT.invokeExact(errno, Native.AT_FDCWD,
-          a.allocateFrom(path.toString()), Native.O_RDONLY | Native.O_NONBLOCK | Native.O_CLOEXEC,
-          0);
-      if (n < 0) {
-        throw Native.error("open " + path, Native.errno(errno));
-      }
-      fd = new Fd(n);
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Fd fd = new Fd((int) Native.call("open " + path, (a, errno) -> (int) Libc.OPENAT
+        .invokeExact(errno, Native.AT_FDCWD, a.allocateFrom(path.toString()),
+            Native.O_RDONLY | Native.O_NONBLOCK | Native.O_CLOEXEC, 0)));
     try {
       Stat st = stat(fd);
       if (!st.isRegularFile()) {
@@ -311,64 +267,27 @@ public final class Fs {
 
   /** Creates directory {@code name} in {@code dir} with {@code mode} (less the umask). */
   public static void mkdirAt(Fd dir, String name, int mode) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment errno = Native.errnoSegment(a);
-      int r = (int) Libc.MKDIRAT.invokeExact(errno, dir.number(), a.allocateFrom(checkName(name)),
-          mode);
-      if (r != 0) {
-        throw Native.error("mkdir " + name, Native.errno(errno));
-      }
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    String n = checkName(name);
+    Native.call("mkdir " + name, (a, errno) -> (int) Libc.MKDIRAT.invokeExact(errno, dir.number(),
+        a.allocateFrom(n), mode));
   }
 
   /** Sets the mode of the open file. */
   public static void chmod(Fd fd, int mode) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment errno = Native.errnoSegment(a);
-      int r = (int) Libc.FCHMOD.invokeExact(errno, fd.number(), mode);
-      if (r != 0) {
-        throw Native.error("fchmod", Native.errno(errno));
-      }
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call("fchmod", (a, errno) -> (int) Libc.FCHMOD.invokeExact(errno, fd.number(), mode));
   }
 
   /** Sets the owner and group of the open file ({@code -1} leaves one as it is). */
   public static void chown(Fd fd, int uid, int gid) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment errno = Native.errnoSegment(a);
-      int r = (int) Libc.FCHOWN.invokeExact(errno, fd.number(), uid, gid);
-      if (r != 0) {
-        throw Native.error("fchown", Native.errno(errno));
-      }
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call("fchown", (a, errno) -> (int) Libc.FCHOWN.invokeExact(errno, fd.number(), uid,
+        gid));
   }
 
   /** Removes {@code name} from {@code dir} (an empty directory when {@code directory}). */
   public static void unlinkAt(Fd dir, String name, boolean directory) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment errno = Native.errnoSegment(a);
-      int r = (int) Libc.UNLINKAT.invokeExact(errno, dir.number(),
-          a.allocateFrom(checkName(name)), directory ? Native.AT_REMOVEDIR : 0);
-      if (r != 0) {
-        throw Native.error("unlink " + name, Native.errno(errno));
-      }
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    String n = checkName(name);
+    Native.call("unlink " + name, (a, errno) -> (int) Libc.UNLINKAT.invokeExact(errno,
+        dir.number(), a.allocateFrom(n), directory ? Native.AT_REMOVEDIR : 0));
   }
 
   /** A single path component: no separator, not {@code .} or {@code ..}, no NUL. */

@@ -159,6 +159,36 @@ public final class Native {
     return new NativeException(call, errno);
   }
 
+  /** One downcall, given a confined arena and the segment errno is captured in. */
+  @FunctionalInterface
+  interface Call {
+    /** Makes the call; returns the C function's result. */
+    long invoke(Arena arena, MemorySegment errno) throws Throwable;
+  }
+
+  /**
+   * Makes a call that returns -1 (or any negative value) on failure, in an arena of its own.
+   *
+   * @param what the call, for the message
+   * @param call the call
+   * @return its result
+   * @throws NativeException with errno when it failed
+   */
+  static long call(String what, Call call) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment errno = errnoSegment(a);
+      long r = call.invoke(a, errno);
+      if (r < 0) {
+        throw error(what, errno(errno));
+      }
+      return r;
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
   /** Rethrows what a downcall handle threw: it declares Throwable. */
   static RuntimeException rethrow(Throwable t) {
     if (t instanceof RuntimeException r) {

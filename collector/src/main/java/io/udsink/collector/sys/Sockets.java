@@ -54,17 +54,8 @@ public final class Sockets {
    * @throws IOException when the kernel refuses
    */
   public static void shutdownRead(int fd) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment errno = Native.errnoSegment(a);
-      int r = (int) Libc.SHUTDOWN.invokeExact(errno, fd, Native.SHUT_RD);
-      if (r != 0) {
-        throw Native.error("shutdown(SHUT_RD)", Native.errno(errno));
-      }
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call("shutdown(SHUT_RD)", (a, errno) -> (int) Libc.SHUTDOWN.invokeExact(errno, fd,
+        Native.SHUT_RD));
   }
 
   /**
@@ -76,19 +67,8 @@ public final class Sockets {
    * @throws IOException when the kernel refuses
    */
   public static void passCredentials(int fd) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment errno = Native.errnoSegment(a);
-      MemorySegment one = a.allocateFrom(ValueLayout.JAVA_INT, 1);
-      int r = (int) Libc.SETSOCKOPT.invokeExact(errno, fd, Native.SOL_SOCKET,
-          Native.SO_PASSCRED, one, 4);
-      if (r != 0) {
-        throw Native.error("setsockopt(SO_PASSCRED)", Native.errno(errno));
-      }
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call("setsockopt(SO_PASSCRED)", (a, errno) -> (int) Libc.SETSOCKOPT.invokeExact(errno,
+        fd, Native.SOL_SOCKET, Native.SO_PASSCRED, a.allocateFrom(ValueLayout.JAVA_INT, 1), 4));
   }
 
   /**
@@ -145,21 +125,12 @@ public final class Sockets {
    * @throws IOException when the kernel refuses
    */
   public static void sendTimeout(int fd, long millis) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment errno = Native.errnoSegment(a);
-      MemorySegment tv = a.allocate(16, 8);
+    Native.call("setsockopt(SO_SNDTIMEO)", (a, errno) -> {
+      MemorySegment tv = a.allocate(16, 8); // struct timeval
       tv.set(ValueLayout.JAVA_LONG, 0, millis / 1000);
       tv.set(ValueLayout.JAVA_LONG, 8, (millis % 1000) * 1000);
-      int r = (int) Libc.SETSOCKOPT.invokeExact(errno, fd, Native.SOL_SOCKET, SO_SNDTIMEO, tv,
-          16);
-      if (r != 0) {
-        throw Native.error("setsockopt(SO_SNDTIMEO)", Native.errno(errno));
-      }
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+      return (int) Libc.SETSOCKOPT.invokeExact(errno, fd, Native.SOL_SOCKET, SO_SNDTIMEO, tv, 16);
+    });
   }
 
   /**
