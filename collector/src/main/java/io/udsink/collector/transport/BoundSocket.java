@@ -32,7 +32,8 @@ import io.udsink.collector.sys.Sockets;
  * deletes a regular file or a stale socket at the path without asking:
  * <ul>
  *   <li>a path longer than {@code sun_path} holds is refused ({@link SocketSpec#parse});</li>
- *   <li>a missing parent directory is an error, or is created (mode 0750) when asked;</li>
+ *   <li>every directory on the way is checked, walked without links ({@link SafeAncestors});
+ *       a missing one is an error, or is created (mode 0755) when asked;</li>
  *   <li>anything at the path that is not a socket is refused and left untouched;</li>
  *   <li>a socket some process is bound to is refused as already in use;</li>
  *   <li>a socket file nobody is bound to (left by a crash) is taken over, and that is logged.</li>
@@ -198,13 +199,12 @@ public final class BoundSocket implements AutoCloseable {
       ch.bind(AFUNIXSocketAddress.inAbstractNamespace(spec.abstractName()));
       ch.configureBlocking(false);
       return new BoundSocket(spec, ch, null);
+    } catch (org.newsclub.net.unix.AddressAlreadyInUseSocketException e) {
+      closeQuietly(ch);
+      throw new UdsinkException("socket " + spec + ": abstract name already in use", e);
     } catch (IOException e) {
       closeQuietly(ch);
-      String msg = String.valueOf(e.getMessage());
-      if (msg.toLowerCase(java.util.Locale.ROOT).contains("address already in use")) {
-        throw new UdsinkException("socket " + spec + ": abstract name already in use", e);
-      }
-      throw new UdsinkException("socket " + spec + ": cannot bind: " + msg, e);
+      throw new UdsinkException("socket " + spec + ": cannot bind: " + e.getMessage(), e);
     }
   }
 
