@@ -20,6 +20,7 @@ public final class Fs {
   private static final int S_IFREG = 0100000;
   private static final int S_IFDIR = 0040000;
   private static final int S_IFIFO = 0010000;
+  private static final int S_IFCHR = 0020000;
   private static final int F_GETFL = 3;
   private static final int F_SETFL = 4;
 
@@ -97,6 +98,11 @@ public final class Fs {
     /** A symbolic link (seen only through {@link #lstatAt}). */
     public boolean isSymlink() {
       return (mode & S_IFMT) == S_IFLNK;
+    }
+
+    /** A character device ({@code /dev/null}, a terminal). */
+    public boolean isCharDevice() {
+      return (mode & S_IFMT) == S_IFCHR;
     }
 
     /** A FIFO. */

@@ -42,7 +42,8 @@ import io.udsink.collector.util.TrustedDirectory;
  *       following a link ({@link Fs#openDirectory}), must be one no other user can change
  *       ({@link TrustedDirectory}), and the file is opened in it with {@code O_NOFOLLOW} and
  *       {@code O_NONBLOCK}; what was opened must be a regular file (or, when the output was a
- *       FIFO at start, a FIFO), checked on the open descriptor. A new file is created 0640. An
+ *       FIFO or a character device such as {@code /dev/null} at start, one of those), checked
+ *       on the open descriptor. A new file is created 0640. An
  *       open refused for any of these is logged and counted as a failed write, and retried with
  *       the interval kept, as for any failed write.</li>
  *   <li>A FIFO is opened without waiting: with no reader the open fails and is retried, so a
@@ -53,6 +54,7 @@ public final class JsonLinesOutput implements Output {
   private static final Logger LOG = LoggerFactory.getLogger(JsonLinesOutput.class);
   private static final int S_IFMT = 0170000;
   private static final int S_IFIFO = 0010000;
+  private static final int S_IFCHR = 0020000;
   /** Mode of a file the output creates: the metrics are not for every local user. */
   static final int NEW_FILE_MODE = 0640;
 
@@ -64,6 +66,8 @@ public final class JsonLinesOutput implements Output {
   /** What the open file is (device and inode), read from its descriptor. */
   private Fs.Stat openId;
   private boolean fifo;
+  /** True when the output was a character device at start ({@code /dev/null}). */
+  private boolean device;
   private ByteBuffer held;
   private int heldLineStart;
   private volatile long heldLines;
@@ -92,11 +96,15 @@ public final class JsonLinesOutput implements Output {
     JsonLinesOutput out = new JsonLinesOutput(file, telemetry);
     if (file == null) {
       out.channel = new FileOutputStream(FileDescriptor.out).getChannel();
-    } else if (!isFifo(file)) {
-      out.openFile();
     } else {
-      out.fifo = true;
-      LOG.info("JSON lines to FIFO {}: opened when a reader appears", file);
+      int type = typeAtStart(file);
+      if (type == S_IFIFO) {
+        out.fifo = true;
+        LOG.info("JSON lines to FIFO {}: opened when a reader appears", file);
+      } else {
+        out.device = type == S_IFCHR; // /dev/null, as the operator chose
+        out.openFile();
+      }
     }
     return out;
   }
@@ -269,16 +277,17 @@ public final class JsonLinesOutput implements Output {
       }
       f = Fs.openAppend(dir, name, NEW_FILE_MODE);
       Fs.Stat st = Fs.stat(f);
-      if (!(st.isRegularFile() || (fifo && st.isFifo()))) {
+      if (!(st.isRegularFile() || (fifo && st.isFifo()) || (device && st.isCharDevice()))) {
         throw new IOException("JSON lines " + file + ": not a regular file" + (st.isFifo()
-            ? " but a FIFO (it was not one at start)" : "") + "; refusing to write to it");
+            ? " but a FIFO (it was not one at start)" : st.isCharDevice()
+            ? " but a device (it was not one at start)" : "") + "; refusing to write to it");
       }
       if (TrustedDirectory.othersMayWrite(ds.mode(), ds.gid(), ProcessUser.gid())
           && st.uid() != ProcessUser.uid()) {
         throw new IOException("JSON lines " + file + ": belongs to user " + st.uid()
             + " in a directory others can write to; refusing to write to it");
       }
-      if (st.isFifo()) {
+      if (st.isFifo() || st.isCharDevice()) {
         Fs.setBlocking(f); // opened without waiting; its writes wait for the reader as before
       }
       channel = Fs.channel(f);
@@ -345,12 +354,13 @@ public final class JsonLinesOutput implements Output {
     }
   }
 
-  private static boolean isFifo(Path path) throws IOException {
+  /** The type bits of what is at the path now (not following a link), 0 for nothing. */
+  private static int typeAtStart(Path path) throws IOException {
     try {
-      int mode = (Integer) Files.getAttribute(path, "unix:mode");
-      return (mode & S_IFMT) == S_IFIFO;
+      int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+      return mode & S_IFMT;
     } catch (NoSuchFileException e) {
-      return false;
+      return 0;
     }
   }
 }

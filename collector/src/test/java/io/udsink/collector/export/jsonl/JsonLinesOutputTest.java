@@ -287,4 +287,12 @@ class JsonLinesOutputTest {
         e.getMessage());
     assertFalse(Files.exists(real.resolve("metrics.jsonl")));
   }
+
+  @Test
+  void shouldWriteToDevNullWhenThatIsWhatWasAskedFor() throws Exception {
+    JsonLinesOutput json = JsonLinesOutput.open(Path.of("/dev/null"), telemetry);
+    json.write(interval(3, 1));
+    json.write(interval(3, 1));
+    json.close();
+  }
 }
