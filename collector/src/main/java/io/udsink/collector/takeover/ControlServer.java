@@ -280,17 +280,15 @@ public final class ControlServer implements AutoCloseable {
     } catch (IOException e) {
       LOG.debug("close failed", e);
     }
-    if (!address.isAbstract()) {
-      try {
-        if (fileId != null && fileId.equals(identity(address.path()))) {
-          Files.delete(address.path());
-          Files.deleteIfExists(address.path().getParent());
-        }
-      } catch (NoSuchFileException e) {
-        // already gone
-      } catch (IOException e) {
-        LOG.debug("cannot remove {}: {}", address, e.toString());
+    // the control directory stays: other instances of this user keep theirs in it
+    try {
+      if (fileId != null && fileId.equals(identity(address.path()))) {
+        Files.delete(address.path());
       }
+    } catch (NoSuchFileException e) {
+      // already gone
+    } catch (IOException e) {
+      LOG.debug("cannot remove {}: {}", address, e.toString());
     }
   }
 

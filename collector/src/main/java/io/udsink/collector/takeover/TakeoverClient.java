@@ -14,7 +14,6 @@ import java.util.List;
 
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 import org.newsclub.net.unix.AFUNIXSocket;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.FileDescriptorCast;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,17 +85,12 @@ public final class TakeoverClient implements AutoCloseable {
       s.setSoTimeout((int) OFFER_TIMEOUT.toMillis());
       return new TakeoverClient(s, address);
     } catch (IOException e) {
-      String msg = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
       if (s != null) {
         try {
           s.close();
         } catch (IOException ignored) {
           // nothing more to do
         }
-      }
-      if (msg.contains("no such file") || msg.contains("refused")) {
-        LOG.debug("no instance listens at {}: {}", address, e.toString());
-        return null;
       }
       throw new UdsinkException("takeover: cannot reach the running instance at " + address
           + ": " + e.getMessage(), e);

@@ -74,14 +74,6 @@ final class SlidingQuantiles {
     return epoch <= nowEpoch && nowEpoch - epoch < slices.length;
   }
 
-  /**
-   * The quantile of the samples of the window ending at {@code nowMs}, or NaN when it holds none.
-   */
-  double quantile(double q, long nowMs) {
-    DDSketch w = window(nowMs);
-    return w == null ? Double.NaN : w.getValueAtQuantile(q);
-  }
-
   /** The slices of the window, for the instance that takes over. */
   void export(ObjectNode n) {
     n.put("slice_ms", sliceMs);
