@@ -10,6 +10,8 @@ import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import org.slf4j.LoggerFactory;
+
 import io.udsink.collector.loop.ReceiveLoop;
 import io.udsink.collector.loop.SocketStats;
 import io.udsink.collector.transport.BoundSocket;
@@ -56,6 +58,7 @@ final class CountCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     StopSignals signals = StopSignals.install();
+    signals.onHangup(() -> LoggerFactory.getLogger(CountCommand.class).info("SIGHUP: count has nothing to reopen or reload"));
     receive.validate();
     Defaults.checkQueueLength();
     ReceiveOptions.Opened opened = receive.open(sockets, "count");

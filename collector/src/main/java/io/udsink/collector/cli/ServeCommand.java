@@ -196,6 +196,11 @@ final class ServeCommand implements Callable<Integer> {
       workers.add(new OutputWorker(new RemoteWriteOutput(url, own, rwLabels,
           rwHeaders, remoteWriteTimeout, REMOTE_WRITE_QUEUE_BYTES), maxSeries));
     }
+    signals.onHangup(() -> {
+      LOG.info("SIGHUP: reopening the JSON lines output, reloading the mapping file");
+      workers.forEach(OutputWorker::requestReopen);
+      mapper.reload();
+    });
     if (signals.stopRequested()) {
       LOG.info("udsink serve: stopped before binding any socket");
       return 0;
@@ -217,11 +222,6 @@ final class ServeCommand implements Callable<Integer> {
       Fatal.install(loop::requestStop);
       flusher.start();
       signals.onForce(flusher::abortWait);
-      signals.onHangup(() -> {
-        LOG.info("SIGHUP: reopening the JSON lines output, reloading the mapping file");
-        workers.forEach(OutputWorker::requestReopen);
-        mapper.reload();
-      });
       PrometheusState state = prometheus;
       JsonLinesOutput jsonOut = json;
       boolean handedOver = Instance.run("serve", loop, opened, signals,

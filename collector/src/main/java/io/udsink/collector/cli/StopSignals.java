@@ -19,9 +19,10 @@ final class StopSignals {
   private int signals;
   private Runnable stop;
   private Runnable force;
-  private volatile Runnable hangup = () -> LOG.info("SIGHUP: nothing to reopen or reload");
+  private Runnable hangup;
+  private boolean hangupPending;
 
-  private StopSignals() {
+  StopSignals() {
   }
 
   /** Installs the handlers for SIGTERM and SIGINT. */
@@ -37,14 +38,14 @@ final class StopSignals {
       Runtime.getRuntime().addShutdownHook(new Thread(s::signal, "udsink-stop"));
     }
     try {
-      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> s.hangup.run());
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> s.hangup());
     } catch (Throwable e) {
       LOG.debug("no SIGHUP handler ({})", e.toString());
     }
     return s;
   }
 
-  private void signal() {
+  void signal() {
     Runnable action;
     synchronized (this) {
       signals++;
@@ -55,6 +56,19 @@ final class StopSignals {
     }
     if (action != null) {
       action.run();
+    }
+  }
+
+  void hangup() {
+    Runnable action;
+    synchronized (this) {
+      action = hangup;
+      hangupPending = action == null;
+    }
+    if (action != null) {
+      action.run();
+    } else {
+      LOG.info("SIGHUP before start-up finished: acted on once it has");
     }
   }
 
@@ -80,12 +94,21 @@ final class StopSignals {
   }
 
   /**
-   * Names what SIGHUP does.
+   * Names what SIGHUP does; runs it at once if a SIGHUP came first, so that a file replaced and
+   * signalled while udsink starts is not read stale until the next signal.
    *
    * @param action reopens and reloads; runs on the signal's thread, so it must not block long
    */
   void onHangup(Runnable action) {
-    hangup = action;
+    boolean now;
+    synchronized (this) {
+      hangup = action;
+      now = hangupPending;
+      hangupPending = false;
+    }
+    if (now) {
+      action.run();
+    }
   }
 
   /**
