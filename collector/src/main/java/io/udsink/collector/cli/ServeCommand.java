@@ -20,13 +20,14 @@ import io.udsink.collector.UsageException;
 import io.udsink.collector.loop.ReceiveLoop;
 import io.udsink.collector.export.Flusher;
 import io.udsink.collector.export.jsonl.JsonLinesOutput;
-import io.udsink.collector.aggregate.MetricsHandler;
+import io.udsink.collector.runtime.Intake;
 import io.udsink.collector.export.prometheus.MetricsServer;
 import io.udsink.collector.export.OutputWorker;
 import io.udsink.collector.export.prometheus.PrometheusOutput;
-import io.udsink.collector.export.prometheus.PrometheusState;
+import io.udsink.collector.export.cumulative.CumulativeState;
 import io.udsink.collector.export.remotewrite.RemoteWriteOutput;
 import io.udsink.collector.export.Telemetry;
+import io.udsink.collector.export.TelemetryMetric;
 import io.udsink.collector.mapping.MapperRef;
 import io.udsink.collector.mapping.ObserverSpec;
 import io.udsink.collector.transport.BoundSocket;
@@ -171,7 +172,8 @@ final class ServeCommand implements Callable<Integer> {
     Map<String, String> rwHeaders = remoteWriteHeaders();
     Defaults.checkQueueLength();
 
-    Telemetry telemetry = new Telemetry();
+    Telemetry telemetry = new Telemetry(Main.VERSION);
+    telemetry.showMapping(mapper);
     List<OutputWorker> workers = new ArrayList<>();
     JsonLinesOutput json = null;
     if (!"off".equals(out)) {
@@ -183,16 +185,14 @@ final class ServeCommand implements Callable<Integer> {
       }
       workers.add(new OutputWorker(json, maxSeries));
     }
-    PrometheusState prometheus = httpAddress == null ? null
-        : new PrometheusState(ttl.toMillis(), maxSeries, telemetry, Main.VERSION);
+    CumulativeState prometheus = httpAddress == null ? null
+        : new CumulativeState(ttl.toMillis(), maxSeries, telemetry);
     if (prometheus != null) {
-      prometheus.showMapping(mapper);
+      telemetry.source(TelemetryMetric.PROMETHEUS_SERIES, prometheus::size);
       workers.add(new OutputWorker(new PrometheusOutput(prometheus), maxSeries));
     }
     for (URI url : remoteWriteUrls) {
-      PrometheusState own = new PrometheusState(ttl.toMillis(), maxSeries, telemetry,
-          Main.VERSION);
-      own.showMapping(mapper);
+      CumulativeState own = new CumulativeState(ttl.toMillis(), maxSeries, telemetry);
       workers.add(new OutputWorker(new RemoteWriteOutput(url, own, rwLabels,
           rwHeaders, remoteWriteTimeout, REMOTE_WRITE_QUEUE_BYTES), maxSeries));
     }
@@ -213,7 +213,7 @@ final class ServeCommand implements Callable<Integer> {
         server[0] = startHttp(httpAddress, prometheus); // a taken-over one after the handover
       }
       Flusher flusher = new Flusher(workers, telemetry);
-      MetricsHandler handler = new MetricsHandler(flusher, flushInterval.toNanos(), maxSeries,
+      Intake handler = new Intake(flusher, flushInterval.toNanos(), maxSeries,
           ttl.toNanos(), System::currentTimeMillis, stopTimeout.toMillis(), mapper,
           prometheus != null || !remoteWriteUrls.isEmpty());
       ReceiveLoop loop = new ReceiveLoop(bound, handler, receive.budget, receive.maxDatagram,
@@ -222,7 +222,7 @@ final class ServeCommand implements Callable<Integer> {
       Fatal.install(loop::requestStop);
       flusher.start();
       signals.onForce(flusher::abortWait);
-      PrometheusState state = prometheus;
+      CumulativeState state = prometheus;
       JsonLinesOutput jsonOut = json;
       boolean handedOver = Instance.run("serve", loop, opened, signals,
           stopTimeout.plusSeconds(30), new Instance.Hooks() {
@@ -403,7 +403,7 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
-  private MetricsServer startHttp(InetSocketAddress address, PrometheusState state) {
+  private MetricsServer startHttp(InetSocketAddress address, CumulativeState state) {
     try {
       return MetricsServer.start(address, state, enableLifecycle ? reloadable::reload : null);
     } catch (IOException e) {

@@ -48,7 +48,7 @@ public interface Output {
   }
 
   /** Counts the output keeps beyond what its worker counts (none unless it queues). */
-  default java.util.Map<OutputCount, Long> counts() {
+  default java.util.Map<TelemetryMetric, Long> counts() {
     return java.util.Map.of();
   }
 

@@ -43,6 +43,7 @@ public final class OutputWorker implements Runnable {
   private final AtomicLong writes = new AtomicLong();
   private final AtomicLong errors = new AtomicLong();
   private final AtomicLong merged = new AtomicLong();
+  private final AtomicLong mergeDropped = new AtomicLong();
 
   // guarded by this
   private Interval pending;
@@ -93,9 +94,8 @@ public final class OutputWorker implements Runnable {
         pending = iv;
         pendingOwned = false;
       } else {
-        pending = Interval.merge(pending, pendingOwned, iv, maxSeries);
+        pending = merge(pending, pendingOwned, iv);
         pendingOwned = true;
-        merged.incrementAndGet();
       }
       if (oldestUnwrittenNs == 0) {
         oldestUnwrittenNs = System.nanoTime();
@@ -180,9 +180,8 @@ public final class OutputWorker implements Runnable {
                 pending = iv;
                 pendingOwned = owned;
               } else {
-                pending = Interval.merge(iv, owned, pending, maxSeries);
+                pending = merge(iv, owned, pending);
                 pendingOwned = true;
-                merged.incrementAndGet();
               }
               updateBacklog();
             }
@@ -202,6 +201,13 @@ public final class OutputWorker implements Runnable {
     } finally {
       output.close();
     }
+  }
+
+  private Interval merge(Interval earlier, boolean owned, Interval later) {
+    Interval m = Interval.merge(earlier, owned, later, maxSeries);
+    merged.incrementAndGet();
+    mergeDropped.addAndGet(m.mergeDropped() - earlier.mergeDropped() - later.mergeDropped());
+    return m;
   }
 
   private void settle(Interval iv) {
@@ -281,6 +287,11 @@ public final class OutputWorker implements Runnable {
   /** Intervals merged into another because the output was busy or failing. */
   public long mergedIntervals() {
     return merged.get();
+  }
+
+  /** Samples, events and service checks given up when merging went beyond --max-series. */
+  public long mergeDropped() {
+    return mergeDropped.get();
   }
 
   /** Intervals handed over and not yet written (merged ones count each). */

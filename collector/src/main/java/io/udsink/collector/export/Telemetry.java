@@ -1,43 +1,140 @@
 package io.udsink.collector.export;
 
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.DoubleSupplier;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import io.udsink.collector.aggregate.Counter;
 import io.udsink.collector.aggregate.Interval;
-import io.udsink.collector.aggregate.Series;
+import io.udsink.collector.loop.LoopStats;
+import io.udsink.collector.loop.ReceiveLoop;
+import io.udsink.collector.loop.SenderStats;
+import io.udsink.collector.loop.SocketStats;
+import io.udsink.collector.mapping.MapperRef;
 import io.udsink.collector.parse.ParseError;
 
 /**
- * udsink's view of itself for {@code /metrics}: the loop's {@link Counter}s and parse errors as
- * of the last interval handed to the outputs (updated by the flusher, whatever the outputs do),
- * and each output's state, read live from its worker, so that a stuck output shows while it is
- * stuck.
+ * udsink's view of itself, read through {@link #snapshot()}: one point per value of every
+ * {@link TelemetryMetric}. Each value has one owner that writes it, and is only read here:
+ *
+ * <ul>
+ *   <li>the receive loop: datagrams, bytes, truncations, errors and queue depth per socket,
+ *       datagrams by sender uid, its own errors;</li>
+ *   <li>the aggregation: lines, parse errors and drops, as of the last interval handed to the
+ *       outputs ({@link #onInterval}, whatever the outputs do);</li>
+ *   <li>each output's worker, read live, so that a stuck output shows while it is stuck;</li>
+ *   <li>sources an output registers ({@link #source}) for what only it knows;</li>
+ *   <li>this class: series an output left out ({@link #leftOut}).</li>
+ * </ul>
+ *
+ * After a takeover, every counter continues from what the earlier instance had counted.
  */
 public final class Telemetry {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Telemetry.class);
+  private static final int MAX_LOGGED_LEFT_OUT = 1000;
+
+  private final String version;
   private volatile long[] counters = new long[Counter.values().length];
   private volatile long[] parseErrors = new long[ParseError.values().length];
   private volatile long liveSeries;
+  private final AtomicLong flushes = new AtomicLong();
   private volatile List<OutputWorker> workers = List.of();
-  private final AtomicLong intervals = new AtomicLong();
-  private final AtomicLong promDroppedSeries = new AtomicLong();
-  private final AtomicLong promNegativeIncrements = new AtomicLong();
-  private final java.util.concurrent.atomic.AtomicLongArray seriesLeftOut =
-      new java.util.concurrent.atomic.AtomicLongArray(SeriesLeftOut.values().length);
+  private volatile List<SocketStats> sockets = List.of();
+  private volatile SenderStats senders;
+  private volatile LoopStats loop;
+  private volatile int maxDgramQlen = -1;
+  private volatile MapperRef mapping;
+  private final Map<TelemetryMetric, List<DoubleSupplier>> sources =
+      new ConcurrentHashMap<>();
+  private final AtomicLongArray seriesLeftOut = new AtomicLongArray(SeriesLeftOut.values().length);
   /** Names already logged as left out: each once, up to a bound. */
-  private final java.util.Set<String> loggedLeftOut =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private static final int MAX_LOGGED_LEFT_OUT = 1000;
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Telemetry.class);
+  private final Set<String> loggedLeftOut = ConcurrentHashMap.newKeySet();
+  /** What an earlier instance had counted, when this one took over from it: added when shown. */
+  private volatile Map<String, Double> base = Map.of();
 
-  /** Series the Prometheus state did not take because --max-series were shown. */
-  public AtomicLong promDroppedSeriesCounter() {
-    return promDroppedSeries;
+  /** Telemetry of a build without a version. */
+  public Telemetry() {
+    this("unknown");
   }
 
-  /** Negative counter increments Prometheus did not add (a counter only grows). */
-  public AtomicLong promNegativeIncrementsCounter() {
-    return promNegativeIncrements;
+  /**
+   * Creates the telemetry.
+   *
+   * @param version shown by {@link TelemetryMetric#BUILD}
+   */
+  public Telemetry(String version) {
+    this.version = version;
+  }
+
+  /** The counter of the catalogue that shows an aggregation counter. */
+  static TelemetryMetric metricOf(Counter c) {
+    return switch (c) {
+      case LINES -> TelemetryMetric.LINES;
+      case DROPPED_SERIES -> TelemetryMetric.DROPPED_SAMPLES_MAX_SERIES;
+      case MAPPING_DROPPED -> TelemetryMetric.MAPPING_DROPPED_SAMPLES;
+      case EVENTS -> TelemetryMetric.EVENTS;
+      case SERVICE_CHECKS -> TelemetryMetric.SERVICE_CHECKS;
+      case DROPPED_EVENTS -> TelemetryMetric.DROPPED_EVENTS;
+    };
+  }
+
+  /**
+   * Shows the receive loop's own counts: per socket, by sender uid, and its errors.
+   *
+   * @param loop the loop
+   * @param maxDgramQlen the kernel's {@code net.unix.max_dgram_qlen}, or -1 when unknown
+   */
+  public void watch(ReceiveLoop loop, int maxDgramQlen) {
+    this.senders = loop.senders();
+    this.sockets = List.of(loop.socketStats());
+    this.loop = loop.stats();
+    this.maxDgramQlen = maxDgramQlen;
+  }
+
+  void watch(List<OutputWorker> outputs) {
+    this.workers = List.copyOf(outputs);
+  }
+
+  /**
+   * Shows the mapping file's rule count and reloads.
+   *
+   * @param ref the mapper in force
+   */
+  public void showMapping(MapperRef ref) {
+    this.mapping = ref;
+  }
+
+  /**
+   * Adds a value only its owner knows: several sources of one metric without labels add up.
+   *
+   * @param metric a metric without labels
+   * @param value read at every snapshot
+   */
+  public void source(TelemetryMetric metric, DoubleSupplier value) {
+    if (!metric.labels().isEmpty()) {
+      throw new IllegalArgumentException(metric + " has labels");
+    }
+    sources.computeIfAbsent(metric, m -> new CopyOnWriteArrayList<>()).add(value);
+  }
+
+  /** Takes the aggregation's cumulative counters from an interval. Called by the flusher. */
+  public void onInterval(Interval iv) {
+    counters = iv.counters();
+    parseErrors = iv.parseErrors();
+    liveSeries = iv.series().length;
+    flushes.incrementAndGet();
   }
 
   /**
@@ -52,94 +149,18 @@ public final class Telemetry {
   public void leftOut(SeriesLeftOut reason, String output, String series, Throwable cause) {
     seriesLeftOut.incrementAndGet(reason.ordinal());
     String key = reason.label() + "/" + output + "/" + series;
-    if (loggedLeftOut.size() < MAX_LOGGED_LEFT_OUT) {
-      if (loggedLeftOut.add(key)) {
-        if (cause != null) {
-          LOG.error("series {} left out of {} ({}): {}", series, output, reason.label(),
-              cause.toString(), cause);
-        } else {
-          LOG.warn("series {} left out of {} ({})", series, output, reason.label());
-        }
-        if (loggedLeftOut.size() == MAX_LOGGED_LEFT_OUT) {
-          LOG.warn("{} series logged as left out; further ones are only counted "
-              + "(udsink_series_errors_total)", MAX_LOGGED_LEFT_OUT);
-        }
+    if (loggedLeftOut.size() < MAX_LOGGED_LEFT_OUT && loggedLeftOut.add(key)) {
+      if (cause != null) {
+        LOG.error("series {} left out of {} ({}): {}", series, output, reason.label(),
+            cause.toString(), cause);
+      } else {
+        LOG.warn("series {} left out of {} ({})", series, output, reason.label());
+      }
+      if (loggedLeftOut.size() == MAX_LOGGED_LEFT_OUT) {
+        LOG.warn("{} series logged as left out; further ones are only counted "
+            + "(udsink_series_errors_total)", MAX_LOGGED_LEFT_OUT);
       }
     }
-  }
-
-  /** Series left out of an output for one reason, cumulative. */
-  public long seriesLeftOut(SeriesLeftOut reason) {
-    return seriesLeftOut.get(reason.ordinal());
-  }
-
-  private volatile io.udsink.collector.loop.SenderStats senders;
-  private volatile List<io.udsink.collector.loop.SocketStats> sockets = List.of();
-  private volatile int maxDgramQlen = -1;
-
-  /**
-   * Shows the receive loop's own counts: datagrams by sender uid, and each socket's queue.
-   *
-   * @param loop the loop
-   * @param maxDgramQlen the kernel's {@code net.unix.max_dgram_qlen}, or -1 when unknown
-   */
-  public void watch(io.udsink.collector.loop.ReceiveLoop loop, int maxDgramQlen) {
-    this.senders = loop.senders();
-    this.sockets = List.of(loop.socketStats());
-    this.maxDgramQlen = maxDgramQlen;
-  }
-
-  /** Datagrams by sender uid, or null before {@link #watch}. */
-  public io.udsink.collector.loop.SenderStats senders() {
-    return senders;
-  }
-
-  /** The sockets' counters, empty before {@link #watch}. */
-  public List<io.udsink.collector.loop.SocketStats> sockets() {
-    return sockets;
-  }
-
-  /** The kernel's bound on a datagram socket's queue, or -1 when unknown. */
-  public int maxDgramQlen() {
-    return maxDgramQlen;
-  }
-
-  /**
-   * Each uid's datagrams as {@code /metrics} labels them ({@code uid="1000"}, {@code "other"},
-   * {@code "unknown"}), cumulative; those of an instance taken over from are added when shown.
-   */
-  public Map<String, Long> datagramsByUid() {
-    io.udsink.collector.loop.SenderStats s = senders;
-    Map<String, Long> m = new java.util.TreeMap<>();
-    if (s == null) {
-      return m;
-    }
-    int n = s.size();
-    for (int i = 0; i < n; i++) {
-      m.put(Integer.toUnsignedString(s.uid(i)), s.count(i));
-    }
-    if (s.count(io.udsink.collector.loop.SenderStats.OTHER) > 0) {
-      m.put("other", s.count(io.udsink.collector.loop.SenderStats.OTHER));
-    }
-    if (s.count(io.udsink.collector.loop.SenderStats.UNKNOWN) > 0) {
-      m.put("unknown", s.count(io.udsink.collector.loop.SenderStats.UNKNOWN));
-    }
-    return m;
-  }
-
-  /** What an earlier instance had counted, when this one took over from it: added when shown. */
-  private volatile Map<String, Double> base = Map.of();
-
-  /** Takes the loop's cumulative counters from an interval. Called by the flusher thread. */
-  public void onInterval(Interval iv) {
-    counters = iv.counters();
-    parseErrors = iv.parseErrors();
-    liveSeries = iv.series().length;
-    intervals.incrementAndGet();
-  }
-
-  void watch(List<OutputWorker> outputs) {
-    this.workers = List.copyOf(outputs);
   }
 
   /** The outputs' workers. */
@@ -147,97 +168,218 @@ public final class Telemetry {
     return workers;
   }
 
-  /** A cumulative loop counter as of the last interval. */
-  public long counter(Counter c) {
-    return counters[c.ordinal()];
+  /** The sockets' counters, empty before {@link #watch}. */
+  public List<SocketStats> sockets() {
+    return sockets;
   }
 
-  /** Cumulative parse errors of one reason as of the last interval. */
-  public long parseErrors(ParseError r) {
-    return parseErrors[r.ordinal()];
-  }
-
-  /** Intervals handed to the outputs. */
+  /** Intervals handed to the outputs by this instance. */
   public long flushes() {
-    return intervals.get();
-  }
-
-  /** Series in the last interval. */
-  public long liveSeries() {
-    return liveSeries;
-  }
-
-  /** Series an output left out, for every reason. */
-  public long seriesErrors() {
-    long n = 0;
-    for (SeriesLeftOut r : SeriesLeftOut.values()) {
-      n += seriesLeftOut(r);
-    }
-    return n;
-  }
-
-  /** Negative counter increments left out of Prometheus counters. */
-  public long promNegativeIncrements() {
-    return promNegativeIncrements.get();
+    return flushes.get();
   }
 
   /**
-   * A cumulative value as {@code /metrics} shows it: this instance's plus what the instance it
-   * took over from had counted, so that no counter goes backwards across a takeover.
-   *
-   * @param key the telemetry metric (with its label, for example {@code parse_errors/bad_value})
-   * @param own this instance's value
-   * @return the value to show
+   * Every value of the catalogue now, in the catalogue's order; counters include what an
+   * instance taken over from had counted.
    */
-  public double shown(String key, double own) {
-    return base.getOrDefault(key, 0.0) + own;
+  public List<TelemetryPoint> snapshot() {
+    return snapshot(true);
   }
 
-  /** Every cumulative value {@code /metrics} shows, for the instance taking over. */
-  public com.fasterxml.jackson.databind.node.ObjectNode exportBase() {
-    var node = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-    for (Counter c : Counter.values()) {
-      node.put(c.metric(), shown(c.metric(), counter(c)));
+  /**
+   * As {@link #snapshot()}, with counters of this instance only: for an output that reports
+   * what each counter grew by, which an earlier instance already reported.
+   */
+  public List<TelemetryPoint> ownSnapshot() {
+    return snapshot(false);
+  }
+
+  private List<TelemetryPoint> snapshot(boolean withBase) {
+    Builder b = new Builder(withBase ? base : Map.of());
+    long datagrams = 0;
+    long bytes = 0;
+    long truncated = 0;
+    for (SocketStats s : sockets) {
+      datagrams += s.datagrams();
+      bytes += s.bytes();
+      truncated += s.truncated();
     }
-    for (ParseError r : ParseError.values()) {
-      node.put("parse_errors/" + r.label(), shown("parse_errors/" + r.label(), parseErrors(r)));
+    b.add(TelemetryMetric.DATAGRAMS, datagrams);
+    b.add(TelemetryMetric.BYTES, bytes);
+    b.add(TelemetryMetric.TRUNCATED_DATAGRAMS, truncated);
+    for (SocketStats s : sockets) {
+      b.add(TelemetryMetric.SOCKET_RECEIVE_ERRORS, s.errors(), s.name());
     }
-    node.put("flushes", shown("flushes", flushes()));
-    node.put("prometheus_dropped_series",
-        shown("prometheus_dropped_series", promDroppedSeries.get()));
-    node.put("prometheus_negative_increments",
-        shown("prometheus_negative_increments", promNegativeIncrements()));
+    LoopStats l = loop;
+    b.add(TelemetryMetric.LOOP_ERRORS, l == null ? 0 : l.handlerErrors(), "handler");
+    b.add(TelemetryMetric.LOOP_ERRORS, l == null ? 0 : l.loopErrors(), "loop");
+    long[] c = counters;
+    for (Counter k : Counter.values()) {
+      b.add(metricOf(k), c[k.ordinal()]);
+      if (k == Counter.LINES) {
+        long[] p = parseErrors;
+        for (ParseError r : ParseError.values()) {
+          b.add(TelemetryMetric.PARSE_ERRORS, p[r.ordinal()], r.label());
+        }
+      }
+    }
+    for (Map.Entry<String, Long> e : datagramsByUid().entrySet()) {
+      b.add(TelemetryMetric.DATAGRAMS_BY_UID, e.getValue(), e.getKey());
+    }
+    b.add(TelemetryMetric.FLUSHES, flushes.get());
+    b.add(TelemetryMetric.INTERVAL_SERIES, liveSeries);
+    for (SocketStats s : sockets) {
+      b.add(TelemetryMetric.SOCKET_QUEUE_DATAGRAMS, s.queueLast(), s.name());
+    }
+    for (SocketStats s : sockets) {
+      b.add(TelemetryMetric.SOCKET_QUEUE_DATAGRAMS_MAX, s.queueMax(), s.name());
+    }
+    if (maxDgramQlen >= 0) {
+      b.add(TelemetryMetric.MAX_DGRAM_QLEN, maxDgramQlen);
+    }
+    List<OutputWorker> ws = workers;
+    for (OutputWorker w : ws) {
+      b.add(TelemetryMetric.OUTPUT_WRITES, w.writes(), w.output().name());
+    }
+    for (OutputWorker w : ws) {
+      b.add(TelemetryMetric.OUTPUT_ERRORS, w.errors(), w.output().name());
+    }
+    for (OutputWorker w : ws) {
+      b.add(TelemetryMetric.OUTPUT_MERGED_INTERVALS, w.mergedIntervals(), w.output().name());
+    }
+    for (OutputWorker w : ws) {
+      b.add(TelemetryMetric.OUTPUT_MERGE_DROPPED_SAMPLES, w.mergeDropped(), w.output().name());
+    }
+    for (OutputWorker w : ws) {
+      b.add(TelemetryMetric.OUTPUT_BACKLOG_INTERVALS, w.backlogIntervals(), w.output().name());
+    }
+    for (OutputWorker w : ws) {
+      b.add(TelemetryMetric.OUTPUT_OLDEST_UNWRITTEN_SECONDS, w.oldestUnwrittenSeconds(),
+          w.output().name());
+    }
+    for (OutputWorker w : ws) {
+      w.output().counts().forEach((m, v) -> b.add(m, v, w.output().name()));
+    }
     for (SeriesLeftOut r : SeriesLeftOut.values()) {
-      node.put("series_errors/" + r.label(), shown("series_errors/" + r.label(),
-          seriesLeftOut(r)));
+      b.add(TelemetryMetric.SERIES_ERRORS, seriesLeftOut.get(r.ordinal()), r.label());
     }
-    datagramsByUid().forEach((uid, n) -> node.put("datagrams_by_uid/" + uid,
-        shown("datagrams_by_uid/" + uid, n)));
-    for (OutputWorker w : workers) {
-      String o = "/" + w.output().name();
-      node.put("output_writes" + o, shown("output_writes" + o, w.writes()));
-      node.put("output_errors" + o, shown("output_errors" + o, w.errors()));
-      node.put("output_merged_intervals" + o,
-          shown("output_merged_intervals" + o, w.mergedIntervals()));
+    for (TelemetryMetric m : List.of(TelemetryMetric.PROMETHEUS_DROPPED_SERIES,
+        TelemetryMetric.PROMETHEUS_NEGATIVE_INCREMENTS, TelemetryMetric.PROMETHEUS_SERIES)) {
+      List<DoubleSupplier> s = sources.get(m);
+      if (s != null || m.type() == TelemetryMetric.Type.COUNTER) {
+        double v = 0;
+        for (DoubleSupplier d : s == null ? List.<DoubleSupplier>of() : s) {
+          v += d.getAsDouble();
+        }
+        b.add(m, v);
+      }
+    }
+    MapperRef ref = mapping;
+    if (ref != null && ref.get().fromFile()) {
+      b.add(TelemetryMetric.MAPPING_RELOADS, ref.reloads(), "success");
+      b.add(TelemetryMetric.MAPPING_RELOADS, ref.failedReloads(), "failure");
+      b.add(TelemetryMetric.MAPPING_RULES, ref.get().ruleCount());
+    }
+    b.add(TelemetryMetric.BUILD, 1, version, System.getProperty("java.version"));
+    return b.done();
+  }
+
+  /** Collects points, adding what an earlier instance had counted, and keeping its labels. */
+  private static final class Builder {
+    private final Map<TelemetryMetric, List<TelemetryPoint>> points =
+        new EnumMap<>(TelemetryMetric.class);
+    private final Map<String, Double> base;
+
+    Builder(Map<String, Double> base) {
+      this.base = base;
+    }
+
+    void add(TelemetryMetric m, double own, String... labels) {
+      TelemetryPoint p = new TelemetryPoint(m, List.of(labels), own);
+      if (m.type() == TelemetryMetric.Type.COUNTER) {
+        p = new TelemetryPoint(m, p.labels(), own + base.getOrDefault(p.key(), 0.0));
+      }
+      points.computeIfAbsent(m, k -> new ArrayList<>()).add(p);
+    }
+
+    List<TelemetryPoint> done() {
+      // counters of labels only the earlier instance had (a uid, an output) continue too
+      for (Map.Entry<String, Double> e : base.entrySet()) {
+        for (TelemetryMetric m : TelemetryMetric.values()) {
+          if (m.type() != TelemetryMetric.Type.COUNTER || m.labels().size() != 1
+              || !e.getKey().startsWith(m.metric() + "/")) {
+            continue;
+          }
+          String label = e.getKey().substring(m.metric().length() + 1);
+          List<TelemetryPoint> have = points.computeIfAbsent(m, k -> new ArrayList<>());
+          if (have.stream().noneMatch(p -> p.labels().get(0).equals(label))) {
+            have.add(new TelemetryPoint(m, List.of(label), e.getValue()));
+          }
+        }
+      }
+      List<TelemetryPoint> all = new ArrayList<>();
+      points.values().forEach(all::addAll);
+      return all;
+    }
+  }
+
+  /**
+   * One value of the catalogue now, the sum over its points whose labels start with the given
+   * ones (a test's and the command line's view).
+   *
+   * @param metric the metric
+   * @param labels leading label values to match; none for every point
+   * @return the sum
+   */
+  public double value(TelemetryMetric metric, String... labels) {
+    double v = 0;
+    for (TelemetryPoint p : snapshot()) {
+      if (p.metric() == metric
+          && p.labels().subList(0, labels.length).equals(List.of(labels))) {
+        v += p.value();
+      }
+    }
+    return v;
+  }
+
+  /**
+   * Each uid's datagrams as they are labelled ({@code 1000}, {@code other}, {@code unknown}).
+   */
+  private Map<String, Long> datagramsByUid() {
+    SenderStats s = senders;
+    Map<String, Long> m = new TreeMap<>();
+    if (s == null) {
+      return m;
+    }
+    int n = s.size();
+    for (int i = 0; i < n; i++) {
+      m.put(Integer.toUnsignedString(s.uid(i)), s.count(i));
+    }
+    if (s.count(SenderStats.OTHER) > 0) {
+      m.put("other", s.count(SenderStats.OTHER));
+    }
+    if (s.count(SenderStats.UNKNOWN) > 0) {
+      m.put("unknown", s.count(SenderStats.UNKNOWN));
+    }
+    return m;
+  }
+
+  /** Every counter as shown, for the instance taking over. */
+  public ObjectNode exportBase() {
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    for (TelemetryPoint p : snapshot()) {
+      if (p.metric().type() == TelemetryMetric.Type.COUNTER) {
+        node.put(p.key(), p.value());
+      }
     }
     return node;
   }
 
-  /** The labels of the handed-over values whose keys start with {@code prefix}. */
-  public java.util.Set<String> importedKeys(String prefix) {
-    java.util.Set<String> keys = new java.util.TreeSet<>();
-    for (String k : base.keySet()) {
-      if (k.startsWith(prefix)) {
-        keys.add(k.substring(prefix.length()));
-      }
-    }
-    return keys;
-  }
-
   /** Continues from what an earlier instance had counted. */
-  public void importBase(com.fasterxml.jackson.databind.JsonNode node) {
+  public void importBase(JsonNode node) {
     Map<String, Double> b = new java.util.HashMap<>(base);
-    node.fields().forEachRemaining(e -> b.merge(e.getKey(), e.getValue().asDouble(), Double::sum));
+    node.fields().forEachRemaining(e -> b.merge(e.getKey(), e.getValue().asDouble(),
+        Double::sum));
     base = Map.copyOf(b);
   }
 }

@@ -11,7 +11,6 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.udsink.collector.aggregate.Series;
 
 /**
  * Parses datagrams of StatsD / DogStatsD lines, and JSON datagrams, into calls on a
@@ -41,8 +40,6 @@ public final class StatsdParser {
   public static final double MIN_SAMPLE_RATE = 1e-9;
   /** Most bytes of a metric name and its tags together; a series costs a few times this. */
   public static final int MAX_KEY_BYTES = 4096;
-  /** Largest magnitude of a timer, histogram or distribution value (what a sketch can index). */
-  static final double MAX_DISTRIBUTION_VALUE = Series.MAX_SKETCH_VALUE;
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final double[] POW10 = new double[23];
@@ -57,6 +54,7 @@ public final class StatsdParser {
 
   private final MetricSink sink;
   private final ParseErrorListener errors;
+  private final double maxDistributionValue;
   private final MetricLine line = new MetricLine();
   private byte[] buf = new byte[8192];
   private byte[] scratch = new byte[1024];
@@ -68,10 +66,13 @@ public final class StatsdParser {
    *
    * @param sink gets every valid line
    * @param errors gets every rejected line
+   * @param maxDistributionValue largest magnitude of a timer, histogram or distribution value
+   *     that the sink can hold (what its sketches can index); larger ones are rejected
    */
-  public StatsdParser(MetricSink sink, ParseErrorListener errors) {
+  public StatsdParser(MetricSink sink, ParseErrorListener errors, double maxDistributionValue) {
     this.sink = sink;
     this.errors = errors;
+    this.maxDistributionValue = maxDistributionValue;
   }
 
   /** Lines seen so far (valid or not; blank lines not counted). */
@@ -295,7 +296,7 @@ public final class StatsdParser {
         if (Double.isNaN(v) || Double.isInfinite(v)) {
           return ParseError.BAD_VALUE;
         }
-        if (type.isDistribution() && Math.abs(v) > MAX_DISTRIBUTION_VALUE) {
+        if (type.isDistribution() && Math.abs(v) > maxDistributionValue) {
           return ParseError.VALUE_OUT_OF_RANGE;
         }
         l.values[count] = v;
@@ -735,7 +736,7 @@ public final class StatsdParser {
           fail(ParseError.BAD_VALUE, b, s, e);
           return;
         }
-        if (type.isDistribution() && Math.abs(d) > MAX_DISTRIBUTION_VALUE) {
+        if (type.isDistribution() && Math.abs(d) > maxDistributionValue) {
           fail(ParseError.VALUE_OUT_OF_RANGE, b, s, e);
           return;
         }

@@ -18,7 +18,7 @@ import io.udsink.collector.parse.StatsdParser;
 
 public class AggregatorTest {
   private final Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> { });
-  private final StatsdParser parser = new StatsdParser(agg, agg);
+  private final StatsdParser parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
 
   private void feed(String datagram) {
     byte[] b = datagram.getBytes(StandardCharsets.UTF_8);
@@ -147,7 +147,7 @@ public class AggregatorTest {
   @Test
   void shouldDropAndCountSamplesBeyondMaxSeries() {
     Aggregator small = new Aggregator(3, 10, 0, (r, b, s, e) -> { });
-    StatsdParser p = new StatsdParser(small, small);
+    StatsdParser p = new StatsdParser(small, small, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
     byte[] b = "a:1|c\nb:1|c\nc:1|c\nd:1|c\na:1|c\ne:1|g".getBytes(StandardCharsets.UTF_8);
     p.parse(b, 0, b.length);
     Interval iv = small.takeInterval(1000, false);
@@ -203,7 +203,7 @@ public class AggregatorTest {
   @Test
   void shouldBoundTheGaugesItRemembersByMaxSeries() {
     Aggregator small = new Aggregator(100, 1000, 0, (r, b, s, e) -> { });
-    StatsdParser p = new StatsdParser(small, small);
+    StatsdParser p = new StatsdParser(small, small, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
     long dropped = 0;
     for (int interval = 0; interval < 20; interval++) {
       StringBuilder sb = new StringBuilder();
@@ -222,7 +222,7 @@ public class AggregatorTest {
   @Test
   void shouldForgetGaugesPastTheirTtlToMakeRoom() {
     Aggregator small = new Aggregator(10, 1, 0, (r, b, s, e) -> { });
-    StatsdParser p = new StatsdParser(small, small);
+    StatsdParser p = new StatsdParser(small, small, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
     for (int interval = 0; interval < 40; interval++) {
       StringBuilder sb = new StringBuilder();
       for (int i = 0; i < 5; i++) {

@@ -13,7 +13,7 @@ import io.udsink.collector.parse.StatsdParser;
 /** Merging intervals an output could not take: nothing lost, shared intervals untouched. */
 class IntervalMergeTest {
   private final Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> { });
-  private final StatsdParser parser = new StatsdParser(agg, agg);
+  private final StatsdParser parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
 
   private Interval interval(long endMs, String datagram) {
     byte[] b = datagram.getBytes(StandardCharsets.UTF_8);

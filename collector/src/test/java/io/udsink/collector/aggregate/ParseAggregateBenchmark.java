@@ -72,7 +72,7 @@ public class ParseAggregateBenchmark {
       datagrams[d] = sb.toString().getBytes(StandardCharsets.UTF_8);
     }
     aggregator = new Aggregator(100_000, 10, 0, (r, b, s, e) -> { });
-    parser = new StatsdParser(aggregator, aggregator);
+    parser = new StatsdParser(aggregator, aggregator, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
   }
 
   /** One datagram of {@value #LINES} lines; a flush hand-off every 10,000 datagrams. */

@@ -88,7 +88,7 @@ class ClientAgainstCollectorTest {
     assertEquals(0, stats.droppedTotal(), stats.toString());
     assertEquals(threads * perThread * 6L, stats.linesSent());
     TestSupport.await("every datagram flushed", WAIT,
-        () -> h.telemetry.counter(Counter.DATAGRAMS) == stats.datagramsSent());
+        () -> h.telemetry.value(io.udsink.collector.export.TelemetryMetric.DATAGRAMS) == stats.datagramsSent());
     h.close();
 
     double hits = 0;
@@ -192,7 +192,7 @@ class ClientAgainstCollectorTest {
     });
     emitter.start();
     TestSupport.await("the first collector to get traffic", WAIT,
-        () -> first.telemetry.counter(Counter.DATAGRAMS) > 0);
+        () -> first.telemetry.value(io.udsink.collector.export.TelemetryMetric.DATAGRAMS) > 0);
     first.close(); // lossless stop: what it accepted is flushed; later sends fail
     restarted.countDown();
     TestSupport.await("the client to notice the outage", WAIT, () -> !rec.errors.isEmpty());
@@ -203,8 +203,8 @@ class ClientAgainstCollectorTest {
       ClientStats stats = client.stats();
       assertEquals(0, stats.droppedTotal(), stats.toString());
       TestSupport.await("the second collector to have the rest", WAIT,
-          () -> first.telemetry.counter(Counter.DATAGRAMS)
-              + second.telemetry.counter(Counter.DATAGRAMS) == stats.datagramsSent());
+          () -> first.telemetry.value(io.udsink.collector.export.TelemetryMetric.DATAGRAMS)
+              + second.telemetry.value(io.udsink.collector.export.TelemetryMetric.DATAGRAMS) == stats.datagramsSent());
     } finally {
       second.close();
     }

@@ -128,9 +128,9 @@ class FuzzTest {
       }
       assertEquals(good, fromJson);
       assertEquals(0, h.loop.stats().handlerErrors(), "exceptions out of the handler");
-      assertEquals(0, h.telemetry.parseErrors(ParseError.INTERNAL_ERROR));
-      assertEquals(0, h.telemetry.seriesErrors());
-      assertTrue(h.telemetry.parseErrors(ParseError.BAD_VALUE) > 0);
+      assertEquals(0, h.telemetry.value(io.udsink.collector.export.TelemetryMetric.PARSE_ERRORS, ParseError.INTERNAL_ERROR.label()));
+      assertEquals(0, h.telemetry.value(io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS));
+      assertTrue(h.telemetry.value(io.udsink.collector.export.TelemetryMetric.PARSE_ERRORS, ParseError.BAD_VALUE.label()) > 0);
     }
     assertEquals(6, scrapes, "scraped after several flushes");
   }

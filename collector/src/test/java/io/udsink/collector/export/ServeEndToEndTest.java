@@ -119,7 +119,7 @@ class ServeEndToEndTest {
         assertTrue(TestSupport.send(tx, dg) > 0);
       }
       TestSupport.await("a flush with every datagram", Duration.ofSeconds(20),
-          () -> h.telemetry.counter(Counter.DATAGRAMS) == datagrams.size());
+          () -> h.telemetry.value(io.udsink.collector.export.TelemetryMetric.DATAGRAMS) == datagrams.size());
       TestSupport.await("Prometheus state to catch up", Duration.ofSeconds(20),
           () -> h.telemetry.flushes() >= 2);
       scraped = h.scrape();

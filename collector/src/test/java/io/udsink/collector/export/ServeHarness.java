@@ -23,18 +23,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.udsink.collector.loop.ReceiveLoop;
 import io.udsink.collector.transport.BoundSocket;
 import io.udsink.collector.transport.SocketSpec;
-import io.udsink.collector.aggregate.MetricsHandler;
+import io.udsink.collector.runtime.Intake;
 import io.udsink.collector.export.jsonl.JsonLinesOutput;
 import io.udsink.collector.export.prometheus.MetricsServer;
 import io.udsink.collector.export.prometheus.PrometheusOutput;
-import io.udsink.collector.export.prometheus.PrometheusState;
+import io.udsink.collector.export.cumulative.CumulativeState;
 
 /** The pieces of {@code udsink serve}, assembled in-process over a real socket. */
 public final class ServeHarness implements AutoCloseable {
   final Path socket;
   final Path out;
   final Telemetry telemetry = new Telemetry();
-  final PrometheusState prometheus;
+  final CumulativeState prometheus;
   final MetricsServer server;
   final ReceiveLoop loop;
   /** One client for every scrape, as a scraper keeps one connection. */
@@ -42,7 +42,7 @@ public final class ServeHarness implements AutoCloseable {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   final JsonLinesOutput json;
   final Flusher flusher;
-  final MetricsHandler handler;
+  final Intake handler;
 
   ServeHarness(Path dir, long flushMs) throws IOException {
     this(dir, flushMs, "out.jsonl");
@@ -52,14 +52,15 @@ public final class ServeHarness implements AutoCloseable {
     socket = dir.resolve("m");
     out = dir.resolve(outName);
     json = JsonLinesOutput.open(out, telemetry);
-    prometheus = new PrometheusState(TimeUnit.MINUTES.toMillis(5), 100_000, telemetry, "test");
+    prometheus = new CumulativeState(TimeUnit.MINUTES.toMillis(5), 100_000, telemetry);
     server = MetricsServer.start(new InetSocketAddress("127.0.0.1", 0), prometheus);
     flusher = new Flusher(List.of(new OutputWorker(json, 100_000),
         new OutputWorker(new PrometheusOutput(prometheus), 100_000)), telemetry);
-    handler = new MetricsHandler(flusher, TimeUnit.MILLISECONDS.toNanos(flushMs),
+    handler = new Intake(flusher, TimeUnit.MILLISECONDS.toNanos(flushMs),
         100_000, TimeUnit.MINUTES.toNanos(5), System::currentTimeMillis, 10_000);
     BoundSocket bound = BoundSocket.bind(SocketSpec.parse(socket.toString()), 0600, false);
     loop = ReceiveLoop.create(List.of(bound), handler, 64, 65536);
+    telemetry.watch(loop, io.udsink.collector.sys.Sockets.maxDgramQlen());
     flusher.start();
     loop.start();
   }
@@ -83,6 +84,17 @@ public final class ServeHarness implements AutoCloseable {
       }
     }
     return total;
+  }
+
+  /** {@code /metrics} as served. */
+  byte[] scrapeText() throws Exception {
+    HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+        + server.address().getPort() + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    if (r.statusCode() != 200) {
+      throw new AssertionError("GET /metrics: " + r.statusCode());
+    }
+    return r.body();
   }
 
   /** {@code /metrics} parsed: sample name with its labels as written, to value. */

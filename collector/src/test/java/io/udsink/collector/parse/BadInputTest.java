@@ -11,14 +11,14 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import io.udsink.collector.aggregate.Aggregator;
 import io.udsink.collector.aggregate.Interval;
-import io.udsink.collector.aggregate.MetricsHandler;
+import io.udsink.collector.runtime.Intake;
 
 /** Random bytes and cut lines: never an exception, every bad line counted, good lines kept. */
 class BadInputTest {
   @Test
   void shouldSurviveRandomBytesAndCountThem() {
     Aggregator agg = new Aggregator(100_000, 10, 0, (r, b, s, e) -> { });
-    StatsdParser parser = new StatsdParser(agg, agg);
+    StatsdParser parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
     Random rnd = new Random(1);
     byte[] alphabet = "abc:|#@,._-{}[]\"\n\r0123456789+eE sgcmhd\u00ff".getBytes(StandardCharsets.ISO_8859_1);
     for (int i = 0; i < 20_000; i++) {
@@ -46,7 +46,7 @@ class BadInputTest {
         "{\"name\":\"j\",\"type\":\"counter\",\"value\":2}",
         "set:member|s|#k:v"};
     StatsdParserTest.Recorder r = new StatsdParserTest.Recorder();
-    StatsdParser parser = new StatsdParser(r, r);
+    StatsdParser parser = new StatsdParser(r, r, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
     long prefixes = 0;
     for (String v : valid) {
       byte[] b = v.getBytes(StandardCharsets.UTF_8);
@@ -68,7 +68,7 @@ class BadInputTest {
   @Test
   void shouldShowTheOffendingTextShortenedAndPrintable() {
     byte[] b = ("bad\u0001line:x|c" + "y".repeat(300)).getBytes(StandardCharsets.UTF_8);
-    String s = MetricsHandler.sample(b, 0, b.length);
+    String s = Intake.sample(b, 0, b.length);
     assertTrue(s.startsWith("'bad\\x01line:x|c"), s);
     assertTrue(s.contains("(" + b.length + " bytes)"), s);
     assertTrue(s.length() < 200, s);

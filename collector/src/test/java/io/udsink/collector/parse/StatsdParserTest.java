@@ -94,7 +94,7 @@ class StatsdParserTest {
 
   static List<String> parse(byte[] datagram) {
     Recorder r = new Recorder();
-    new StatsdParser(r, r).parse(datagram, 0, datagram.length);
+    new StatsdParser(r, r, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE).parse(datagram, 0, datagram.length);
     return r.out;
   }
 
@@ -250,7 +250,7 @@ class StatsdParserTest {
       }
     };
     byte[] b = "a:1|c\nboom:1|c\nb:2|c".getBytes(StandardCharsets.UTF_8);
-    new StatsdParser(r, r).parse(b, 0, b.length);
+    new StatsdParser(r, r, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE).parse(b, 0, b.length);
     assertEquals(List.of("counter a [1]", "error internal_error", "counter b [2]"), r.out);
   }
 

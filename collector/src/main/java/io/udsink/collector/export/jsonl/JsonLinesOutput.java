@@ -10,17 +10,17 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.udsink.collector.aggregate.Counter;
 import io.udsink.collector.aggregate.Interval;
 import io.udsink.collector.export.Output;
-import io.udsink.collector.export.SeriesLeftOut;
 import io.udsink.collector.export.Telemetry;
-import io.udsink.collector.parse.ParseError;
+import io.udsink.collector.export.TelemetryMetric;
+import io.udsink.collector.export.TelemetryPoint;
 import io.udsink.collector.sys.Fs;
 import io.udsink.collector.sys.NativeException;
 import io.udsink.collector.transport.ProcessUser;
@@ -70,11 +70,8 @@ public final class JsonLinesOutput implements Output {
   private int heldLineStart;
   private volatile long heldLines;
   private long errors;
-  private long[] reportedCounters = new long[Counter.values().length];
-  private long[] reportedParseErrors = new long[ParseError.values().length];
-  private long reportedErrors;
-  private long[] reportedSeriesErrors = new long[SeriesLeftOut.values().length];
-  private Map<String, Long> reportedByUid = Map.of();
+  /** Each counter's value as of the last line written, by {@link TelemetryPoint#key()}. */
+  private Map<String, Double> reported = Map.of();
 
   private JsonLinesOutput(Path file, Telemetry telemetry) {
     this.file = file;
@@ -120,15 +117,8 @@ public final class JsonLinesOutput implements Output {
   @Override
   public void write(Interval iv) throws IOException {
     prepareChannel();
-    long[] counters = iv.counters();
-    long[] parseErrors = iv.parseErrors();
-    Map<String, Long> byUid = telemetry.datagramsByUid();
-    long[] seriesErrors = new long[SeriesLeftOut.values().length];
-    for (SeriesLeftOut r : SeriesLeftOut.values()) {
-      seriesErrors[r.ordinal()] = telemetry.seriesLeftOut(r);
-    }
-    JsonLines.Chunk chunk = JsonLines.format(iv, telemetryLines(iv, seriesErrors, byUid),
-        telemetry);
+    List<TelemetryPoint> now = telemetry.ownSnapshot();
+    JsonLines.Chunk chunk = JsonLines.format(iv, telemetryLines(now), telemetry);
     ByteBuffer buf = ByteBuffer.wrap(chunk.bytes());
     try {
       writeFully(buf);
@@ -139,10 +129,10 @@ public final class JsonLinesOutput implements Output {
         throw e; // nothing taken: the worker keeps the interval
       }
       hold(buf);
-      commit(counters, parseErrors, seriesErrors, byUid);
+      commit(now);
       throw new HeldException(e);
     }
-    commit(counters, parseErrors, seriesErrors, byUid);
+    commit(now);
   }
 
   @Override
@@ -188,53 +178,38 @@ public final class JsonLinesOutput implements Output {
     heldLines = n;
   }
 
-  private void commit(long[] counters, long[] parseErrors, long[] seriesErrors,
-      Map<String, Long> byUid) {
-    reportedByUid = byUid;
-    reportedCounters = counters;
-    reportedParseErrors = parseErrors;
-    reportedErrors = errors;
-    reportedSeriesErrors = seriesErrors;
+  private void commit(List<TelemetryPoint> now) {
+    Map<String, Double> r = new HashMap<>();
+    for (TelemetryPoint p : now) {
+      if (p.metric().type() == TelemetryMetric.Type.COUNTER) {
+        r.put(p.key(), p.value());
+      }
+    }
+    reported = r;
   }
 
-  private List<JsonLines.TelemetryLine> telemetryLines(Interval iv, long[] seriesErrors,
-      Map<String, Long> byUid) {
+  /**
+   * The catalogue as telemetry lines: a counter as what it grew by since the last line written
+   * (one with labels only when it grew), a gauge as its value, an info as 1 with its labels as
+   * tags.
+   */
+  private List<JsonLines.TelemetryLine> telemetryLines(List<TelemetryPoint> now) {
     List<JsonLines.TelemetryLine> lines = new ArrayList<>();
-    for (Counter c : Counter.values()) {
-      lines.add(line(c.metric(), iv.counters()[c.ordinal()] - reportedCounters[c.ordinal()]));
-    }
-    for (ParseError r : ParseError.values()) {
-      long d = iv.parseErrors()[r.ordinal()] - reportedParseErrors[r.ordinal()];
-      if (d > 0) {
-        lines.add(new JsonLines.TelemetryLine("parse_errors", List.of("reason:" + r.label()), d));
+    for (TelemetryPoint p : now) {
+      double v = p.value();
+      if (p.metric().type() == TelemetryMetric.Type.COUNTER) {
+        v -= reported.getOrDefault(p.key(), 0.0);
+        if (v == 0 && !p.labels().isEmpty()) {
+          continue;
+        }
       }
-    }
-    lines.add(line("series", iv.series().length));
-    lines.add(line("intervals", iv.intervals()));
-    lines.add(line("merge_dropped", iv.mergeDropped()));
-    lines.add(line("output_errors", errors - reportedErrors));
-    byUid.forEach((uid, n) -> {
-      long d = n - reportedByUid.getOrDefault(uid, 0L);
-      if (d > 0) {
-        lines.add(new JsonLines.TelemetryLine("datagrams_by_uid", List.of("uid:" + uid), d));
+      List<String> tags = new ArrayList<>(p.labels().size());
+      for (int i = 0; i < p.labels().size(); i++) {
+        tags.add(p.metric().labels().get(i) + ":" + p.labels().get(i));
       }
-    });
-    for (io.udsink.collector.loop.SocketStats st : telemetry.sockets()) {
-      lines.add(new JsonLines.TelemetryLine("socket_queue_datagrams_max",
-          List.of("socket:" + st.name()), st.queueMax()));
-    }
-    for (SeriesLeftOut r : SeriesLeftOut.values()) {
-      long d = seriesErrors[r.ordinal()] - reportedSeriesErrors[r.ordinal()];
-      if (d > 0) {
-        lines.add(new JsonLines.TelemetryLine("series_errors", List.of("reason:" + r.label()),
-            d));
-      }
+      lines.add(new JsonLines.TelemetryLine(p.metric().metric(), tags, v));
     }
     return lines;
-  }
-
-  private static JsonLines.TelemetryLine line(String name, double value) {
-    return new JsonLines.TelemetryLine(name, List.of(), value);
   }
 
   /** Opens the target if needed, and reopens it when the path no longer names the open file. */

@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import io.prometheus.metrics.config.PrometheusProperties;
 import io.prometheus.metrics.exporter.httpserver.HealthyHandler;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
+import io.udsink.collector.export.cumulative.CumulativeState;
 import io.udsink.collector.util.Fatal;
 
 /**
@@ -109,6 +110,15 @@ public final class MetricsServer implements AutoCloseable {
     }
   }
 
+  /** A registry for the exporter: the state's series and udsink's own, and the JVM's. */
+  private static io.prometheus.metrics.model.registry.PrometheusRegistry registry(
+      CumulativeState state) {
+    var r = new io.prometheus.metrics.model.registry.PrometheusRegistry();
+    r.register((io.prometheus.metrics.model.registry.MultiCollector) state::snapshot);
+    io.prometheus.metrics.instrumentation.jvm.JvmMetrics.builder().register(r);
+    return r;
+  }
+
   /**
    * Binds and starts the server; {@code /-/ready} answers 503 until {@link #ready()}.
    *
@@ -117,7 +127,7 @@ public final class MetricsServer implements AutoCloseable {
    * @return the running server
    * @throws IOException when the address cannot be bound
    */
-  public static MetricsServer start(InetSocketAddress address, PrometheusState state)
+  public static MetricsServer start(InetSocketAddress address, CumulativeState state)
       throws IOException {
     return start(address, state, () -> null);
   }
@@ -133,7 +143,7 @@ public final class MetricsServer implements AutoCloseable {
    * @return the running server
    * @throws IOException when the address cannot be bound
    */
-  public static MetricsServer start(InetSocketAddress address, PrometheusState state,
+  public static MetricsServer start(InetSocketAddress address, CumulativeState state,
       java.util.function.Supplier<String> reload) throws IOException {
     HttpServer server = HttpServer.create(address, 64);
     java.util.concurrent.atomic.AtomicBoolean reloading =
@@ -149,7 +159,7 @@ public final class MetricsServer implements AutoCloseable {
     server.setExecutor(executor);
     MetricsServer s = new MetricsServer(server, executor, reloader);
     java.util.concurrent.Semaphore renders = new java.util.concurrent.Semaphore(RENDERS, true);
-    HttpHandler exporter = new MetricsHandler(PrometheusProperties.get(), state.registry());
+    HttpHandler exporter = new MetricsHandler(PrometheusProperties.get(), registry(state));
     HttpHandler metrics = exchange -> {
       boolean got;
       try {

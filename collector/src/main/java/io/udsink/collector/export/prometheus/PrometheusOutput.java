@@ -2,17 +2,18 @@ package io.udsink.collector.export.prometheus;
 
 import io.udsink.collector.aggregate.Interval;
 import io.udsink.collector.export.Output;
+import io.udsink.collector.export.cumulative.CumulativeState;
 
 /** Feeds finished intervals into the state that {@code /metrics} shows. */
 public final class PrometheusOutput implements Output {
-  private final PrometheusState state;
+  private final CumulativeState state;
 
   /**
    * Creates the output.
    *
    * @param state the state to update
    */
-  public PrometheusOutput(PrometheusState state) {
+  public PrometheusOutput(CumulativeState state) {
     this.state = state;
   }
 

@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
 
 import io.udsink.collector.aggregate.Interval;
 import io.udsink.collector.export.Output;
-import io.udsink.collector.export.OutputCount;
-import io.udsink.collector.export.prometheus.PrometheusState;
+import io.udsink.collector.export.TelemetryMetric;
+import io.udsink.collector.export.cumulative.CumulativeState;
 import io.udsink.collector.util.Fatal;
 import io.udsink.collector.util.RateLimitedLog;
 
@@ -67,7 +67,7 @@ public final class RemoteWriteOutput implements Output {
 
   private final String name;
   private final URI url;
-  private final PrometheusState state;
+  private final CumulativeState state;
   private final Map<String, String> externalLabels;
   private final Map<String, String> headers;
   private final Duration timeout;
@@ -101,7 +101,7 @@ public final class RemoteWriteOutput implements Output {
    * @param timeout how long one request may take
    * @param maxQueuedBytes most compressed bytes held for sending
    */
-  public RemoteWriteOutput(URI url, PrometheusState state, Map<String, String> externalLabels,
+  public RemoteWriteOutput(URI url, CumulativeState state, Map<String, String> externalLabels,
       Map<String, String> headers, Duration timeout, long maxQueuedBytes) {
     this.url = withoutUserInfo(url);
     this.name = "remote_write " + redacted(this.url);
@@ -263,12 +263,12 @@ public final class RemoteWriteOutput implements Output {
   }
 
   @Override
-  public Map<OutputCount, Long> counts() {
-    return Map.of(OutputCount.SENT_SAMPLES, sentSamples.get(),
-        OutputCount.DROPPED_SAMPLES, droppedSamples.get(),
-        OutputCount.REJECTED_SAMPLES, rejectedSamples.get(),
-        OutputCount.REDIRECTED_SAMPLES, redirectedSamples.get(),
-        OutputCount.FAILED_REQUESTS, failedRequests.get());
+  public Map<TelemetryMetric, Long> counts() {
+    return Map.of(TelemetryMetric.OUTPUT_SENT_SAMPLES, sentSamples.get(),
+        TelemetryMetric.OUTPUT_DROPPED_SAMPLES, droppedSamples.get(),
+        TelemetryMetric.OUTPUT_REJECTED_SAMPLES, rejectedSamples.get(),
+        TelemetryMetric.OUTPUT_REDIRECTED_SAMPLES, redirectedSamples.get(),
+        TelemetryMetric.OUTPUT_FAILED_REQUESTS, failedRequests.get());
   }
 
   @Override

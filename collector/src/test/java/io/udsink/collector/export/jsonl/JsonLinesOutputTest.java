@@ -41,7 +41,7 @@ class JsonLinesOutputTest {
   Path dir;
 
   private final Aggregator agg = new Aggregator(100_000, 10, 0, (r, b, s, e) -> { });
-  private final StatsdParser parser = new StatsdParser(agg, agg);
+  private final StatsdParser parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
   private final Telemetry telemetry = new Telemetry();
   private long clock;
 
@@ -106,8 +106,7 @@ class JsonLinesOutputTest {
         () -> w.backlogIntervals() == 0);
     assertEquals(10 * 6, counterSum(List.of(out)), "the six intervals since the failure");
     List<String> lines = Files.readAllLines(out);
-    assertTrue(lines.stream().anyMatch(l -> l.contains("\"udsink.intervals\"")
-        && l.contains("\"value\":6")), "one merged line set covers six intervals: " + lines);
+    assertTrue(lines.stream().anyMatch(l -> l.contains("\"interval_ms\":6000")), "one merged line set covers six intervals: " + lines);
     assertEquals(0, w.unwrittenLines());
   }
 

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.udsink.collector.export.Telemetry;
+import io.udsink.collector.export.cumulative.CumulativeState;
 
 /** {@code POST /-/reload}: answers, and what a client posting in a loop can hold up. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -37,7 +38,7 @@ class MetricsServerReloadTest {
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     AtomicInteger calls = new AtomicInteger();
-    PrometheusState state = new PrometheusState(60_000, 100, new Telemetry(), "t");
+    CumulativeState state = new CumulativeState(60_000, 100, new Telemetry());
     try (MetricsServer server = MetricsServer.start(new InetSocketAddress("127.0.0.1", 0), state,
         () -> {
           if (calls.incrementAndGet() == 1) {

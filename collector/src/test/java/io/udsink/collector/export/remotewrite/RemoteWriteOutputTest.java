@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Timeout;
 import io.udsink.collector.TestSupport;
 import io.udsink.collector.aggregate.Aggregator;
 import io.udsink.collector.aggregate.Interval;
-import io.udsink.collector.export.OutputCount;
+import io.udsink.collector.export.TelemetryMetric;
 import io.udsink.collector.export.Telemetry;
-import io.udsink.collector.export.prometheus.PrometheusState;
+import io.udsink.collector.export.cumulative.CumulativeState;
 import io.udsink.collector.parse.StatsdParser;
 
 /** The remote-write output against a receiver that answers as a test tells it to. */
@@ -32,7 +32,7 @@ class RemoteWriteOutputTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   private final Aggregator agg = new Aggregator(10_000, 10, 0, (r, b, s, e) -> { });
-  private final StatsdParser parser = new StatsdParser(agg, agg);
+  private final StatsdParser parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
   private Receiver receiver;
   private RemoteWriteOutput output;
 
@@ -51,7 +51,7 @@ class RemoteWriteOutputTest {
 
   private RemoteWriteOutput output(Duration timeout, long maxQueuedBytes) {
     output = new RemoteWriteOutput(receiver.url(),
-        new PrometheusState(3_600_000, 10_000, new Telemetry(), "t"),
+        new CumulativeState(3_600_000, 10_000, new Telemetry()),
         Map.of("job", "udsink", "instance", "host-a"), Map.of("X-Scope-OrgID", "team-1"),
         timeout, maxQueuedBytes);
     return output;
@@ -102,11 +102,11 @@ class RemoteWriteOutputTest {
     assertEquals(0.303, receiver.samples("lat_sum").get(0).value(), 1e-12);
     assertEquals(2.0, receiver.samples("lat_count").get(0).value());
     TestSupport.await("every sample taken counted", WAIT,
-        () -> out.counts().get(OutputCount.SENT_SAMPLES) == receiver.accepted.stream()
+        () -> out.counts().get(TelemetryMetric.OUTPUT_SENT_SAMPLES) == receiver.accepted.stream()
             .mapToLong(r -> r.samples().size()).sum());
-    assertEquals(0L, out.counts().get(OutputCount.DROPPED_SAMPLES));
-    assertEquals(0L, out.counts().get(OutputCount.REJECTED_SAMPLES));
-    assertEquals(0L, out.counts().get(OutputCount.FAILED_REQUESTS));
+    assertEquals(0L, out.counts().get(TelemetryMetric.OUTPUT_DROPPED_SAMPLES));
+    assertEquals(0L, out.counts().get(TelemetryMetric.OUTPUT_REJECTED_SAMPLES));
+    assertEquals(0L, out.counts().get(TelemetryMetric.OUTPUT_FAILED_REQUESTS));
   }
 
   @Test
@@ -122,8 +122,8 @@ class RemoteWriteOutputTest {
     assertEquals(List.of(1.0, 2.0, 3.0), n.stream().map(Receiver.Sample::value).toList());
     assertEquals(List.of(1000L, 2000L, 3000L), n.stream().map(Receiver.Sample::timestampMs)
         .toList(), "in time order, behind the one retried");
-    assertEquals(3L, out.counts().get(OutputCount.FAILED_REQUESTS));
-    assertEquals(0L, out.counts().get(OutputCount.DROPPED_SAMPLES));
+    assertEquals(3L, out.counts().get(TelemetryMetric.OUTPUT_FAILED_REQUESTS));
+    assertEquals(0L, out.counts().get(TelemetryMetric.OUTPUT_DROPPED_SAMPLES));
   }
 
   @Test
@@ -151,12 +151,12 @@ class RemoteWriteOutputTest {
     receiver.answer = "out of order sample " + "x".repeat(100_000);
     RemoteWriteOutput out = output(Duration.ofSeconds(5), 1 << 20);
     out.write(interval(1000, false, "r:1|c\n"));
-    TestSupport.await("the refusal", WAIT, () -> out.counts().get(OutputCount.REJECTED_SAMPLES) > 0);
+    TestSupport.await("the refusal", WAIT, () -> out.counts().get(TelemetryMetric.OUTPUT_REJECTED_SAMPLES) > 0);
     out.write(interval(2000, false, "r:1|c\n"));
     TestSupport.await("the next flush", WAIT, () -> receiver.samples("r_total").size() == 1);
     assertEquals(2.0, receiver.samples("r_total").get(0).value(), "nothing of the total lost");
     assertEquals(2, receiver.received.size());
-    assertEquals(0L, out.counts().get(OutputCount.FAILED_REQUESTS), "a 4xx is not retried");
+    assertEquals(0L, out.counts().get(TelemetryMetric.OUTPUT_FAILED_REQUESTS), "a 4xx is not retried");
   }
 
   @Test
@@ -170,7 +170,7 @@ class RemoteWriteOutputTest {
     for (int k = 1; k <= 20; k++) {
       out.write(interval(k * 1000L, false, many.toString()));
     }
-    assertTrue(out.counts().get(OutputCount.DROPPED_SAMPLES) > 0, "the queue is bounded");
+    assertTrue(out.counts().get(TelemetryMetric.OUTPUT_DROPPED_SAMPLES) > 0, "the queue is bounded");
     assertTrue(out.unsentSinceNs() != 0);
     receiver.open();
     TestSupport.await("the queue sent", WAIT, () -> out.heldLines() == 0
@@ -181,10 +181,10 @@ class RemoteWriteOutputTest {
     assertTrue(s0.size() < 20, "older points were dropped: " + s0.size());
     int perFlush = receiver.accepted.get(receiver.accepted.size() - 1).samples().size();
     TestSupport.await("the last request counted", WAIT,
-        () -> out.counts().get(OutputCount.SENT_SAMPLES) == receiver.accepted.stream()
+        () -> out.counts().get(TelemetryMetric.OUTPUT_SENT_SAMPLES) == receiver.accepted.stream()
             .mapToLong(r -> r.samples().size()).sum());
-    assertEquals(20L * perFlush, out.counts().get(OutputCount.SENT_SAMPLES)
-        + out.counts().get(OutputCount.DROPPED_SAMPLES),
+    assertEquals(20L * perFlush, out.counts().get(TelemetryMetric.OUTPUT_SENT_SAMPLES)
+        + out.counts().get(TelemetryMetric.OUTPUT_DROPPED_SAMPLES),
         "every sample either sent or dropped, none both (the request in flight is not dropped)");
   }
 
@@ -193,7 +193,7 @@ class RemoteWriteOutputTest {
     receiver.hold();
     RemoteWriteOutput out = output(Duration.ofMillis(300), 1 << 20);
     out.write(interval(1000, false, "slow:1|c\n"));
-    TestSupport.await("a timeout", WAIT, () -> out.counts().get(OutputCount.FAILED_REQUESTS) >= 2);
+    TestSupport.await("a timeout", WAIT, () -> out.counts().get(TelemetryMetric.OUTPUT_FAILED_REQUESTS) >= 2);
     receiver.open();
     TestSupport.await("the retry", WAIT, () -> !receiver.samples("slow_total").isEmpty());
   }
@@ -245,7 +245,7 @@ class RemoteWriteOutputTest {
   void shouldSendUserInfoAsBasicAuthAndNotNameIt() throws Exception {
     output = new RemoteWriteOutput(java.net.URI.create("http://alice:s3cret@127.0.0.1:"
         + receiver.url().getPort() + "/api/v1/write"),
-        new PrometheusState(60_000, 100, new Telemetry(), "t"), Map.of(), Map.of(),
+        new CumulativeState(60_000, 100, new Telemetry()), Map.of(), Map.of(),
         Duration.ofSeconds(5), 1 << 20);
     assertFalse(output.name().contains("s3cret"), output.name());
     output.write(interval(1000, false, "a:1|c\n"));
@@ -261,9 +261,9 @@ class RemoteWriteOutputTest {
     RemoteWriteOutput out = output(Duration.ofSeconds(5), 1 << 20);
     out.write(interval(1_700_000_000_000L, false, "moved:1|c\n"));
     TestSupport.await("the redirect counted", WAIT,
-        () -> out.counts().get(OutputCount.REDIRECTED_SAMPLES) > 0);
+        () -> out.counts().get(TelemetryMetric.OUTPUT_REDIRECTED_SAMPLES) > 0);
     assertEquals(1, receiver.received.size(), "asked once, never at another address");
-    assertEquals(0L, out.counts().get(OutputCount.REJECTED_SAMPLES));
+    assertEquals(0L, out.counts().get(TelemetryMetric.OUTPUT_REJECTED_SAMPLES));
   }
 
   @Test
@@ -274,8 +274,8 @@ class RemoteWriteOutputTest {
     assertEquals("https://metrics.example/api/v1/write?api_key=<secret>&tenant=<secret>#frag",
         shown);
     output = new RemoteWriteOutput(java.net.URI.create(
-        "http://user:pa55@127.0.0.1:1/w?token=s3cr3t"), new PrometheusState(3_600_000, 10,
-        new Telemetry(), "t"), Map.of(), Map.of(), Duration.ofSeconds(1), 1 << 20);
+        "http://user:pa55@127.0.0.1:1/w?token=s3cr3t"), new CumulativeState(3_600_000, 10,
+        new Telemetry()), Map.of(), Map.of(), Duration.ofSeconds(1), 1 << 20);
     assertTrue(!output.name().contains("s3cr3t") && !output.name().contains("pa55"),
         output.name());
   }

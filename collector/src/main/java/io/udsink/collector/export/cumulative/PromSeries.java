@@ -1,4 +1,4 @@
-package io.udsink.collector.export.prometheus;
+package io.udsink.collector.export.cumulative;
 
 import java.util.List;
 

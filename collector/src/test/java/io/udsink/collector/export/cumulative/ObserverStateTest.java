@@ -1,4 +1,4 @@
-package io.udsink.collector.export.prometheus;
+package io.udsink.collector.export.cumulative;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -92,7 +92,7 @@ class ObserverStateTest {
   /** One udsink instance's Prometheus side: a parser, an aggregator and the state. */
   private final class Instance {
     final Telemetry telemetry = new Telemetry();
-    final PrometheusState state = new PrometheusState(3_600_000, 10_000, telemetry, "t");
+    final CumulativeState state = new CumulativeState(3_600_000, 10_000, telemetry);
     final Aggregator agg;
     final StatsdParser parser;
 
@@ -100,11 +100,11 @@ class ObserverStateTest {
       Path f = Files.createTempFile(dir, "mapping", ".yml");
       Files.writeString(f, c.yaml());
       agg = new Aggregator(10_000, 10, 0, (r, b, s, e) -> { }, MapperRef.load(f, 100), true);
-      parser = new StatsdParser(agg, agg);
+      parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
     }
 
     void interval(long endMs, String lines) {
-      PrometheusStateTest.interval(parser, agg, telemetry, state, endMs, lines);
+      CumulativeStateTest.interval(parser, agg, telemetry, state, endMs, lines);
     }
   }
 
@@ -134,7 +134,7 @@ class ObserverStateTest {
     return sb.toString();
   }
 
-  private static MetricSnapshot family(PrometheusState s, String name) {
+  private static MetricSnapshot family(CumulativeState s, String name) {
     for (MetricSnapshot m : s.snapshot()) {
       if (m.getMetadata().getName().equals(name)) {
         return m;
@@ -144,7 +144,7 @@ class ObserverStateTest {
   }
 
   /** The count the state shows for the family, checking that its buckets hold exactly it. */
-  private static long shownCount(PrometheusState s, String name) {
+  private static long shownCount(CumulativeState s, String name) {
     MetricSnapshot m = family(s, name);
     assertNotNull(m, name + " is on /metrics");
     if (m instanceof SummarySnapshot sum) {
@@ -176,9 +176,9 @@ class ObserverStateTest {
 
   private static void checkNothingLeftOut(Instance i) throws Exception {
     for (SeriesLeftOut r : SeriesLeftOut.values()) {
-      assertEquals(0, i.telemetry.seriesLeftOut(r), "series left out: " + r.label());
+      assertEquals(0, i.telemetry.value(io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS, r.label()), "series left out: " + r.label());
     }
-    Promtool.checkStructure(PrometheusStateTest.text(i.state));
+    Promtool.checkStructure(CumulativeStateTest.text(i.state));
   }
 
   /** The value at rank q of sorted samples, within the sketch's 1% of either neighbour. */
@@ -279,7 +279,7 @@ class ObserverStateTest {
     Instance i = new Instance(configs().get(2));
     i.interval(2_000, "foo_timing:0.5:120:3000:10:20000:0.01|ms\n");
     i.interval(3_000, "foo_timing:1e-6|ms\nfoo_timing:1e9|ms\n");
-    Map<String, Double> m = ServeHarness.parseExposition(PrometheusStateTest.text(i.state));
+    Map<String, Double> m = ServeHarness.parseExposition(CumulativeStateTest.text(i.state));
     assertEquals(8.0, m.get("foo_timing_count"));
     // in seconds: 1e-9 1e-5 5e-4 0.01 0.12 3 20 1e6; the value at rank q * 7
     assertEquals(20, m.get("foo_timing{quantile=\"0.99\"}"), 20 * 0.01);
@@ -292,7 +292,7 @@ class ObserverStateTest {
   void shouldKeepJsonQuantilesWithinOnePercentWhenIntervalsMerge() {
     // an output that is behind gets its intervals merged: the sketches merge too
     Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> { });
-    StatsdParser parser = new StatsdParser(agg, agg);
+    StatsdParser parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
     for (long seed = 1; seed <= 5; seed++) {
       Random rnd = new Random(seed);
       int center = -290 + rnd.nextInt(580);
@@ -323,7 +323,7 @@ class ObserverStateTest {
   void shouldKeepTheTopOfTheRangeExactWhenValuesSpanMoreThanASketchHolds() {
     // 1e-300 .. 1e300 in one interval: more than 2048 bins; the lowest collapse, the top stays
     Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> { });
-    StatsdParser parser = new StatsdParser(agg, agg);
+    StatsdParser parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
     Random rnd = new Random(11);
     List<Double> v = new ArrayList<>();
     for (int k = 0; k < 5000; k++) {
@@ -358,11 +358,11 @@ class ObserverStateTest {
     second.interval(3_000, lines("lat", "d", List.of(1.0, 2.0)));
     for (int scrape = 0; scrape < 3; scrape++) {
       assertEquals(2, shownCount(second.state, "lat"), "the series of the settings in force");
-      Promtool.checkStructure(PrometheusStateTest.text(second.state));
+      Promtool.checkStructure(CumulativeStateTest.text(second.state));
     }
-    assertEquals(1, second.telemetry.seriesLeftOut(SeriesLeftOut.LAYOUT_CONFLICT),
+    assertEquals(1, second.telemetry.value(io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS, SeriesLeftOut.LAYOUT_CONFLICT.label()),
         "counted once, however often it is scraped");
-    Map<String, Double> m = ServeHarness.parseExposition(PrometheusStateTest.text(second.state));
+    Map<String, Double> m = ServeHarness.parseExposition(CumulativeStateTest.text(second.state));
     assertEquals(1.0, m.get("udsink_series_errors_total{reason=\"layout_conflict\"}"));
   }
 
@@ -374,8 +374,8 @@ class ObserverStateTest {
     String broken = state.replace("\"count\":2", "\"count\":3");
     Instance second = new Instance(configs().get(3));
     second.state.importState(broken.getBytes(StandardCharsets.UTF_8));
-    assertEquals(1, second.telemetry.seriesLeftOut(SeriesLeftOut.HANDOVER_MISMATCH));
-    String text = PrometheusStateTest.text(second.state);
+    assertEquals(1, second.telemetry.value(io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS, SeriesLeftOut.HANDOVER_MISMATCH.label()));
+    String text = CumulativeStateTest.text(second.state);
     Map<String, Double> m = ServeHarness.parseExposition(text);
     assertEquals(1.0, m.get("other"), "the other series came over: " + text);
     assertEquals(null, family(second.state, "lat"), "nothing half-imported");
@@ -393,7 +393,7 @@ class ObserverStateTest {
     second.state.importState(state.getBytes(StandardCharsets.UTF_8));
     second.interval(3_000, lines("lat", "d", List.of(1.0)));
     assertEquals(1, shownCount(second.state, "lat"));
-    Promtool.checkStructure(PrometheusStateTest.text(second.state));
-    assertEquals(1, second.telemetry.seriesErrors(), Arrays.toString(SeriesLeftOut.values()));
+    Promtool.checkStructure(CumulativeStateTest.text(second.state));
+    assertEquals(1, second.telemetry.value(io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS), Arrays.toString(SeriesLeftOut.values()));
   }
 }

@@ -1,4 +1,4 @@
-package io.udsink.collector.export.prometheus;
+package io.udsink.collector.export.cumulative;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -40,11 +40,11 @@ class HistogramExpositionTest {
   private Aggregator agg;
   private StatsdParser parser;
   private final Telemetry telemetry = new Telemetry();
-  private final PrometheusState state = new PrometheusState(3_600_000, 10_000, telemetry, "t");
+  private final CumulativeState state = new CumulativeState(3_600_000, 10_000, telemetry);
 
   private void setUp(MapperRef mapper) {
     agg = new Aggregator(10_000, 10, 0, (r, b, s, e) -> { }, mapper, true);
-    parser = new StatsdParser(agg, agg);
+    parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
   }
 
   private void setUp(ObserverSpec.Kind kind) {
@@ -58,11 +58,11 @@ class HistogramExpositionTest {
   }
 
   private void interval(long endMs, String lines) {
-    PrometheusStateTest.interval(parser, agg, telemetry, state, endMs, lines);
+    CumulativeStateTest.interval(parser, agg, telemetry, state, endMs, lines);
   }
 
   private String text() throws Exception {
-    return PrometheusStateTest.text(state);
+    return CumulativeStateTest.text(state);
   }
 
   private HistogramSnapshot.HistogramDataPointSnapshot point(String family) {

@@ -1,4 +1,4 @@
-package io.udsink.collector.export.prometheus;
+package io.udsink.collector.export.cumulative;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,11 +21,11 @@ import io.udsink.collector.export.jsonl.JsonLines;
 import io.udsink.collector.parse.MetricType;
 import io.udsink.collector.parse.StatsdParser;
 
-class PrometheusStateTest {
+class CumulativeStateTest {
   private final Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> { });
-  private final StatsdParser parser = new StatsdParser(agg, agg);
+  private final StatsdParser parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
   private final Telemetry telemetry = new Telemetry();
-  private final PrometheusState state = new PrometheusState(60_000, 1000, telemetry, "t");
+  private final CumulativeState state = new CumulativeState(60_000, 1000, telemetry);
 
   private void interval(long endMs, String datagram) {
     interval(parser, agg, telemetry, state, endMs, datagram);
@@ -37,7 +37,7 @@ class PrometheusStateTest {
 
   /** Parses the lines, ends the interval at {@code endMs} and applies it to the state. */
   static void interval(StatsdParser parser, Aggregator agg, Telemetry telemetry,
-      PrometheusState state, long endMs, String lines) {
+      CumulativeState state, long endMs, String lines) {
     byte[] b = lines.getBytes(StandardCharsets.UTF_8);
     parser.parse(b, 0, b.length);
     Interval iv = agg.takeInterval(endMs, false);
@@ -46,9 +46,9 @@ class PrometheusStateTest {
   }
 
   /** The state in the text format. */
-  static String text(PrometheusState state) throws java.io.IOException {
+  static String text(CumulativeState state) throws java.io.IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    state.write(out);
+    new io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter(false).write(out, state.snapshot());
     return out.toString(StandardCharsets.UTF_8);
   }
 
@@ -165,7 +165,7 @@ class PrometheusStateTest {
     String json = new String(JsonLines.format(iv, java.util.List.of(),
         telemetry).bytes(), StandardCharsets.UTF_8);
     assertTrue(json.contains("\"good\"") && !json.contains("\"bad\""), json);
-    assertEquals(2, telemetry.seriesErrors());
+    assertEquals(2, telemetry.value(io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS));
   }
 
   @Test
@@ -179,19 +179,19 @@ class PrometheusStateTest {
       }
     }
     interval(1000, sb.toString());
-    PrometheusState big = new PrometheusState(60_000, 5000, new Telemetry(), "t");
+    CumulativeState big = new CumulativeState(60_000, 5000, new Telemetry());
     // the state of an instance with more series than this one keeps
     byte[] exported = state.exportState();
     Telemetry t = new Telemetry();
-    PrometheusState small = new PrometheusState(60_000, 100, t, "t");
+    CumulativeState small = new CumulativeState(60_000, 100, t);
     small.importState(new java.io.ByteArrayInputStream(exported));
     assertEquals(0, small.size(), "handed over, not yet continued");
-    assertEquals(900, t.promDroppedSeriesCounter().get(), "the rest counted as dropped: "
-        + t.promDroppedSeriesCounter().get());
+    assertEquals(900, t.value(io.udsink.collector.export.TelemetryMetric.PROMETHEUS_DROPPED_SERIES), "the rest counted as dropped: "
+        + t.value(io.udsink.collector.export.TelemetryMetric.PROMETHEUS_DROPPED_SERIES));
     big.importState(new java.io.ByteArrayInputStream(exported));
     assertTrue(text(big).contains("s999_total 1.0"));
     // a state cut short is an error for the caller to report; what came before it is kept
-    PrometheusState cut = new PrometheusState(60_000, 5000, new Telemetry(), "t");
+    CumulativeState cut = new CumulativeState(60_000, 5000, new Telemetry());
     org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
         () -> cut.importState(new java.io.ByteArrayInputStream(exported, 0,
             exported.length / 2)));

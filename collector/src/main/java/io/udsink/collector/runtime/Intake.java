@@ -1,4 +1,4 @@
-package io.udsink.collector.aggregate;
+package io.udsink.collector.runtime;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +8,10 @@ import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.udsink.collector.aggregate.Aggregator;
+import io.udsink.collector.aggregate.Counter;
+import io.udsink.collector.aggregate.Interval;
+import io.udsink.collector.aggregate.Series;
 import io.udsink.collector.loop.DatagramHandler;
 import io.udsink.collector.mapping.MapperRef;
 import io.udsink.collector.mapping.ObserverSpec;
@@ -22,8 +26,8 @@ import io.udsink.collector.parse.StatsdParser;
  * stop, after the loop has drained every socket, it hands over the final interval and waits, up
  * to a deadline, for every output to write it; {@link #result()} tells what could not be.
  */
-public final class MetricsHandler implements DatagramHandler {
-  private static final Logger LOG = LoggerFactory.getLogger(MetricsHandler.class);
+public final class Intake implements DatagramHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(Intake.class);
   private static final int SAMPLE_CHARS = 120;
 
   private final Aggregator aggregator;
@@ -47,7 +51,7 @@ public final class MetricsHandler implements DatagramHandler {
    * @param wallClockMs epoch milliseconds, for timestamps
    * @param finalFlushTimeoutMs how long the stop waits for the outputs to write the final flush
    */
-  public MetricsHandler(Flusher flusher, long flushIntervalNs, int maxSeries, long gaugeMemoryNs,
+  public Intake(Flusher flusher, long flushIntervalNs, int maxSeries, long gaugeMemoryNs,
       LongSupplier wallClockMs, long finalFlushTimeoutMs) {
     this(flusher, flushIntervalNs, maxSeries, gaugeMemoryNs, wallClockMs, finalFlushTimeoutMs,
         MapperRef.none(ObserverSpec.defaults(ObserverSpec.Kind.NATIVE)), true);
@@ -65,7 +69,7 @@ public final class MetricsHandler implements DatagramHandler {
    * @param mapper the mapping in force
    * @param observe true when an output shows distributions to Prometheus
    */
-  public MetricsHandler(Flusher flusher, long flushIntervalNs, int maxSeries, long gaugeMemoryNs,
+  public Intake(Flusher flusher, long flushIntervalNs, int maxSeries, long gaugeMemoryNs,
       LongSupplier wallClockMs, long finalFlushTimeoutMs, MapperRef mapper, boolean observe) {
     this.flusher = flusher;
     this.flushIntervalNs = flushIntervalNs;
@@ -73,17 +77,12 @@ public final class MetricsHandler implements DatagramHandler {
     this.finalFlushTimeoutMs = finalFlushTimeoutMs;
     this.aggregator = new Aggregator(maxSeries, Math.max(1, gaugeMemoryNs / flushIntervalNs),
         wallClockMs.getAsLong(), this::logBadLine, mapper, observe);
-    this.parser = new StatsdParser(aggregator, aggregator);
+    this.parser = new StatsdParser(aggregator, aggregator, Series.MAX_SKETCH_VALUE);
   }
 
   @Override
   public void onDatagram(int socket, ByteBuffer datagram, boolean truncated) {
-    aggregator.count(Counter.DATAGRAMS, 1);
-    aggregator.count(Counter.BYTES, datagram.remaining());
-    if (truncated) {
-      aggregator.count(Counter.TRUNCATED, 1);
-    }
-    parser.parse(datagram);
+    parser.parse(datagram); // datagrams, bytes and truncations are the loop's to count
   }
 
   @Override

@@ -1,0 +1,314 @@
+package io.udsink.collector.export.cumulative;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.InfoSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.prometheus.metrics.model.snapshots.PrometheusNaming;
+import io.prometheus.metrics.model.snapshots.SummarySnapshot;
+import io.udsink.collector.aggregate.Interval;
+import io.udsink.collector.aggregate.Series;
+import io.udsink.collector.export.SeriesLeftOut;
+import io.udsink.collector.export.Telemetry;
+import io.udsink.collector.export.TelemetryMetric;
+import io.udsink.collector.mapping.Mapped;
+import io.udsink.collector.parse.MetricType;
+
+/**
+ * The cumulative series that {@code /metrics} and remote write show: series updated within the
+ * TTL, as Prometheus sees them, beside udsink's own metrics.
+ *
+ * <ul>
+ *   <li>counters: cumulative since udsink started (or since the series last expired), as
+ *       {@code <name>_total}; negative increments are counted, not added; a counter a mapping
+ *       file names without {@code _total} keeps that exact name, untyped;</li>
+ *   <li>gauges: the last value; sets: a gauge of the last interval's unique count;</li>
+ *   <li>timers, histograms, distributions: by the series' observer type, a histogram (classic
+ *       buckets, native buckets, or both) or a summary over a sliding window, with cumulative
+ *       {@code _sum} and {@code _count};</li>
+ *   <li>a mapping file's name and labels when a rule matched;</li>
+ *   <li>tags become labels: {@code k:v} is {@code k="v"}, a bare tag {@code k} is
+ *       {@code k="true"}; a label given twice joins its values with {@code ,}.</li>
+ * </ul>
+ *
+ * Every family gets names no other family uses, in any format ({@link FamilyNames}). Updated by
+ * its output's worker; read by the HTTP server or the remote-write encoder; synchronized. Each
+ * remote-write receiver has a state of its own. Renders through {@link Families}; hands over
+ * through {@link StateCodec}.
+ */
+public final class CumulativeState {
+  /** The output's name in telemetry. */
+  static final String OUTPUT = "prometheus";
+  /** The JVM and process metrics {@code /metrics} shows beside the series. */
+  public static final MetricSnapshots JVM_METRICS = jvmMetrics();
+
+  final long ttlMs;
+  final int maxSeries;
+  final Telemetry telemetry;
+  final Map<Key, PromSeries> series = new HashMap<>();
+  final Map<ImportedKey, PromSeries> imported = new HashMap<>();
+  final FamilyNames names = new FamilyNames();
+  final AtomicLong droppedSeries = new AtomicLong();
+  private final AtomicLong negativeIncrements = new AtomicLong();
+  private long lastMs;
+
+  /**
+   * Creates the state. Its families never take a name of udsink's own metrics
+   * ({@link TelemetryMetric}) or of the JVM's.
+   *
+   * @param ttlMs series not updated for this long are dropped
+   * @param maxSeries most series kept
+   * @param telemetry udsink's own metrics: shown beside the series, and told what this state
+   *     drops
+   */
+  public CumulativeState(long ttlMs, int maxSeries, Telemetry telemetry) {
+    this.ttlMs = ttlMs;
+    this.maxSeries = maxSeries;
+    this.telemetry = telemetry;
+    telemetry.source(TelemetryMetric.PROMETHEUS_DROPPED_SERIES, droppedSeries::get);
+    telemetry.source(TelemetryMetric.PROMETHEUS_NEGATIVE_INCREMENTS, negativeIncrements::get);
+    for (TelemetryMetric m : TelemetryMetric.values()) {
+      switch (m.type()) {
+        case COUNTER -> names.reserve(PromKind.COUNTER, m.prometheusName());
+        case GAUGE -> names.reserve(PromKind.GAUGE, m.prometheusName());
+        case INFO -> {
+          names.reserve(PromKind.GAUGE, m.prometheusName());
+          names.reserve(PromKind.GAUGE, m.prometheusName() + "_info");
+        }
+      }
+    }
+    for (MetricSnapshot m : JVM_METRICS) {
+      PromKind t = m instanceof CounterSnapshot ? PromKind.COUNTER
+          : m instanceof HistogramSnapshot ? PromKind.HISTOGRAM
+          : m instanceof SummarySnapshot ? PromKind.SUMMARY : PromKind.GAUGE;
+      names.reserve(t, m.getMetadata().getPrometheusName());
+      names.reserve(t, m.getMetadata().getName());
+      if (m instanceof InfoSnapshot) {
+        names.reserve(PromKind.GAUGE, m.getMetadata().getName() + "_info");
+      }
+    }
+  }
+
+  private static MetricSnapshots jvmMetrics() {
+    PrometheusRegistry r = new PrometheusRegistry();
+    JvmMetrics.builder().register(r);
+    return r.scrape();
+  }
+
+  /** A series handed over by the previous instance, until it expires. */
+  record ImportedKey(PromKind kind, String family, Map<String, String> labels) {
+  }
+
+  static Labels labels(Map<String, String> m) {
+    Labels.Builder b = Labels.builder();
+    m.forEach(b::label);
+    return b.build();
+  }
+
+  /** A series of the intervals, under what the mapping made of it. */
+  record Key(MetricType type, String name, List<String> tags, Mapped mapped) {
+  }
+
+  private static final java.util.Comparator<Series> APPLY_ORDER =
+      java.util.Comparator.comparing(Series::type).thenComparing(Series::name);
+
+  /**
+   * Adds an interval's series. A series that cannot be added (a bug) is left out and counted;
+   * it never costs the others.
+   */
+  public synchronized void apply(Interval iv) {
+    lastMs = Math.max(lastMs, iv.endMs());
+    expire(iv.endMs()); // first, so that expired series make room for new ones
+    // in a fixed order, so that which type keeps a contested name does not depend on hashing
+    Series[] ordered = iv.series().clone();
+    java.util.Arrays.sort(ordered, APPLY_ORDER);
+    for (Series s : ordered) {
+      try {
+        applyOne(s, iv.endMs());
+      } catch (RuntimeException e) {
+        telemetry.leftOut(SeriesLeftOut.FAILED, OUTPUT, s.type().label() + " " + s.name(), e);
+      }
+    }
+  }
+
+  private void applyOne(Series s, long endMs) {
+    Mapped m = s.mapped();
+    Key k = new Key(s.type(), s.name(), s.tags(), m);
+    PromSeries p = series.get(k);
+    if (p == null) {
+      if (series.size() >= maxSeries) {
+        droppedSeries.incrementAndGet();
+        return;
+      }
+      p = create(s, m, null);
+      series.put(k, p);
+    }
+    long negative = p.apply(s, endMs);
+    if (negative > 0) {
+      negativeIncrements.addAndGet(negative);
+    }
+  }
+
+  PromSeries create(Series s, Mapped m, String preferredFamily) {
+    PromKind kind = PromKind.of(s.type(), m.observer());
+    if (kind == PromKind.COUNTER && m.name() != null && !m.name().endsWith("_total")) {
+      kind = PromKind.UNTYPED; // a mapping file's name is kept as it is
+    }
+    String name = m.name() != null ? m.name() : PromNames.metricName(s.name());
+    String base = PrometheusNaming.sanitizeMetricName(name);
+    if (base.isEmpty()) {
+      base = "_";
+    }
+    Labels labels = labels(s.tags(), m.labels(), m.honorLabels(), kind);
+    FamilyNames.Family f = names.acquire(kind, base, preferredFamily);
+    return new PromSeries(f, labels, s.name(), kind, m.ttlMs() > 0 ? m.ttlMs() : ttlMs,
+        m.help(), m.observer());
+  }
+
+  private static double clamp(double v) {
+    return Double.isFinite(v) ? v : (v > 0 ? Double.MAX_VALUE : -Double.MAX_VALUE);
+  }
+
+  private void expire(long nowMs) {
+    Iterator<PromSeries> it = series.values().iterator();
+    java.util.Set<List<Object>> live = new java.util.HashSet<>();
+    while (it.hasNext()) {
+      PromSeries p = it.next();
+      if (nowMs - p.updatedMs > p.ttlMs) {
+        it.remove();
+        names.release(p.family);
+      } else if (!imported.isEmpty()) {
+        live.add(List.of(p.family, p.labels));
+      }
+    }
+    // what an earlier instance handed over stays while a live series continues it, or its TTL
+    Iterator<PromSeries> old = imported.values().iterator();
+    while (old.hasNext()) {
+      PromSeries p = old.next();
+      if (live.contains(List.of(p.family, p.labels))) {
+        p.updatedMs = nowMs;
+      } else if (nowMs - p.updatedMs > p.ttlMs) {
+        old.remove();
+        names.release(p.family);
+      }
+    }
+  }
+
+
+  /** Series currently shown. */
+  public synchronized int size() {
+    return series.size();
+  }
+
+  /** Prometheus names currently held by families (for tests of the bound). */
+  synchronized int namesHeld() {
+    return names.size();
+  }
+
+  static Labels labels(List<String> tags) {
+    return labels(tags, Map.of(), false, PromKind.GAUGE);
+  }
+
+  /**
+   * A series' labels: its tags ({@code k:v} is {@code k="v"}, a bare tag {@code k="true"}, a name
+   * given twice joins its values with {@code ,}) and the mapping's labels, which win over a tag
+   * of the same name unless the mapping honours labels.
+   */
+  static Labels labels(List<String> tags, Map<String, String> mapped, boolean honorLabels,
+      PromKind kind) {
+    if (tags.isEmpty() && mapped.isEmpty()) {
+      return Labels.EMPTY;
+    }
+    Map<String, String> m = new TreeMap<>();
+    for (String t : tags) {
+      int colon = t.indexOf(':');
+      String k = PromNames.labelName(colon < 0 ? t : t.substring(0, colon));
+      String v = colon < 0 ? "true" : t.substring(colon + 1);
+      m.merge(k, v, (a, b) -> a + "," + b);
+    }
+    mapped.forEach((k, v) -> {
+      if (!(honorLabels && m.containsKey(k))) {
+        m.put(k, v);
+      }
+    });
+    if (kind == PromKind.HISTOGRAM && m.containsKey("le")) {
+      m.put("tag_le", m.remove("le"));
+    }
+    if (kind == PromKind.SUMMARY && m.containsKey("quantile")) {
+      m.put("tag_quantile", m.remove("quantile"));
+    }
+    Labels.Builder b = Labels.builder();
+    m.forEach(b::label);
+    return b.build();
+  }
+
+  /** The current state as the Prometheus library's snapshots. */
+  public synchronized MetricSnapshots snapshot() {
+    Map<String, List<PromSeries>> byFamily = new TreeMap<>();
+    for (PromSeries p : series.values()) {
+      byFamily.computeIfAbsent(p.family.name(), f -> new ArrayList<>()).add(p);
+    }
+    for (PromSeries p : imported.values()) {
+      byFamily.computeIfAbsent(p.family.name(), f -> new ArrayList<>()).add(p);
+    }
+    long now = lastMs;
+    List<MetricSnapshot> out = new ArrayList<>();
+    for (List<PromSeries> members : byFamily.values()) {
+      try {
+        out.add(Families.render(members, now, telemetry));
+      } catch (RuntimeException e) {
+        for (PromSeries p : members) {
+          if (!p.reportedLeftOut) {
+            p.reportedLeftOut = true;
+            telemetry.leftOut(SeriesLeftOut.FAILED, OUTPUT, p.kind.name().toLowerCase(
+                java.util.Locale.ROOT) + " " + p.rawName + " (" + p.family.name() + ")", e);
+          }
+        }
+      }
+    }
+    out.addAll(TelemetrySnapshots.render(telemetry.snapshot()));
+    return new MetricSnapshots(out);
+  }
+
+  /**
+   * The cumulative state, for the instance that takes over from this one ({@link StateCodec}).
+   *
+   * @return the state as JSON
+   */
+  public synchronized byte[] exportState() {
+    return StateCodec.write(this);
+  }
+
+  /**
+   * Continues from an earlier instance's state ({@link StateCodec#read}).
+   *
+   * @param state what {@link #exportState()} gave
+   * @throws IOException when the state does not parse
+   */
+  public synchronized void importState(byte[] state) throws IOException {
+    importState(new java.io.ByteArrayInputStream(state));
+  }
+
+  /**
+   * Continues from an earlier instance's state, read as a stream ({@link StateCodec#read}).
+   *
+   * @param state what {@link #exportState()} gave
+   * @throws IOException when it does not parse
+   */
+  public synchronized void importState(java.io.InputStream state) throws IOException {
+    StateCodec.read(this, state);
+  }
+}
