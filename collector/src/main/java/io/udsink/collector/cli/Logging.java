@@ -88,9 +88,10 @@ final class Logging {
       return false;
     }
     try {
-      Map<String, Object> a = Files.readAttributes(Path.of("/proc/self/fd/2"), "unix:dev,ino");
-      return stream.trim().equals(a.get("dev") + ":" + a.get("ino"));
-    } catch (IOException | UnsupportedOperationException e) {
+      io.udsink.collector.sys.Fs.Stat a = io.udsink.collector.sys.Fs.stat(
+          Path.of("/proc/self/fd/2"));
+      return stream.trim().equals(a.deviceNumber() + ":" + a.inode());
+    } catch (IOException | RuntimeException e) {
       return false;
     }
   }

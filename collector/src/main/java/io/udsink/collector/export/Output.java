@@ -4,7 +4,8 @@ import java.io.IOException;
 import io.udsink.collector.aggregate.Interval;
 
 /**
- * A destination of finished intervals (JSON lines, Prometheus). Each output runs on its own
+ * A destination of finished intervals: JSON lines, the {@code /metrics} state, each remote-write
+ * receiver. Each output runs on its own
  * {@link OutputWorker} thread, so one that blocks or fails never delays another, and the worker
  * merges whatever arrives meanwhile.
  */

@@ -33,8 +33,6 @@ import io.udsink.collector.aggregate.Interval;
  */
 public final class OutputWorker implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(OutputWorker.class);
-  private static final long MIN_RETRY_NS = TimeUnit.MILLISECONDS.toNanos(100);
-  private static final long MAX_RETRY_NS = TimeUnit.SECONDS.toNanos(5);
 
   private final Output output;
   private final int maxSeries;
@@ -107,7 +105,7 @@ public final class OutputWorker implements Runnable {
 
   @Override
   public void run() {
-    long retryNs = MIN_RETRY_NS;
+    Backoff backoff = new Backoff();
     long retryAtNs = 0;
     try {
       while (true) {
@@ -159,7 +157,7 @@ public final class OutputWorker implements Runnable {
             output.write(iv);
             writes.incrementAndGet();
           }
-          retryNs = MIN_RETRY_NS;
+          backoff.succeeded();
           retryAtNs = 0;
           synchronized (this) {
             settle(iv);
@@ -169,8 +167,7 @@ public final class OutputWorker implements Runnable {
           synchronized (this) {
             settle(iv); // the output holds the rest of it
           }
-          retryAtNs = System.nanoTime() + retryNs;
-          retryNs = Math.min(MAX_RETRY_NS, retryNs * 2);
+          retryAtNs = System.nanoTime() + backoff.failed();
         } catch (IOException | RuntimeException e) {
           failed(e);
           synchronized (this) {
@@ -186,8 +183,7 @@ public final class OutputWorker implements Runnable {
               updateBacklog();
             }
           }
-          retryAtNs = System.nanoTime() + retryNs;
-          retryNs = Math.min(MAX_RETRY_NS, retryNs * 2);
+          retryAtNs = System.nanoTime() + backoff.failed();
         }
       }
     } catch (InterruptedException e) {
@@ -247,7 +243,7 @@ public final class OutputWorker implements Runnable {
         if (left <= 0 || dead || abort.getAsBoolean()) {
           return false;
         }
-        TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, MIN_RETRY_NS));
+        TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, Backoff.MIN_NS));
       }
       return true;
     }

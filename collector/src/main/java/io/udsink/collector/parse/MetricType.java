@@ -53,4 +53,27 @@ public enum MetricType {
     }
     return null;
   }
+
+  /**
+   * The type a StatsD line's type field names: {@code c g s h d ms}; null for another.
+   *
+   * @param b the bytes
+   * @param s where the field starts
+   * @param e where it ends
+   * @return the type, or null
+   */
+  public static MetricType ofCode(byte[] b, int s, int e) {
+    int n = e - s;
+    if (n == 1) {
+      return switch (b[s]) {
+        case 'c' -> COUNTER;
+        case 'g' -> GAUGE;
+        case 's' -> SET;
+        case 'h' -> HISTOGRAM;
+        case 'd' -> DISTRIBUTION;
+        default -> null;
+      };
+    }
+    return n == 2 && b[s] == 'm' && b[s + 1] == 's' ? TIMER : null;
+  }
 }

@@ -110,6 +110,31 @@ public final class Fs {
       return (mode & S_IFMT) == S_IFIFO;
     }
 
+    /**
+     * The device as {@code stat(2)}'s {@code st_dev} gives it (glibc's {@code makedev}
+     * encoding), as systemd writes it in {@code $JOURNAL_STREAM}.
+     */
+    public long deviceNumber() {
+      long major = device >>> 32;
+      long minor = device & 0xffffffffL;
+      return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8)
+          | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
+    }
+
+    /** What it is, for messages: "a directory", "a FIFO", ... */
+    public String describe() {
+      return switch (mode & S_IFMT) {
+        case S_IFREG -> "a regular file";
+        case S_IFDIR -> "a directory";
+        case S_IFLNK -> "a symbolic link";
+        case S_IFIFO -> "a FIFO";
+        case S_IFCHR -> "a character device";
+        case S_IFSOCK -> "a socket";
+        case 0060000 -> "a block device";
+        default -> "a special file";
+      };
+    }
+
     /** The same file as another stat's: device and inode. */
     public boolean sameFile(Stat o) {
       return o != null && inode == o.inode && device == o.device;
@@ -240,6 +265,28 @@ public final class Fs {
   /** What the open file is. */
   public static Stat stat(Fd fd) throws IOException {
     return statx(fd.number(), "", Native.AT_EMPTY_PATH);
+  }
+
+  /** What the path names, a link itself rather than what it points to. */
+  public static Stat lstat(Path path) throws IOException {
+    return statx(Native.AT_FDCWD, path.toString(), Native.AT_SYMLINK_NOFOLLOW);
+  }
+
+  /** As {@link #lstat}, or null when nothing is there. */
+  public static Stat lstatIfAny(Path path) throws IOException {
+    try {
+      return lstat(path);
+    } catch (NativeException e) {
+      if (e.isNotFound()) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  /** What the path names, following links. */
+  public static Stat stat(Path path) throws IOException {
+    return statx(Native.AT_FDCWD, path.toString(), 0);
   }
 
   /** What {@code name} in {@code dir} is, a link itself rather than what it points to. */

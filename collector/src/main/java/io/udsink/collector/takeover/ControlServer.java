@@ -24,6 +24,7 @@ import org.newsclub.net.unix.AFUNIXSocketCredentials;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.udsink.collector.sys.Fs;
 import io.udsink.collector.UdsinkException;
 import io.udsink.collector.transport.BoundSocket;
 import io.udsink.collector.transport.ProcessUser;
@@ -40,8 +41,6 @@ public final class ControlServer implements AutoCloseable {
   private final io.udsink.collector.util.RateLimitedLog refusals =
       new io.udsink.collector.util.RateLimitedLog(LOG, java.util.concurrent.TimeUnit.SECONDS
           .toNanos(10));
-  private static final int S_IFMT = 0170000;
-  private static final int S_IFSOCK = 0140000;
 
   /** What the running instance does for a takeover. */
   public interface Handover {
@@ -68,11 +67,11 @@ public final class ControlServer implements AutoCloseable {
   private final long confirmTimeoutMs;
   private final Thread thread;
   private final CountDownLatch finished = new CountDownLatch(1);
-  private final Object fileId;
+  private final Fs.Stat fileId;
   private volatile boolean handingOver;
   private volatile boolean closed;
 
-  private ControlServer(SocketSpec address, AFUNIXServerSocket server, Object fileId,
+  private ControlServer(SocketSpec address, AFUNIXServerSocket server, Fs.Stat fileId,
       Handover handover, Duration confirmTimeout) {
     this.address = address;
     this.server = server;
@@ -110,7 +109,7 @@ public final class ControlServer implements AutoCloseable {
       opened[0] = AFUNIXServerSocket.newInstance();
       opened[0].setDeleteOnClose(false);
       opened[0].bind(AFUNIXSocketAddress.of(path));
-      Object id = identity(path);
+      Fs.Stat id = Fs.lstat(path);
       ControlServer s = new ControlServer(address, opened[0], id, handover, confirmTimeout);
       s.thread.start();
       LOG.debug("takeover control socket at {}", address);
@@ -282,7 +281,7 @@ public final class ControlServer implements AutoCloseable {
     }
     // the control directory stays: other instances of this user keep theirs in it
     try {
-      if (fileId != null && fileId.equals(identity(address.path()))) {
+      if (fileId != null && fileId.sameFile(Fs.lstatIfAny(address.path()))) {
         Files.delete(address.path());
       }
     } catch (NoSuchFileException e) {
@@ -313,10 +312,8 @@ public final class ControlServer implements AutoCloseable {
         Files.setPosixFilePermissions(parent, java.nio.file.attribute.PosixFilePermissions
             .fromString("rwxr-xr-x"));
       }
-      Map<String, Object> p = Files.readAttributes(parent, "unix:mode,uid",
-          LinkOption.NOFOLLOW_LINKS);
-      int mode = (Integer) p.get("mode");
-      if ((mode & S_IFMT) != 0040000 || (Integer) p.get("uid") != 0 || (mode & 0022) != 0) {
+      Fs.Stat p = Fs.lstat(parent);
+      if (!p.isDirectory() || p.uid() != 0 || (p.permissions() & 0022) != 0) {
         throw new UdsinkException("control socket " + spec + ": " + parent + " is not a "
             + "directory of root's that only root may write");
       }
@@ -338,9 +335,8 @@ public final class ControlServer implements AutoCloseable {
     } catch (java.nio.file.FileAlreadyExistsException e) {
       // left by an instance that died, or in use: check it below
     }
-    Map<String, Object> a = Files.readAttributes(dir, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
-    int mode = (Integer) a.get("mode");
-    if ((mode & S_IFMT) != 0040000 || (Integer) a.get("uid") != uid || (mode & 0077) != 0) {
+    Fs.Stat a = Fs.lstat(dir);
+    if (!a.isDirectory() || a.uid() != uid || (a.permissions() & 0077) != 0) {
       throw new UdsinkException("control socket " + spec + ": " + dir + " is not a private "
           + "directory of this user");
     }
@@ -348,15 +344,16 @@ public final class ControlServer implements AutoCloseable {
 
   /** A stream control socket at the path: stale (nobody accepts) or nothing; else refused. */
   private static boolean probe(SocketSpec spec, Path path) {
-    Map<String, Object> a;
+    Fs.Stat a;
     try {
-      a = Files.readAttributes(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-    } catch (NoSuchFileException e) {
-      return false;
+      a = Fs.lstatIfAny(path);
     } catch (IOException e) {
       throw new UdsinkException("control socket " + spec + ": " + e.getMessage(), e);
     }
-    if ((((Integer) a.get("mode")) & S_IFMT) != S_IFSOCK) {
+    if (a == null) {
+      return false;
+    }
+    if (!a.isSocket()) {
       throw new UdsinkException("control socket " + spec + ": the path exists and is not a "
           + "socket; refusing to replace it");
     }
@@ -367,8 +364,4 @@ public final class ControlServer implements AutoCloseable {
     }
   }
 
-  private static Object identity(Path p) throws IOException {
-    Map<String, Object> a = Files.readAttributes(p, "unix:dev,ino", LinkOption.NOFOLLOW_LINKS);
-    return List.of(a.get("dev"), a.get("ino"));
-  }
 }

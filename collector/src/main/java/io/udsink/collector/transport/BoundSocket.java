@@ -20,6 +20,7 @@ import org.newsclub.net.unix.ConnectionRefusedSocketException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.udsink.collector.sys.Fs;
 import io.udsink.collector.UdsinkException;
 import io.udsink.collector.sys.BatchReceiver;
 import io.udsink.collector.sys.Sockets;
@@ -41,21 +42,19 @@ import io.udsink.collector.sys.Sockets;
  */
 public final class BoundSocket implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BoundSocket.class);
-  private static final int S_IFMT = 0170000;
-  private static final int S_IFSOCK = 0140000;
   private static final Set<PosixFilePermission> PARENT_MODE =
       PosixFilePermissions.fromString("rwxr-xr-x");
 
   private final SocketSpec spec;
   private final AFUNIXDatagramChannel channel;
-  private final FileId fileId;
+  private final Fs.Stat fileId;
   private final FileDescriptor fd;
   private final int fdNumber;
   private final boolean inherited;
   private final String label;
   private boolean closed;
 
-  private BoundSocket(SocketSpec spec, AFUNIXDatagramChannel channel, FileId fileId,
+  private BoundSocket(SocketSpec spec, AFUNIXDatagramChannel channel, Fs.Stat fileId,
       boolean inherited, String label) throws IOException {
     this.spec = spec;
     this.channel = channel;
@@ -66,7 +65,7 @@ public final class BoundSocket implements AutoCloseable {
     this.label = label;
   }
 
-  private BoundSocket(SocketSpec spec, AFUNIXDatagramChannel channel, FileId fileId)
+  private BoundSocket(SocketSpec spec, AFUNIXDatagramChannel channel, Fs.Stat fileId)
       throws IOException {
     this(spec, channel, fileId, false, null);
   }
@@ -88,13 +87,9 @@ public final class BoundSocket implements AutoCloseable {
     channel.configureBlocking(false);
     // from now on datagrams carry their sender's credentials (those already queued do not)
     Sockets.passCredentials(Sockets.fd(channel.getFileDescriptor()));
-    FileId id = null;
+    Fs.Stat id = null;
     if (!inherited && !spec.isAbstract()) {
-      try {
-        id = FileId.of(spec.path());
-      } catch (NoSuchFileException e) {
-        id = null; // its file is gone: nothing to remove later
-      }
+      id = Fs.lstatIfAny(spec.path()); // null when its file is gone: nothing to remove later
     }
     return new BoundSocket(spec, channel, id, inherited, label);
   }
@@ -180,7 +175,7 @@ public final class BoundSocket implements AutoCloseable {
               LinkOption.NOFOLLOW_LINKS).setGroup(group);
         }
       });
-      return new BoundSocket(spec, opened[0], FileId.of(path));
+      return new BoundSocket(spec, opened[0], Fs.lstat(path));
     } catch (IOException e) {
       closeQuietly(opened[0]);
       String msg = e.getMessage() == null ? e.toString() : e.getMessage();
@@ -221,17 +216,17 @@ public final class BoundSocket implements AutoCloseable {
    * @throws UdsinkException for anything else
    */
   static boolean preparePath(SocketSpec spec, Path path) {
-    Map<String, Object> attrs;
+    Fs.Stat st;
     try {
-      attrs = Files.readAttributes(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-    } catch (NoSuchFileException e) {
-      return false;
+      st = Fs.lstatIfAny(path);
     } catch (IOException e) {
       throw new UdsinkException("socket " + spec + ": cannot inspect path: " + e.getMessage(), e);
     }
-    int type = ((Integer) attrs.get("mode")) & S_IFMT;
-    if (type != S_IFSOCK) {
-      throw new UdsinkException("socket " + spec + ": the path exists and is " + describe(type)
+    if (st == null) {
+      return false;
+    }
+    if (!st.isSocket()) {
+      throw new UdsinkException("socket " + spec + ": the path exists and is " + st.describe()
           + ", not a socket; refusing to replace it");
     }
     return probeExistingSocket(spec, path);
@@ -245,12 +240,11 @@ public final class BoundSocket implements AutoCloseable {
       } catch (ConnectionRefusedSocketException e) {
         return true;
       } catch (SocketException e) {
-        String msg = String.valueOf(e.getMessage());
-        if (msg.toLowerCase(java.util.Locale.ROOT).contains("no such file")) {
-          return false;
+        if (Fs.lstatIfAny(path) == null) {
+          return false; // removed since it was looked at (junixsocket's ENOENT has no type)
         }
         throw new UdsinkException("socket " + spec + ": already in use by another process ("
-            + msg + "; not a datagram socket?)", e);
+            + e.getMessage() + "; not a datagram socket?)", e);
       }
       throw new UdsinkException("socket " + spec + ": already in use by another process (to "
           + "replace a running udsink without losing anything, start the new one with "
@@ -258,18 +252,6 @@ public final class BoundSocket implements AutoCloseable {
     } catch (IOException e) {
       throw new UdsinkException("socket " + spec + ": cannot probe existing socket: "
           + e.getMessage(), e);
-    }
-  }
-
-  private static String describe(int type) {
-    switch (type) {
-      case 0100000: return "a regular file";
-      case 0040000: return "a directory";
-      case 0120000: return "a symbolic link";
-      case 0010000: return "a FIFO";
-      case 0020000: return "a character device";
-      case 0060000: return "a block device";
-      default: return "not a socket (type " + Integer.toOctalString(type) + ")";
     }
   }
 
@@ -351,8 +333,12 @@ public final class BoundSocket implements AutoCloseable {
     }
     Path path = spec.path();
     try {
-      FileId now = FileId.of(path);
-      if (!fileId.equals(now)) {
+      Fs.Stat now = Fs.lstatIfAny(path);
+      if (now == null) {
+        LOG.debug("socket {}: file already removed", spec);
+        return;
+      }
+      if (!fileId.sameFile(now)) {
         LOG.warn("socket {}: the file was replaced by another one; leaving it", spec);
         return;
       }
@@ -380,29 +366,4 @@ public final class BoundSocket implements AutoCloseable {
     return label == null ? spec.toString() : spec + " (" + label + ")";
   }
 
-  /** Device and inode of a file, read without following links. */
-  static final class FileId {
-    private final Object dev;
-    private final Object ino;
-
-    private FileId(Object dev, Object ino) {
-      this.dev = dev;
-      this.ino = ino;
-    }
-
-    static FileId of(Path path) throws IOException {
-      Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino", LinkOption.NOFOLLOW_LINKS);
-      return new FileId(a.get("dev"), a.get("ino"));
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof FileId && ((FileId) o).dev.equals(dev) && ((FileId) o).ino.equals(ino);
-    }
-
-    @Override
-    public int hashCode() {
-      return ino.hashCode();
-    }
-  }
 }

@@ -92,6 +92,20 @@ class TelemetryCatalogueTest {
   }
 
   @Test
+  void shouldBeListedWhole() throws Exception {
+    // the module runs its tests in collector/; the documentation is beside it
+    String doc = java.nio.file.Files.readString(Path.of("..", "docs", "metrics.md"));
+    for (TelemetryMetric m : TelemetryMetric.values()) {
+      String name = m.prometheusName() + switch (m.type()) {
+        case COUNTER -> "_total";
+        case INFO -> "_info";
+        case GAUGE -> "";
+      };
+      assertTrue(doc.contains("| `" + name + "`"), "docs/metrics.md lists " + name);
+    }
+  }
+
+  @Test
   void shouldContinueCountersAcrossATakeoverAndReportOnlyOwnGrowthAsDeltas() {
     Telemetry before = new Telemetry();
     before.leftOut(SeriesLeftOut.FAILED, "jsonl", "counter x", null);

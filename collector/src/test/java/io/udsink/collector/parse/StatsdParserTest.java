@@ -260,7 +260,7 @@ class StatsdParserTest {
         "0.0001", "99999999999999999999", "1.7976931348623157e308", ".5", "5."};
     for (String t : texts) {
       byte[] b = t.getBytes(StandardCharsets.US_ASCII);
-      assertEquals(Double.parseDouble(t), StatsdParser.parseNumber(b, 0, b.length), t);
+      assertEquals(Double.parseDouble(t), Bytes.parseNumber(b, 0, b.length), t);
     }
   }
 }

@@ -50,9 +50,6 @@ import io.udsink.collector.util.TrustedDirectory;
  */
 public final class JsonLinesOutput implements Output {
   private static final Logger LOG = LoggerFactory.getLogger(JsonLinesOutput.class);
-  private static final int S_IFMT = 0170000;
-  private static final int S_IFIFO = 0010000;
-  private static final int S_IFCHR = 0020000;
   /** Mode of a file the output creates: the metrics are not for every local user. */
   static final int NEW_FILE_MODE = 0640;
 
@@ -92,12 +89,12 @@ public final class JsonLinesOutput implements Output {
     if (file == null) {
       out.channel = new FileOutputStream(FileDescriptor.out).getChannel();
     } else {
-      int type = typeAtStart(file);
-      if (type == S_IFIFO) {
+      Fs.Stat type = Fs.lstatIfAny(file);
+      if (type != null && type.isFifo()) {
         out.fifo = true;
         LOG.info("JSON lines to FIFO {}: opened when a reader appears", file);
       } else {
-        out.device = type == S_IFCHR; // /dev/null, as the operator chose
+        out.device = type != null && type.isCharDevice(); // /dev/null, as the operator chose
         out.openFile();
       }
     }
@@ -327,13 +324,4 @@ public final class JsonLinesOutput implements Output {
     }
   }
 
-  /** The type bits of what is at the path now (not following a link), 0 for nothing. */
-  private static int typeAtStart(Path path) throws IOException {
-    try {
-      int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-      return mode & S_IFMT;
-    } catch (NoSuchFileException e) {
-      return 0;
-    }
-  }
 }

@@ -24,6 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.udsink.collector.aggregate.Interval;
+import io.udsink.collector.export.Backoff;
 import io.udsink.collector.export.Output;
 import io.udsink.collector.export.TelemetryMetric;
 import io.udsink.collector.export.cumulative.CumulativeState;
@@ -58,8 +59,6 @@ public final class RemoteWriteOutput implements Output {
   private static final Logger LOG = LoggerFactory.getLogger(RemoteWriteOutput.class);
   /** Most series per request (Prometheus sends at most 2,000 samples per request). */
   static final int SERIES_PER_REQUEST = 2000;
-  private static final long MIN_BACKOFF_NS = TimeUnit.MILLISECONDS.toNanos(100);
-  private static final long MAX_BACKOFF_NS = TimeUnit.SECONDS.toNanos(5);
 
   /** An encoded, compressed request and the samples it carries. */
   private record Request(byte[] body, int samples, long createdNs) {
@@ -287,7 +286,7 @@ public final class RemoteWriteOutput implements Output {
   }
 
   private void sendLoop() {
-    long backoff = MIN_BACKOFF_NS;
+    Backoff backoff = new Backoff();
     try {
       while (true) {
         Request r;
@@ -316,17 +315,17 @@ public final class RemoteWriteOutput implements Output {
             inFlight = null;
             (o == Outcome.SENT ? sentSamples : o == Outcome.REDIRECTED ? redirectedSamples
                 : rejectedSamples).addAndGet(r.samples);
-            backoff = MIN_BACKOFF_NS;
+            backoff.succeeded();
             notifyAll();
             continue;
           }
           inFlight = null;
           failedRequests.incrementAndGet();
-          long until = System.nanoTime() + backoff; // new intervals do not cut the pause short
-          for (long left = backoff; left > 0 && !closed; left = until - System.nanoTime()) {
+          long pause = backoff.failed();
+          long until = System.nanoTime() + pause; // new intervals do not cut the pause short
+          for (long left = pause; left > 0 && !closed; left = until - System.nanoTime()) {
             TimeUnit.NANOSECONDS.timedWait(this, left);
           }
-          backoff = Math.min(MAX_BACKOFF_NS, backoff * 2);
         }
       }
     } catch (InterruptedException e) {
