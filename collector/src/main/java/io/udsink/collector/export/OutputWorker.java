@@ -1,6 +1,7 @@
 package io.udsink.collector.export;
 
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -12,27 +13,32 @@ import io.udsink.collector.util.RateLimitedLog;
 import io.udsink.collector.aggregate.Interval;
 
 /**
- * The thread of one {@link Output}, with a slot for the interval it has not taken yet.
+ * The thread of one {@link Output}, with an inbox of the intervals it has not taken yet.
  *
  * <pre>
- *   dispatcher --offer--> [ pending ] --take--> output.write(...)   (may block, may fail)
- *                   busy: merge into pending     failed: merge back in front of pending
+ *   receive loop --offer--> [ inbox ] --take, merge--> output.write(...)   (may block, may fail)
+ *                           a busy output's inbox is merged by a helper thread; a failed write
+ *                           goes back in front of the inbox
  * </pre>
  *
  * <ul>
- *   <li>{@link #offer} never waits for the output: when an interval is still pending, the new one
- *       is merged into it ({@link Interval#merge}), so a blocked or failing output costs time
- *       resolution, never samples, and holds at most two intervals (the one it writes and the
- *       merged one).</li>
- *   <li>A write that fails with nothing written puts its interval back; the worker retries after
- *       a back-off (100 ms doubling to 5 s) or when a new interval arrives, whichever is later.
- *       A write cut short is finished by the output itself ({@link Output#writeHeld}).</li>
+ *   <li>{@link #offer} is called by the receive loop at every flush and never waits for the
+ *       output nor merges: it adds the interval to the inbox. The worker merges what it takes
+ *       ({@link Interval#merge}) on its own thread. While it is busy with a write, an inbox of
+ *       more than {@value #MERGE_AT} intervals is merged by a helper (virtual) thread, so a
+ *       blocked or failing output costs time resolution, never samples, and holds at most a few
+ *       intervals, whatever the time it stays stuck.</li>
+ *   <li>A write that fails with nothing written puts its interval back in front; the worker
+ *       retries after a {@link Backoff} or when a new interval arrives, whichever is later. A
+ *       write cut short is finished by the output itself ({@link Output#writeHeld}).</li>
  *   <li>Telemetry (backlog, age of the oldest unwritten data, errors) is readable at any time,
  *       also while the output is stuck.</li>
  * </ul>
  */
 public final class OutputWorker implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(OutputWorker.class);
+  /** Intervals an inbox holds before a helper merges it while the output is busy. */
+  static final int MERGE_AT = 2;
 
   private final Output output;
   private final int maxSeries;
@@ -44,8 +50,15 @@ public final class OutputWorker implements Runnable {
   private final AtomicLong mergeDropped = new AtomicLong();
 
   // guarded by this
-  private Interval pending;
-  private boolean pendingOwned;
+  /** The earliest unwritten interval, owned (changed in place by a merge) or shared. */
+  private Interval head;
+  private boolean headOwned;
+  /** Later intervals as handed over, shared with the other outputs, in order. */
+  private final ArrayDeque<Interval> inbox = new ArrayDeque<>();
+  /** Intervals taken off the inbox by a merge under way, not yet merged. */
+  private long mergingLines;
+  private int mergingIntervals;
+  private boolean merging;
   private Interval inFlight;
   private boolean lastTaken;
   private boolean finished;
@@ -78,8 +91,8 @@ public final class OutputWorker implements Runnable {
   }
 
   /**
-   * Hands an interval over without waiting for the output; merges it into the pending one when
-   * the output has not taken that yet. Called by one thread (the dispatcher).
+   * Hands an interval over without waiting for the output and without merging. Called by one
+   * thread (the receive loop).
    *
    * @param iv the interval, shared: it is never changed
    */
@@ -88,19 +101,94 @@ public final class OutputWorker implements Runnable {
       if (finished) {
         return;
       }
-      if (pending == null) {
-        pending = iv;
-        pendingOwned = false;
-      } else {
-        pending = merge(pending, pendingOwned, iv);
-        pendingOwned = true;
-      }
+      inbox.add(iv);
       if (oldestUnwrittenNs == 0) {
         oldestUnwrittenNs = System.nanoTime();
+      }
+      if (inFlight != null && !merging && inbox.size() > MERGE_AT) {
+        merging = true;
+        Thread.ofVirtual().name("udsink-merge-" + output.name()).start(this::mergeInbox);
       }
       updateBacklog();
       notifyAll();
     }
+  }
+
+  /** Merges the head and the inbox into one interval, off the loop's and the worker's threads. */
+  private void mergeInbox() {
+    try {
+      while (true) {
+        Interval first;
+        boolean owned;
+        Interval[] later;
+        synchronized (this) {
+          if (inbox.size() <= MERGE_AT || dead) {
+            merging = false;
+            notifyAll();
+            return;
+          }
+          first = head;
+          owned = headOwned;
+          later = inbox.toArray(Interval[]::new);
+          inbox.clear();
+          head = null;
+          mergingLines = (first == null ? 0 : first.lineCount()) + lines(later);
+          mergingIntervals = (first == null ? 0 : first.intervals()) + intervals(later);
+        }
+        Interval m = mergeAll(first, owned, later);
+        synchronized (this) {
+          if (head == null) {
+            head = m;
+            headOwned = true;
+          } else {
+            inbox.addFirst(m); // a failed write put its interval back in front meanwhile
+          }
+          mergingLines = 0;
+          mergingIntervals = 0;
+          updateBacklog();
+          notifyAll();
+        }
+      }
+    } catch (Error e) {
+      synchronized (this) {
+        dead = true;
+        merging = false;
+        notifyAll();
+      }
+      Fatal.report("merging for output " + output.name(), e);
+    }
+  }
+
+  /** Merges {@code first} (may be null) and {@code later}, in order, into one interval. */
+  private Interval mergeAll(Interval first, boolean owned, Interval[] later) {
+    Interval m = first;
+    boolean mOwned = owned;
+    for (Interval iv : later) {
+      if (m == null) {
+        m = iv;
+        mOwned = false;
+      } else {
+        m = merge(m, mOwned, iv);
+        mOwned = true;
+      }
+    }
+    return m;
+  }
+
+  private static long lines(Interval[] ivs) {
+    long n = 0;
+    for (Interval iv : ivs) {
+      n += iv.lineCount();
+    }
+    return n;
+  }
+
+  private static int intervals(Interval[] ivs) {
+    int n = 0;
+    for (Interval iv : ivs) {
+      n += iv.intervals();
+    }
+    return n;
   }
 
   @Override
@@ -109,8 +197,9 @@ public final class OutputWorker implements Runnable {
     long retryAtNs = 0;
     try {
       while (true) {
-        Interval iv;
+        Interval first;
         boolean owned;
+        Interval[] later;
         boolean reopen;
         synchronized (this) {
           reopen = reopenRequested;
@@ -131,10 +220,11 @@ public final class OutputWorker implements Runnable {
               return;
             }
             long wait = retryAtNs - System.nanoTime();
-            if ((pending != null || output.holds()) && wait <= 0) {
+            boolean work = !merging && (head != null || !inbox.isEmpty() || output.holds());
+            if (work && wait <= 0) {
               break;
             }
-            if (wait > 0) {
+            if (work) {
               TimeUnit.NANOSECONDS.timedWait(this, wait);
             } else {
               wait();
@@ -143,11 +233,28 @@ public final class OutputWorker implements Runnable {
           if (reopenRequested) {
             continue;
           }
-          iv = output.holds() ? null : pending;
-          owned = pendingOwned;
-          if (iv != null) {
-            pending = null;
+          if (output.holds()) {
+            first = null;
+            owned = false;
+            later = null;
+          } else {
+            first = head;
+            owned = headOwned;
+            later = inbox.toArray(Interval[]::new);
+            inbox.clear();
+            head = null;
+            mergingLines = (first == null ? 0 : first.lineCount()) + lines(later);
+            mergingIntervals = (first == null ? 0 : first.intervals()) + intervals(later);
+          }
+        }
+        Interval iv = later == null ? null : mergeAll(first, owned, later);
+        boolean ivOwned = iv == first ? owned : iv != later[0];
+        if (iv != null) {
+          synchronized (this) {
             inFlight = iv;
+            mergingLines = 0;
+            mergingIntervals = 0;
+            updateBacklog();
           }
         }
         try {
@@ -173,13 +280,12 @@ public final class OutputWorker implements Runnable {
           synchronized (this) {
             if (iv != null) {
               inFlight = null;
-              if (pending == null) {
-                pending = iv;
-                pendingOwned = owned;
-              } else {
-                pending = merge(iv, owned, pending);
-                pendingOwned = true;
+              // back in front, unmerged: the next take merges it with what came meanwhile
+              if (head != null) {
+                inbox.addFirst(head); // merged by the helper meanwhile; copied when merged again
               }
+              head = iv;
+              headOwned = ivOwned;
               updateBacklog();
             }
           }
@@ -211,15 +317,19 @@ public final class OutputWorker implements Runnable {
       inFlight = null;
       lastTaken |= iv.last();
     }
-    if (pending == null && !output.holds()) {
+    if (head == null && inbox.isEmpty() && mergingIntervals == 0 && !output.holds()) {
       oldestUnwrittenNs = 0;
     }
     updateBacklog();
   }
 
   private void updateBacklog() {
-    backlog = (pending == null ? 0 : pending.intervals())
+    int n = (head == null ? 0 : head.intervals()) + mergingIntervals
         + (inFlight == null ? 0 : inFlight.intervals());
+    for (Interval iv : inbox) {
+      n += iv.intervals();
+    }
+    backlog = n;
   }
 
   private void failed(Exception e) {
@@ -252,8 +362,12 @@ public final class OutputWorker implements Runnable {
   /** Lines handed to this output and not written: pending, in flight, or held. */
   public long unwrittenLines() {
     synchronized (this) {
-      return (pending == null ? 0 : pending.lineCount())
+      long n = (head == null ? 0 : head.lineCount()) + mergingLines
           + (inFlight == null ? 0 : inFlight.lineCount()) + output.heldLines();
+      for (Interval iv : inbox) {
+        n += iv.lineCount();
+      }
+      return n;
     }
   }
 
@@ -263,6 +377,11 @@ public final class OutputWorker implements Runnable {
       reopenRequested = true;
       notifyAll();
     }
+  }
+
+  /** Intervals in the inbox, not yet merged (for tests of the bound). */
+  synchronized int inboxSize() {
+    return inbox.size();
   }
 
   /** True when the worker's thread died of a fatal error. */

@@ -177,9 +177,10 @@ class TelemetryCatalogueTest {
     w.offer(ivs.get(0));
     assertTrue(writing.await(10, TimeUnit.SECONDS), "the first write under way");
     w.offer(ivs.get(1));
-    w.offer(ivs.get(2)); // 20 series merged into a bound of 10
-    assertEquals(1, w.mergedIntervals());
+    w.offer(ivs.get(2));
+    assertEquals(0, w.mergedIntervals(), "the receive loop's offer never merges");
+    release.countDown(); // the worker takes both: 20 series merged into a bound of 10
+    TestSupport.await("the merge", Duration.ofSeconds(10), () -> w.mergedIntervals() == 1);
     assertEquals(10, w.mergeDropped(), "the later interval's 10 new series given up, counted");
-    release.countDown();
   }
 }

@@ -175,7 +175,8 @@ class JsonLinesOutputTest {
     TestSupport.await("a backlog", Duration.ofSeconds(10), () -> w.backlogIntervals() == 4);
     assertFalse(w.oldestUnwrittenSeconds() == 0);
     long unwritten = w.unwrittenLines();
-    assertTrue(unwritten == 5 || unwritten == 10, "merged, or one in flight and three merged: "
+    // five series each: merged into one, or some still waiting in the inbox
+    assertTrue(unwritten >= 5 && unwritten <= 20 && unwritten % 5 == 0, "unwritten: "
         + unwritten);
     List<String> got = new ArrayList<>();
     Thread reader = new Thread(() -> {
