@@ -188,14 +188,14 @@ class MainTest {
 
   @Test
   void shouldReadEveryFormOfHttpAddress() {
-    java.net.InetSocketAddress any = ServeCommand.parseHostPort(":9102");
+    java.net.InetSocketAddress any = ServeConfig.parseHostPort(":9102");
     assertTrue(any.getAddress().isAnyLocalAddress(), any.toString());
     assertEquals(9102, any.getPort());
-    java.net.InetSocketAddress v6 = ServeCommand.parseHostPort("[::1]:9102");
+    java.net.InetSocketAddress v6 = ServeConfig.parseHostPort("[::1]:9102");
     assertTrue(v6.getAddress().isLoopbackAddress() && v6.getAddress() instanceof
         java.net.Inet6Address, v6.toString());
-    assertEquals("[0:0:0:0:0:0:0:1]:9102", ServeCommand.hostPort(v6));
-    assertEquals("127.0.0.1:9102", ServeCommand.hostPort(
-        ServeCommand.parseHostPort("127.0.0.1:9102")));
+    assertEquals("[0:0:0:0:0:0:0:1]:9102", ServeConfig.hostPort(v6));
+    assertEquals("127.0.0.1:9102", ServeConfig.hostPort(
+        ServeConfig.parseHostPort("127.0.0.1:9102")));
   }
 }

@@ -44,6 +44,27 @@ class ServeCommandTest {
   }
 
   @Test
+  void shouldCheckEverySettingBeforeOpeningOrBindingAnything() {
+    String[][] bad = {
+        {"--max-series", "0", "--max-series"},
+        {"--remote-write-label", "bad", "--remote-write-label"},
+        {"--http", "nowhere", "--http nowhere"},
+        {"--observer-type", "sketch", "--observer-type"},
+        {"--mapping-cache-size", "0", "--mapping-cache-size"},
+        {"--remote-write-password-file", "/nonexistent/p", "--remote-write-password-file"}};
+    for (String[] b : bad) {
+      Path sock = dir.resolve("c");
+      Path out = dir.resolve("never.jsonl");
+      MainRunner.Run r = MainTest.run("serve", "--socket", sock.toString(), "--out",
+          out.toString(), b[0], b[1]);
+      assertEquals(2, r.code, r.err);
+      assertTrue(r.err.contains(b[2]), b[0] + ": " + r.err);
+      assertTrue(!Files.exists(out, LinkOption.NOFOLLOW_LINKS), "opened nothing: " + b[0]);
+      assertTrue(!Files.exists(sock, LinkOption.NOFOLLOW_LINKS), "bound nothing: " + b[0]);
+    }
+  }
+
+  @Test
   void shouldNameABadHttpAddress() {
     MainRunner.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(), "--http",
         "localhost", "--out", "off");

@@ -1,0 +1,190 @@
+package io.udsink.collector.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.udsink.collector.UdsinkException;
+import io.udsink.collector.export.Flusher;
+import io.udsink.collector.export.OutputWorker;
+import io.udsink.collector.export.Telemetry;
+import io.udsink.collector.export.TelemetryMetric;
+import io.udsink.collector.export.cumulative.CumulativeState;
+import io.udsink.collector.export.jsonl.JsonLinesOutput;
+import io.udsink.collector.export.prometheus.MetricsServer;
+import io.udsink.collector.export.prometheus.PrometheusOutput;
+import io.udsink.collector.export.remotewrite.RemoteWriteOutput;
+import io.udsink.collector.loop.ReceiveLoop;
+import io.udsink.collector.runtime.Intake;
+import io.udsink.collector.sys.Sockets;
+import io.udsink.collector.transport.BoundSocket;
+import io.udsink.collector.util.Fatal;
+
+/**
+ * The composition root of {@code udsink serve}: builds the outputs, the intake and the receive
+ * loop from a checked {@link ServeConfig}, and runs one instance's life with them: bind (or take
+ * over, or inherit), receive, flush, stop or hand over.
+ */
+final class ServePipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(ServePipeline.class);
+
+  private final ServeConfig config;
+  private final Telemetry telemetry = new Telemetry(Main.VERSION);
+  private final List<OutputWorker> workers = new ArrayList<>();
+  private JsonLinesOutput json;
+  private CumulativeState metrics;
+  private MetricsServer server;
+
+  /**
+   * Opens the outputs. Nothing is bound yet.
+   *
+   * @param config the checked configuration
+   * @throws UdsinkException when the JSON lines target cannot be opened
+   */
+  ServePipeline(ServeConfig config) {
+    this.config = config;
+    telemetry.showMapping(config.mapper());
+    int maxSeries = config.maxSeries();
+    if (config.jsonLines() != null) {
+      try {
+        json = JsonLinesOutput.open(config.jsonLines().file(), telemetry);
+      } catch (IOException e) {
+        throw new UdsinkException("--out " + config.jsonLines().spelled()
+            + ": cannot open for appending: " + e.getMessage(), e);
+      }
+      workers.add(new OutputWorker(json, maxSeries));
+    }
+    if (config.http() != null) {
+      metrics = new CumulativeState(config.ttl().toMillis(), maxSeries, telemetry);
+      telemetry.source(TelemetryMetric.PROMETHEUS_SERIES, metrics::size);
+      workers.add(new OutputWorker(new PrometheusOutput(metrics), maxSeries));
+    }
+    ServeConfig.RemoteWrite rw = config.remoteWrite();
+    for (java.net.URI url : rw.urls()) {
+      CumulativeState own = new CumulativeState(config.ttl().toMillis(), maxSeries, telemetry);
+      workers.add(new OutputWorker(new RemoteWriteOutput(url, own, rw.labels(), rw.headers(),
+          rw.timeout(), ServeConfig.REMOTE_WRITE_QUEUE_BYTES), maxSeries));
+    }
+  }
+
+  /** What SIGHUP does: reopen the JSON lines file, reload the mapping file. */
+  void hangup() {
+    LOG.info("SIGHUP: reopening the JSON lines output, reloading the mapping file");
+    workers.forEach(OutputWorker::requestReopen);
+    config.mapper().reload();
+  }
+
+  /**
+   * Receives on the opened sockets until a stop, then flushes, or hands over to a new instance.
+   *
+   * @param receive the receive options (batch budget, largest datagram)
+   * @param opened the sockets, bound or inherited or taken over
+   * @param signals the stop and force signals
+   * @return 0 when everything was written
+   * @throws UdsinkException when the stop could not write everything or a fatal error stopped it
+   */
+  int run(ReceiveOptions receive, ReceiveOptions.Opened opened, StopSignals signals)
+      throws Exception {
+    List<BoundSocket> bound = opened.sockets();
+    try {
+      if (config.http() != null && opened.takeover() == null) {
+        server = startHttp(); // a taken-over instance's endpoint moves after the handover
+      }
+      Flusher flusher = new Flusher(workers, telemetry);
+      Intake intake = new Intake(flusher, config.flushInterval().toNanos(), config.maxSeries(),
+          config.ttl().toNanos(), System::currentTimeMillis, config.stopTimeout().toMillis(),
+          config.mapper(), metrics != null || !config.remoteWrite().urls().isEmpty());
+      ReceiveLoop loop = new ReceiveLoop(bound, intake, receive.budget, receive.maxDatagram,
+          config.duration() == null ? Long.MAX_VALUE : config.duration().toNanos(),
+          System::nanoTime);
+      telemetry.watch(loop, Sockets.maxDgramQlen());
+      Fatal.install(loop::requestStop);
+      flusher.start();
+      signals.onForce(flusher::abortWait);
+      boolean handedOver = Instance.run("serve", loop, opened, signals,
+          config.stopTimeout().plusSeconds(30), new Hooks(bound));
+      long datagrams = 0;
+      for (var s : loop.socketStats()) {
+        datagrams += s.datagrams();
+      }
+      LOG.info("udsink serve: stopped after {} datagrams, {} flushes{}", datagrams,
+          telemetry.flushes(), handedOver ? "; handed over to the new instance" : "");
+      List<String> problems = new ArrayList<>();
+      if (Fatal.first() != null) {
+        problems.add("stopped after a fatal error (" + Fatal.first() + ")");
+      }
+      Flusher.Result result = intake.result();
+      if (result == null) {
+        problems.add("the final flush did not run");
+      } else if (!result.complete()) {
+        problems.add("stopped with data not written: " + result.unwrittenLines()
+            + " lines not written by output " + String.join(", ", result.stuckOutputs()));
+      }
+      if (!problems.isEmpty()) {
+        throw new UdsinkException(String.join("; ", problems));
+      }
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      opened.abandon(); // a no-op for sockets the loop already closed
+      throw e;
+    } finally {
+      if (server != null) {
+        server.close();
+      }
+    }
+  }
+
+  private MetricsServer startHttp() {
+    try {
+      return MetricsServer.start(config.http(), metrics,
+          config.enableLifecycle() ? config.mapper()::reload : null);
+    } catch (IOException e) {
+      throw new UdsinkException("--http " + config.httpSpelled() + ": cannot listen: "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** The instance's life as {@link Instance} runs it: takeover state, readiness, handover. */
+  private final class Hooks implements Instance.Hooks {
+    private final List<BoundSocket> bound;
+
+    Hooks(List<BoundSocket> bound) {
+      this.bound = bound;
+    }
+
+    @Override
+    public void continueFrom(InputStream previous) throws Exception {
+      if (metrics != null) {
+        metrics.importState(previous);
+      }
+    }
+
+    @Override
+    public void ready() {
+      if (config.http() != null && server == null) {
+        server = startHttp();
+      }
+      if (server != null) {
+        server.ready();
+      }
+      List<String> names = new ArrayList<>();
+      bound.forEach(b -> names.add(b.toString()));
+      LOG.info("udsink serve: receiving on {}; JSON lines to {} every {}; {}", names,
+          json == null ? "nowhere" : json.target(), config.flushInterval().toMillis() + " ms",
+          server == null ? "no /metrics" : "Prometheus at http://"
+              + ServeConfig.hostPort(server.address()) + "/metrics");
+    }
+
+    @Override
+    public byte[] handedOver() {
+      if (server != null) {
+        server.close(); // the endpoint moves to the new instance
+      }
+      return metrics == null ? new byte[0] : metrics.exportState();
+    }
+  }
+}
