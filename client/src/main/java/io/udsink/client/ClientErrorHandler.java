@@ -21,20 +21,24 @@ public interface ClientErrorHandler {
    * @param path the socket path or {@code @name}
    * @param outage how long it was unavailable
    */
-  default void onRecovered(String path, Duration outage) {
-  }
+  default void onRecovered(String path, Duration outage) {}
 
   /** Logs to standard error, which is what a client without a handler does. */
-  ClientErrorHandler STDERR = new ClientErrorHandler() {
-    @Override
-    public void onError(Exception error) {
-      System.err.println("udsink client: " + error.getMessage());
-    }
+  ClientErrorHandler STDERR =
+      new ClientErrorHandler() {
+        @Override
+        public void onError(Exception error) {
+          System.err.println("udsink client: " + error.getMessage());
+        }
 
-    @Override
-    public void onRecovered(String path, Duration outage) {
-      System.err.println("udsink client: collector at " + path + " is back after "
-          + outage.toMillis() + " ms");
-    }
-  };
+        @Override
+        public void onRecovered(String path, Duration outage) {
+          System.err.println(
+              "udsink client: collector at "
+                  + path
+                  + " is back after "
+                  + outage.toMillis()
+                  + " ms");
+        }
+      };
 }

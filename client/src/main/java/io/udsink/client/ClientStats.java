@@ -12,8 +12,12 @@ import java.util.Map;
  * @param dropped lines not delivered, by reason
  * @param reconnects times the client reconnected after the collector was unavailable
  */
-public record ClientStats(long datagramsSent, long linesSent, long bytesSent,
-    Map<DropReason, Long> dropped, long reconnects) {
+public record ClientStats(
+    long datagramsSent,
+    long linesSent,
+    long bytesSent,
+    Map<DropReason, Long> dropped,
+    long reconnects) {
 
   /** Lines dropped for one reason. */
   public long dropped(DropReason reason) {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.SocketException;
 import java.nio.channels.AsynchronousCloseException;
 import java.util.Locale;
-
 import org.newsclub.net.unix.BrokenPipeSocketException;
 import org.newsclub.net.unix.ConnectionRefusedSocketException;
 
@@ -25,8 +24,10 @@ public final class CollectorUnavailableException extends IOException {
     /** EPIPE: the collector shut its socket down for reading; it is stopping. */
     SHUT_DOWN("EPIPE", "the collector stopped receiving (it is shutting down)"),
     /** EACCES: this user may not send to the socket (its mode, group or directory forbids it). */
-    PERMISSION_DENIED("EACCES", "permission denied (the socket's mode or group, or a directory "
-        + "on its path, does not let this user in)");
+    PERMISSION_DENIED(
+        "EACCES",
+        "permission denied (the socket's mode or group, or a directory "
+            + "on its path, does not let this user in)");
 
     private final String errno;
     private final String description;
@@ -58,8 +59,9 @@ public final class CollectorUnavailableException extends IOException {
    * @param cause the low-level exception, or {@code null}
    */
   public CollectorUnavailableException(String path, Reason reason, Throwable cause) {
-    super("collector at " + path + " unavailable: " + reason.errno() + ", "
-        + reason.description(), cause);
+    super(
+        "collector at " + path + " unavailable: " + reason.errno() + ", " + reason.description(),
+        cause);
     this.path = path;
     this.reason = reason;
   }
@@ -92,7 +94,8 @@ public final class CollectorUnavailableException extends IOException {
 
   private static Reason reasonOf(Throwable t) {
     // junixsocket reports EACCES on connect as a ConnectionRefusedSocketException: read the text
-    if (t instanceof SocketException && t.getMessage() != null
+    if (t instanceof SocketException
+        && t.getMessage() != null
         && t.getMessage().toLowerCase(Locale.ROOT).contains("permission denied")) {
       return Reason.PERMISSION_DENIED;
     }

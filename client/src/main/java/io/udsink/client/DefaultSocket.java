@@ -28,13 +28,14 @@ import java.util.Map;
 public final class DefaultSocket {
   /** The environment variable naming the socket. */
   public static final String ENV = "UDSINK_SOCKET";
+
   /** The system collector's socket (root's default). */
   public static final String SYSTEM = "/run/udsink/udsink.sock";
+
   /** The socket file's name in a per-user directory. */
   public static final String NAME = "udsink.sock";
 
-  private DefaultSocket() {
-  }
+  private DefaultSocket() {}
 
   /** The socket a collector binds when none is given. */
   public static String forCollector() {
@@ -101,9 +102,9 @@ public final class DefaultSocket {
 
   private static boolean ownedPrivateDirectory(Path dir, int uid) {
     try {
-      Map<String, Object> a = Files.readAttributes(dir, "unix:uid,mode",
-          LinkOption.NOFOLLOW_LINKS);
-      return (Integer) a.get("uid") == uid && ((Integer) a.get("mode") & 0077) == 0
+      Map<String, Object> a = Files.readAttributes(dir, "unix:uid,mode", LinkOption.NOFOLLOW_LINKS);
+      return (Integer) a.get("uid") == uid
+          && ((Integer) a.get("mode") & 0077) == 0
           && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS);
     } catch (IOException | UnsupportedOperationException e) {
       return false;

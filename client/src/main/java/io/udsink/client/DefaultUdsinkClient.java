@@ -9,11 +9,10 @@ import java.util.ArrayDeque;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.atomic.LongAdder;
-
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
@@ -125,7 +124,8 @@ final class DefaultUdsinkClient implements UdsinkClient {
 
   private static SocketAddress address(String path) {
     try {
-      return path.startsWith("@") ? AFUNIXSocketAddress.inAbstractNamespace(path.substring(1))
+      return path.startsWith("@")
+          ? AFUNIXSocketAddress.inAbstractNamespace(path.substring(1))
           : AFUNIXSocketAddress.of(java.nio.file.Path.of(path));
     } catch (IOException e) {
       throw new IllegalArgumentException("socket: " + path + ": " + e.getMessage(), e);
@@ -248,8 +248,8 @@ final class DefaultUdsinkClient implements UdsinkClient {
     }
   }
 
-  private void value(String name, double v, byte t1, byte t2, double rate, Object tags,
-      boolean delta) {
+  private void value(
+      String name, double v, byte t1, byte t2, double rate, Object tags, boolean delta) {
     if (!validValue(v) || !validRate(rate) || !sampled(rate)) {
       return;
     }
@@ -538,8 +538,8 @@ final class DefaultUdsinkClient implements UdsinkClient {
     for (int i = 0; i < d.length; i++) {
       d[i] = drops[i].sum();
     }
-    return ClientStats.of(datagramsSent.get(), linesSent.get(), bytesSent.get(), d,
-        reconnects.get());
+    return ClientStats.of(
+        datagramsSent.get(), linesSent.get(), bytesSent.get(), d, reconnects.get());
   }
 
   @Override
@@ -593,8 +593,10 @@ final class DefaultUdsinkClient implements UdsinkClient {
               closeDeadlineNs = now + closeTimeoutNs;
             }
             Batch c = current;
-            boolean due = c != null && c.len > 0
-                && (closing || flushRequested || now - c.startNs >= flushIntervalNs);
+            boolean due =
+                c != null
+                    && c.len > 0
+                    && (closing || flushRequested || now - c.startNs >= flushIntervalNs);
             flushRequested = false;
             if (due) {
               b = c;
@@ -759,8 +761,12 @@ final class DefaultUdsinkClient implements UdsinkClient {
         }
       }
       CollectorUnavailableException u = CollectorUnavailableException.classify(path, e);
-      enterOutage(u != null ? u : new CollectorUnavailableException(path,
-          CollectorUnavailableException.Reason.REFUSED, e), now);
+      enterOutage(
+          u != null
+              ? u
+              : new CollectorUnavailableException(
+                  path, CollectorUnavailableException.Reason.REFUSED, e),
+          now);
     }
   }
 

@@ -16,8 +16,15 @@ import java.util.Objects;
  * @param alertType {@code error}, {@code warning}, {@code info} or {@code success}, or null
  * @param tags the event's tags
  */
-public record Event(String title, String text, Long timestampSeconds, String hostname,
-    String aggregationKey, String priority, String sourceType, String alertType,
+public record Event(
+    String title,
+    String text,
+    Long timestampSeconds,
+    String hostname,
+    String aggregationKey,
+    String priority,
+    String sourceType,
+    String alertType,
     List<String> tags) {
 
   /** Validates. */
@@ -99,8 +106,8 @@ public record Event(String title, String text, Long timestampSeconds, String hos
 
     /** The event. */
     public Event build() {
-      return new Event(title, text, timestamp, hostname, aggregationKey, priority, sourceType,
-          alertType, tags);
+      return new Event(
+          title, text, timestamp, hostname, aggregationKey, priority, sourceType, alertType, tags);
     }
   }
 }

@@ -25,8 +25,10 @@ final class LineFormatter {
 
   final byte[] buf;
   int pos;
+
   /** Encoded names and tags by string, so that a steady emitter encodes nothing. */
   private final String[] cacheKeys = new String[CACHE];
+
   private final byte[][] cacheValues = new byte[CACHE][];
   private final int[] cacheKinds = new int[CACHE];
   private double lastRate = Double.NaN;
@@ -95,7 +97,8 @@ final class LineFormatter {
       } else if (c < 0x800) {
         put((byte) (0xc0 | (c >> 6)));
         put((byte) (0x80 | (c & 0x3f)));
-      } else if (Character.isHighSurrogate(c) && i + 1 < n
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < n
           && Character.isLowSurrogate(s.charAt(i + 1))) {
         int cp = Character.toCodePoint(c, s.charAt(++i));
         put((byte) (0xf0 | (cp >> 18)));

@@ -13,8 +13,13 @@ import java.util.Objects;
  * @param message or null (sent last; newlines are sent as {@code \n})
  * @param tags the check's tags
  */
-public record ServiceCheck(String name, Status status, Long timestampSeconds, String hostname,
-    String message, List<String> tags) {
+public record ServiceCheck(
+    String name,
+    Status status,
+    Long timestampSeconds,
+    String hostname,
+    String message,
+    List<String> tags) {
 
   /** Service check statuses and their wire values. */
   public enum Status {

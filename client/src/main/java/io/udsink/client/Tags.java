@@ -28,8 +28,9 @@ public final class Tags {
       if (sb.length() > 0) {
         sb.append(',');
       }
-      sb.append(new String(LineFormatter.encode(t, LineFormatter.TAG),
-          java.nio.charset.StandardCharsets.UTF_8));
+      sb.append(
+          new String(
+              LineFormatter.encode(t, LineFormatter.TAG), java.nio.charset.StandardCharsets.UTF_8));
     }
     this.encoded = LineFormatter.encode(sb.toString(), LineFormatter.RAW);
   }

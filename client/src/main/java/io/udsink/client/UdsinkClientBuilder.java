@@ -13,14 +13,19 @@ import java.util.Objects;
 public final class UdsinkClientBuilder {
   /** The environment variable naming the socket. */
   public static final String SOCKET_ENV = DefaultSocket.ENV;
+
   /** Default maximum datagram size. */
   public static final int MAX_DATAGRAM_DEFAULT = 8192;
+
   /** Default flush interval. */
   public static final Duration FLUSH_INTERVAL_DEFAULT = Duration.ofMillis(100);
+
   /** Default queue capacity, in datagrams. */
   public static final int QUEUE_CAPACITY_DEFAULT = 256;
+
   /** Default wait for room in blocking and reliable modes. */
   public static final Duration BLOCKING_TIMEOUT_DEFAULT = Duration.ofSeconds(1);
+
   /** Default bound on close. */
   public static final Duration CLOSE_TIMEOUT_DEFAULT = Duration.ofSeconds(2);
 
@@ -38,8 +43,7 @@ public final class UdsinkClientBuilder {
   Duration maxBackoff = Duration.ofSeconds(5);
   ClientErrorHandler errorHandler = ClientErrorHandler.STDERR;
 
-  UdsinkClientBuilder() {
-  }
+  UdsinkClientBuilder() {}
 
   /** The collector's socket path, or {@code @name} in the abstract namespace. */
   public UdsinkClientBuilder socket(String socket) {
@@ -135,8 +139,12 @@ public final class UdsinkClientBuilder {
     }
     int pathBytes = resolved.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     if (pathBytes > 107) {
-      throw new IllegalArgumentException("socket: " + resolved + " is " + pathBytes
-          + " bytes; a Unix socket path holds at most 107");
+      throw new IllegalArgumentException(
+          "socket: "
+              + resolved
+              + " is "
+              + pathBytes
+              + " bytes; a Unix socket path holds at most 107");
     }
     Objects.requireNonNull(prefix, "prefix");
     Objects.requireNonNull(mode, "mode");
@@ -147,16 +155,18 @@ public final class UdsinkClientBuilder {
       }
     }
     if (maxDatagramSize < 1 || maxDatagramSize > 65536) {
-      throw new IllegalArgumentException("maxDatagramSize must be between 1 and 65536, was "
-          + maxDatagramSize);
+      throw new IllegalArgumentException(
+          "maxDatagramSize must be between 1 and 65536, was " + maxDatagramSize);
     }
     if (sendBufferSize < 0 || sendBufferSize > 256 << 20) {
-      throw new IllegalArgumentException("sendBufferSize must be between 0 (the system default) "
-          + "and 268435456, was " + sendBufferSize);
+      throw new IllegalArgumentException(
+          "sendBufferSize must be between 0 (the system default) "
+              + "and 268435456, was "
+              + sendBufferSize);
     }
     if (queueCapacity < 1 || queueCapacity > 1_000_000) {
-      throw new IllegalArgumentException("queueCapacity must be between 1 and 1000000, was "
-          + queueCapacity);
+      throw new IllegalArgumentException(
+          "queueCapacity must be between 1 and 1000000, was " + queueCapacity);
     }
     positive("flushInterval", flushInterval);
     positive("blockingTimeout", blockingTimeout);
@@ -164,8 +174,8 @@ public final class UdsinkClientBuilder {
     positive("backoff initial", initialBackoff);
     positive("backoff max", maxBackoff);
     if (maxBackoff.compareTo(initialBackoff) < 0) {
-      throw new IllegalArgumentException("backoff: max " + maxBackoff + " is below initial "
-          + initialBackoff);
+      throw new IllegalArgumentException(
+          "backoff: max " + maxBackoff + " is below initial " + initialBackoff);
     }
     return new DefaultUdsinkClient(resolved, this);
   }

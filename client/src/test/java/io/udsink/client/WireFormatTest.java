@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,7 +45,9 @@ class WireFormatTest {
   }
 
   private UdsinkClientBuilder builder() {
-    return UdsinkClient.builder().socket(path.toString()).mode(Mode.BLOCKING)
+    return UdsinkClient.builder()
+        .socket(path.toString())
+        .mode(Mode.BLOCKING)
         .flushInterval(Duration.ofSeconds(30));
   }
 
@@ -57,8 +58,9 @@ class WireFormatTest {
     for (int i = 0; i < datagrams; i++) {
       buf.clear();
       rx.receive(buf);
-      out.addAll(Arrays.asList(new String(buf.array(), 0, buf.position(),
-          StandardCharsets.UTF_8).split("\n")));
+      out.addAll(
+          Arrays.asList(
+              new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8).split("\n")));
     }
     return out;
   }
@@ -81,22 +83,24 @@ class WireFormatTest {
       c.histogram("sampled", 1, 1.0);
       c.count("tagged", 1, Tags.of(new TreeMap<>(Map.of("k", "v", "bare", ""))));
     }
-    assertEquals(List.of(
-        "app.hits:3|c|#env:prod,route:/a",
-        "app.hits:1|c|#env:prod",
-        "app.hits:-1|c|#env:prod",
-        "app.temp:21.5|g|#env:prod",
-        "app.temp:0|g|#env:prod",
-        "app.temp:-4|g|#env:prod",
-        "app.temp:+2|g|#env:prod",
-        "app.temp:-1.5|g|#env:prod",
-        "app.db:12|ms|#env:prod",
-        "app.db:1.5|ms|#env:prod",
-        "app.size:512|h|#env:prod",
-        "app.lat:0.25|d|#env:prod",
-        "app.users:alice|s|#env:prod",
-        "app.sampled:1|h|#env:prod",
-        "app.tagged:1|c|#env:prod,bare,k:v"), lines(1));
+    assertEquals(
+        List.of(
+            "app.hits:3|c|#env:prod,route:/a",
+            "app.hits:1|c|#env:prod",
+            "app.hits:-1|c|#env:prod",
+            "app.temp:21.5|g|#env:prod",
+            "app.temp:0|g|#env:prod",
+            "app.temp:-4|g|#env:prod",
+            "app.temp:+2|g|#env:prod",
+            "app.temp:-1.5|g|#env:prod",
+            "app.db:12|ms|#env:prod",
+            "app.db:1.5|ms|#env:prod",
+            "app.size:512|h|#env:prod",
+            "app.lat:0.25|d|#env:prod",
+            "app.users:alice|s|#env:prod",
+            "app.sampled:1|h|#env:prod",
+            "app.tagged:1|c|#env:prod,bare,k:v"),
+        lines(1));
   }
 
   @Test
@@ -106,22 +110,30 @@ class WireFormatTest {
       c.set("s", "m:e|m\nber");
       c.count("ünï", 1, "ключ:значение");
     }
-    assertEquals(List.of(
-        "a_b_c_d_e_f_g:1|c|#k:v_x,t_1_2,multi_line",
-        "s:m_e_m_ber|s",
-        "ünï:1|c|#ключ:значение"), lines(1));
+    assertEquals(
+        List.of(
+            "a_b_c_d_e_f_g:1|c|#k:v_x,t_1_2,multi_line", "s:m_e_m_ber|s", "ünï:1|c|#ключ:значение"),
+        lines(1));
   }
 
   @Test
   void shouldWriteEventsAndServiceChecks() throws Exception {
     try (UdsinkClient c = builder().constantTags("env:prod").build()) {
-      c.event(Event.builder("Deploy", "line1\nline2").hostname("web1").alertType("info")
-          .timestamp(1700000000).tags("svc:api").build());
-      c.serviceCheck(ServiceCheck.of("db.up", ServiceCheck.Status.CRITICAL, "down\nhard", "db:main"));
+      c.event(
+          Event.builder("Deploy", "line1\nline2")
+              .hostname("web1")
+              .alertType("info")
+              .timestamp(1700000000)
+              .tags("svc:api")
+              .build());
+      c.serviceCheck(
+          ServiceCheck.of("db.up", ServiceCheck.Status.CRITICAL, "down\nhard", "db:main"));
     }
-    assertEquals(List.of(
-        "_e{6,12}:Deploy|line1\\nline2|d:1700000000|h:web1|t:info|#env:prod,svc:api",
-        "_sc|db.up|2|#env:prod,db:main|m:down\\nhard"), lines(1));
+    assertEquals(
+        List.of(
+            "_e{6,12}:Deploy|line1\\nline2|d:1700000000|h:web1|t:info|#env:prod,svc:api",
+            "_sc|db.up|2|#env:prod,db:main|m:down\\nhard"),
+        lines(1));
   }
 
   @Test
@@ -154,21 +166,39 @@ class WireFormatTest {
 
   @Test
   void shouldNameTheBadSettingAtBuild() {
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> UdsinkClient.builder().maxDatagramSize(0).build()).getMessage()
-        .contains("maxDatagramSize"));
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> UdsinkClient.builder().queueCapacity(-1).build()).getMessage()
-        .contains("queueCapacity"));
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> UdsinkClient.builder().flushInterval(Duration.ZERO).build()).getMessage()
-        .contains("flushInterval"));
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> UdsinkClient.builder().socket("/tmp/" + "x".repeat(120)).build()).getMessage()
-        .contains("107"));
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> UdsinkClient.builder().backoff(Duration.ofSeconds(2), Duration.ofSeconds(1))
-            .build()).getMessage().contains("backoff"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> UdsinkClient.builder().maxDatagramSize(0).build())
+            .getMessage()
+            .contains("maxDatagramSize"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> UdsinkClient.builder().queueCapacity(-1).build())
+            .getMessage()
+            .contains("queueCapacity"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> UdsinkClient.builder().flushInterval(Duration.ZERO).build())
+            .getMessage()
+            .contains("flushInterval"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> UdsinkClient.builder().socket("/tmp/" + "x".repeat(120)).build())
+            .getMessage()
+            .contains("107"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    UdsinkClient.builder()
+                        .backoff(Duration.ofSeconds(2), Duration.ofSeconds(1))
+                        .build())
+            .getMessage()
+            .contains("backoff"));
   }
 
   @Test

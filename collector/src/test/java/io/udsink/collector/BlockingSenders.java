@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 
 /**
@@ -33,21 +32,24 @@ public final class BlockingSenders implements AutoCloseable {
     byte[] b = line.getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < count; i++) {
       AFUNIXDatagramChannel ch = TestSupport.connect(socket);
-      Thread t = new Thread(() -> {
-        ByteBuffer buf = ByteBuffer.wrap(b);
-        try (ch) {
-          while (!stop) {
-            buf.rewind();
-            long t0 = System.nanoTime();
-            ch.write(buf);
-            long took = System.nanoTime() - t0;
-            longestStallNs.accumulateAndGet(took, Math::max);
-            sent.incrementAndGet();
-          }
-        } catch (Throwable e) {
-          errors.add(e);
-        }
-      }, "sender-" + i);
+      Thread t =
+          new Thread(
+              () -> {
+                ByteBuffer buf = ByteBuffer.wrap(b);
+                try (ch) {
+                  while (!stop) {
+                    buf.rewind();
+                    long t0 = System.nanoTime();
+                    ch.write(buf);
+                    long took = System.nanoTime() - t0;
+                    longestStallNs.accumulateAndGet(took, Math::max);
+                    sent.incrementAndGet();
+                  }
+                } catch (Throwable e) {
+                  errors.add(e);
+                }
+              },
+              "sender-" + i);
       t.setDaemon(true);
       threads.add(t);
       t.start();

@@ -23,16 +23,21 @@ import java.util.regex.Pattern;
  */
 public final class Promtool {
   /** Lint findings that are about the names senders chose, not about the exposition. */
-  private static final List<String> NAME_STYLE = List.of("should be written in 'snake_case'",
-      "should not contain abbreviated units", "use base unit", "should not contain \"_total\"",
-      "non-counter metrics should not have \"_total\" suffix",
-      "non-histogram and non-summary metrics should not have",
-      "counter metrics should have \"_total\" suffix", "metric name should not include type");
+  private static final List<String> NAME_STYLE =
+      List.of(
+          "should be written in 'snake_case'",
+          "should not contain abbreviated units",
+          "use base unit",
+          "should not contain \"_total\"",
+          "non-counter metrics should not have \"_total\" suffix",
+          "non-histogram and non-summary metrics should not have",
+          "counter metrics should have \"_total\" suffix",
+          "metric name should not include type");
+
   private static final Pattern NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
   private static final Pattern LABEL = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*=\"");
 
-  private Promtool() {
-  }
+  private Promtool() {}
 
   /** True when promtool is on the PATH. */
   public static boolean available() {
@@ -58,9 +63,13 @@ public final class Promtool {
     if (System.getenv("CI") != null) {
       assertTrue(onPath(program), program + " is required in CI (.ci/run installs it)");
     }
-    assumeTrue(onPath(program), program + " is not installed (apt-get install -y " + program
-        + "); "
-        + "skipped outside CI");
+    assumeTrue(
+        onPath(program),
+        program
+            + " is not installed (apt-get install -y "
+            + program
+            + "); "
+            + "skipped outside CI");
   }
 
   /**
@@ -76,8 +85,8 @@ public final class Promtool {
       }
       return;
     }
-    Process p = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true)
-        .start();
+    Process p =
+        new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
     try (OutputStream in = p.getOutputStream()) {
       in.write(text.getBytes(StandardCharsets.UTF_8));
     }
@@ -92,8 +101,14 @@ public final class Promtool {
         problems.add(line);
       }
     }
-    assertTrue(p.exitValue() == 3 && problems.isEmpty(), "promtool check metrics exited "
-        + p.exitValue() + ":\n" + String.join("\n", problems) + "\n--- exposition ---\n" + text);
+    assertTrue(
+        p.exitValue() == 3 && problems.isEmpty(),
+        "promtool check metrics exited "
+            + p.exitValue()
+            + ":\n"
+            + String.join("\n", problems)
+            + "\n--- exposition ---\n"
+            + text);
   }
 
   /** Every family's HELP and TYPE once; every sample under the family it belongs to; no repeat. */
@@ -115,7 +130,8 @@ public final class Promtool {
       }
       String[] sample = parseSample(line);
       String name = sample[0];
-      assertTrue(family != null && belongs(name, family, type),
+      assertTrue(
+          family != null && belongs(name, family, type),
           "sample " + name + " is not part of family " + family + " (" + type + ")");
       assertTrue(samples.add(name + sample[1]), "sample repeated: " + line);
       double v = Double.parseDouble(sample[2].replace("+Inf", "Infinity"));
@@ -163,17 +179,23 @@ public final class Promtool {
   }
 
   private static boolean belongs(String sample, String family, String type) {
-    String base = family.endsWith("_total") && type.equals("counter")
-        ? family.substring(0, family.length() - 6) : family;
+    String base =
+        family.endsWith("_total") && type.equals("counter")
+            ? family.substring(0, family.length() - 6)
+            : family;
     switch (type) {
       case "counter":
         return sample.equals(base + "_total") || sample.equals(base + "_created");
       case "summary":
-        return sample.equals(base) || sample.equals(base + "_sum")
-            || sample.equals(base + "_count") || sample.equals(base + "_created");
+        return sample.equals(base)
+            || sample.equals(base + "_sum")
+            || sample.equals(base + "_count")
+            || sample.equals(base + "_created");
       case "histogram":
-        return sample.equals(base + "_bucket") || sample.equals(base + "_sum")
-            || sample.equals(base + "_count") || sample.equals(base + "_created");
+        return sample.equals(base + "_bucket")
+            || sample.equals(base + "_sum")
+            || sample.equals(base + "_count")
+            || sample.equals(base + "_created");
       default:
         return sample.equals(base);
     }

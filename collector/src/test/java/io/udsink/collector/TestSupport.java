@@ -6,14 +6,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
-
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 /** Helpers for tests over real sockets: condition waits and senders. */
 public final class TestSupport {
-  private TestSupport() {
-  }
+  private TestSupport() {}
 
   /**
    * Waits until the condition holds; fails after the timeout. Never a fixed sleep, and never a
@@ -36,8 +34,8 @@ public final class TestSupport {
    * Asks again every {@code every} until the condition holds, for conditions that only another
    * process can answer (an HTTP query): no busy loop against it.
    */
-  public static void poll(String what, Duration timeout, Duration every,
-      BooleanSupplier condition) {
+  public static void poll(
+      String what, Duration timeout, Duration every, BooleanSupplier condition) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
@@ -60,6 +58,29 @@ public final class TestSupport {
   }
 
   /**
+   * Sends a datagram on a connected non-blocking channel, waiting while the receiver's queue is
+   * full: parked, not spinning, so that the receiver keeps the core it needs to drain it.
+   *
+   * @throws AssertionError when the queue stays full for 60 s (the receiver stopped reading)
+   */
+  public static void sendWaiting(AFUNIXDatagramChannel ch, ByteBuffer datagram) throws IOException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    long pause = 10_000;
+    while (ch.write(datagram) == 0) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the receiver stopped reading");
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(pause);
+      pause = Math.min(pause * 2, 1_000_000);
+    }
+  }
+
+  /** As {@link #sendWaiting(AFUNIXDatagramChannel, ByteBuffer)}, for text. */
+  public static void sendWaiting(AFUNIXDatagramChannel ch, String text) throws IOException {
+    sendWaiting(ch, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /**
    * Sends a zero-length datagram to a socket (junixsocket's write() skips empty buffers), from a
    * socket of its own.
    */
@@ -73,8 +94,8 @@ public final class TestSupport {
    * @return its length, or -1 when the queue is empty
    */
   public static int receiveOne(io.udsink.collector.transport.BoundSocket s) throws IOException {
-    try (io.udsink.collector.sys.BatchReceiver r = new io.udsink.collector.sys.BatchReceiver(1,
-        1024)) {
+    try (io.udsink.collector.sys.BatchReceiver r =
+        new io.udsink.collector.sys.BatchReceiver(1, 1024)) {
       return s.receive(r, 1) == 0 ? -1 : r.length(0);
     }
   }

@@ -1,5 +1,7 @@
 package io.udsink.collector;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -14,9 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 /**
  * A real Prometheus or VictoriaMetrics, started by a test on a loopback port with its storage in
  * a temporary directory, and queried through its HTTP API.
@@ -29,6 +28,7 @@ public final class Tsdb implements AutoCloseable {
   private final Process process;
   private final Path log;
   private final boolean victoria;
+
   /** The port it listens on. */
   public final int port;
 
@@ -49,13 +49,21 @@ public final class Tsdb implements AutoCloseable {
   public static Tsdb prometheus(Path dir, String scrapeConfigs) throws IOException {
     Promtool.requireProgram("prometheus");
     Path config = dir.resolve("prometheus.yml");
-    Files.writeString(config, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-        + "scrape_configs:\n" + (scrapeConfigs.isEmpty() ? "  []\n" : scrapeConfigs));
+    Files.writeString(
+        config,
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+            + "scrape_configs:\n"
+            + (scrapeConfigs.isEmpty() ? "  []\n" : scrapeConfigs));
     int port = UdsinkProcess.freePort();
-    List<String> cmd = List.of("prometheus", "--config.file=" + config,
-        "--storage.tsdb.path=" + dir.resolve("data"),
-        "--web.listen-address=127.0.0.1:" + port, "--enable-feature=native-histograms",
-        "--web.enable-remote-write-receiver", "--log.level=warn");
+    List<String> cmd =
+        List.of(
+            "prometheus",
+            "--config.file=" + config,
+            "--storage.tsdb.path=" + dir.resolve("data"),
+            "--web.listen-address=127.0.0.1:" + port,
+            "--enable-feature=native-histograms",
+            "--web.enable-remote-write-receiver",
+            "--log.level=warn");
     return start(cmd, dir.resolve("prometheus.log"), port, false, "/-/ready");
   }
 
@@ -68,19 +76,27 @@ public final class Tsdb implements AutoCloseable {
   public static Tsdb victoriaMetrics(Path dir) throws IOException {
     Promtool.requireProgram("victoria-metrics");
     int port = UdsinkProcess.freePort();
-    List<String> cmd = List.of("victoria-metrics", "-httpListenAddr=127.0.0.1:" + port,
-        "-storageDataPath=" + dir.resolve("vm-data"), "-search.latencyOffset=0s",
-        "-search.disableCache", "-loggerLevel=WARN");
+    List<String> cmd =
+        List.of(
+            "victoria-metrics",
+            "-httpListenAddr=127.0.0.1:" + port,
+            "-storageDataPath=" + dir.resolve("vm-data"),
+            "-search.latencyOffset=0s",
+            "-search.disableCache",
+            "-loggerLevel=WARN");
     return start(cmd, dir.resolve("victoria-metrics.log"), port, true, "/health");
   }
 
-  private static Tsdb start(List<String> cmd, Path log, int port, boolean victoria,
-      String readyPath) throws IOException {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(log.toFile()).start();
+  private static Tsdb start(
+      List<String> cmd, Path log, int port, boolean victoria, String readyPath) throws IOException {
+    Process p =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     Tsdb t = new Tsdb(p, log, port, victoria);
     try {
-      TestSupport.poll(cmd.get(0) + " ready", Duration.ofSeconds(60), Duration.ofMillis(100),
+      TestSupport.poll(
+          cmd.get(0) + " ready",
+          Duration.ofSeconds(60),
+          Duration.ofMillis(100),
           () -> !p.isAlive() || UdsinkProcess.get(port, readyPath) != null);
     } catch (AssertionError e) {
       t.close();
@@ -115,13 +131,23 @@ public final class Tsdb implements AutoCloseable {
   public List<Result> query(String promql) throws IOException, InterruptedException {
     if (victoria) {
       // make what was just written searchable
-      HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-          + "/internal/force_flush")).timeout(Duration.ofSeconds(10)).build(),
+      HTTP.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/internal/force_flush"))
+              .timeout(Duration.ofSeconds(10))
+              .build(),
           HttpResponse.BodyHandlers.discarding());
     }
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-        + port + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)))
-        .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + port
+                            + "/api/v1/query?query="
+                            + URLEncoder.encode(promql, StandardCharsets.UTF_8)))
+                .timeout(Duration.ofSeconds(20))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new AssertionError("query " + promql + ": HTTP " + r.statusCode() + " " + r.body());
     }
@@ -154,8 +180,7 @@ public final class Tsdb implements AutoCloseable {
   }
 
   /** One result of a query. */
-  public record Result(JsonNode metric, double value) {
-  }
+  public record Result(JsonNode metric, double value) {}
 
   @Override
   public void close() {

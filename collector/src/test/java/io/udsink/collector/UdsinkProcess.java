@@ -19,8 +19,10 @@ import java.util.concurrent.TimeUnit;
 public final class UdsinkProcess implements AutoCloseable {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
   /** The process. */
   public final Process process;
+
   private final Path stdout;
   private final Path stderr;
 
@@ -52,8 +54,9 @@ public final class UdsinkProcess implements AutoCloseable {
    * @param args udsink's arguments
    * @return the running process
    */
-  public static UdsinkProcess start(Path dir, List<String> jvmArgs,
-      java.util.Map<String, String> env, String... args) throws IOException {
+  public static UdsinkProcess start(
+      Path dir, List<String> jvmArgs, java.util.Map<String, String> env, String... args)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("--enable-native-access=ALL-UNNAMED");
@@ -64,8 +67,8 @@ public final class UdsinkProcess implements AutoCloseable {
     cmd.addAll(List.of(args));
     Path out = Files.createTempFile(dir, "stdout", ".txt");
     Path err = Files.createTempFile(dir, "stderr", ".txt");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile())
-        .redirectError(err.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.environment().putAll(env);
     Process p = pb.start();
     return new UdsinkProcess(p, out, err);
@@ -109,7 +112,9 @@ public final class UdsinkProcess implements AutoCloseable {
 
   /** Waits until a socket file exists or the process ended. */
   public void awaitSocket(Path socket) {
-    TestSupport.await("the socket " + socket, Duration.ofSeconds(30),
+    TestSupport.await(
+        "the socket " + socket,
+        Duration.ofSeconds(30),
         () -> Files.exists(socket, LinkOption.NOFOLLOW_LINKS) || !process.isAlive());
     if (!process.isAlive()) {
       throw new AssertionError("udsink exited " + process.exitValue() + ": " + stderr());
@@ -119,8 +124,12 @@ public final class UdsinkProcess implements AutoCloseable {
   /** GET a path on the loopback port; the body, or null when the request failed. */
   public static String get(int port, String path) {
     try {
-      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-              .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                  .timeout(Duration.ofSeconds(20))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? r.body() : null;
     } catch (IOException | InterruptedException e) {
       return null;

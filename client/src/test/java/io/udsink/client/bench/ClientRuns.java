@@ -1,10 +1,9 @@
 package io.udsink.client.bench;
 
-import java.lang.management.ManagementFactory;
-import java.time.Duration;
-
 import io.udsink.client.Mode;
 import io.udsink.client.UdsinkClient;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
 
 /**
  * Whole-client measurements for {@code scripts/bench}:
@@ -17,8 +16,7 @@ import io.udsink.client.UdsinkClient;
  * </pre>
  */
 public final class ClientRuns {
-  private ClientRuns() {
-  }
+  private ClientRuns() {}
 
   public static void main(String[] args) {
     if (args.length != 3) {
@@ -33,8 +31,12 @@ public final class ClientRuns {
   }
 
   private static void throughput(String socket, long lines) {
-    UdsinkClient c = UdsinkClient.builder().socket(socket).mode(Mode.BLOCKING)
-        .blockingTimeout(Duration.ofSeconds(60)).build();
+    UdsinkClient c =
+        UdsinkClient.builder()
+            .socket(socket)
+            .mode(Mode.BLOCKING)
+            .blockingTimeout(Duration.ofSeconds(60))
+            .build();
     for (int i = 0; i < 200_000; i++) { // warm-up, also delivered
       c.count("bench.tp", 1, "env:prod", "host:web-1");
     }
@@ -44,16 +46,16 @@ public final class ClientRuns {
     }
     c.close();
     double secs = (System.nanoTime() - t0) / 1e9;
-    System.out.printf("lines=%d secs=%.3f lines_per_sec=%.0f stats=%s%n", lines, secs,
-        lines / secs, c.stats());
+    System.out.printf(
+        "lines=%d secs=%.3f lines_per_sec=%.0f stats=%s%n", lines, secs, lines / secs, c.stats());
   }
 
   private static void outage(String socket, double seconds) {
-    UdsinkClient down = UdsinkClient.builder().socket(socket + ".absent")
-        .errorHandler(e -> { }).build();
+    UdsinkClient down =
+        UdsinkClient.builder().socket(socket + ".absent").errorHandler(e -> {}).build();
     report("collector down", down, seconds);
     down.close();
-    UdsinkClient closed = UdsinkClient.builder().socket(socket).errorHandler(e -> { }).build();
+    UdsinkClient closed = UdsinkClient.builder().socket(socket).errorHandler(e -> {}).build();
     closed.close();
     report("closed client (drop counter)", closed, seconds);
   }
@@ -73,7 +75,8 @@ public final class ClientRuns {
     }
     double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
     double wall = (System.nanoTime() - t0) / 1e9;
-    System.out.printf("%s: emits=%d wall=%.2fs process_cpu=%.2fs ns_per_emit=%.1f dropped=%d%n",
+    System.out.printf(
+        "%s: emits=%d wall=%.2fs process_cpu=%.2fs ns_per_emit=%.1f dropped=%d%n",
         label, n, wall, cpu, wall * 1e9 / n, c.stats().droppedTotal());
   }
 }

@@ -1,8 +1,9 @@
 package io.udsink.client.bench;
 
+import io.udsink.client.ClientErrorHandler;
+import io.udsink.client.UdsinkClient;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -16,9 +17,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-
-import io.udsink.client.ClientErrorHandler;
-import io.udsink.client.UdsinkClient;
 
 /**
  * Cost of one emit on the calling thread, non-blocking mode, a counter with two tags:
@@ -40,13 +38,17 @@ public class EmitBenchmark {
   private UdsinkClient down;
   private UdsinkClient closed;
 
-  private static final ClientErrorHandler QUIET = e -> { };
+  private static final ClientErrorHandler QUIET = e -> {};
 
   @Setup(Level.Trial)
   public void setUp() {
     live = UdsinkClient.builder().socket(socket).errorHandler(QUIET).build();
-    down = UdsinkClient.builder().socket(socket + ".absent").errorHandler(QUIET)
-        .backoff(Duration.ofMillis(50), Duration.ofSeconds(5)).build();
+    down =
+        UdsinkClient.builder()
+            .socket(socket + ".absent")
+            .errorHandler(QUIET)
+            .backoff(Duration.ofMillis(50), Duration.ofSeconds(5))
+            .build();
     closed = UdsinkClient.builder().socket(socket).errorHandler(QUIET).build();
     closed.close();
   }
@@ -59,8 +61,8 @@ public class EmitBenchmark {
     down.close();
   }
 
-  private static final io.udsink.client.Tags TAGS = io.udsink.client.Tags.of("env:prod",
-      "host:web-1");
+  private static final io.udsink.client.Tags TAGS =
+      io.udsink.client.Tags.of("env:prod", "host:web-1");
 
   /** Into a running collector, tags as a reused {@code Tags}: the allocation-free form. */
   @Benchmark

@@ -1,9 +1,5 @@
 package io.udsink.collector.aggregate;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-
 import io.udsink.collector.aggregate.Series.GaugeCell;
 import io.udsink.collector.mapping.MapperRef;
 import io.udsink.collector.mapping.ObserverSpec;
@@ -14,6 +10,9 @@ import io.udsink.collector.parse.MetricType;
 import io.udsink.collector.parse.ParseError;
 import io.udsink.collector.parse.ParseErrorListener;
 import io.udsink.collector.parse.ServiceCheck;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Aggregates parsed lines into series for the current flush interval. Owned by the receive loop's
@@ -58,10 +57,15 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
    * @param nowMs the start of the first interval (epoch ms)
    * @param errorLog told about every rejected line (after it is counted)
    */
-  public Aggregator(int maxSeries, long gaugeTtlIntervals, long nowMs,
-      ParseErrorListener errorLog) {
-    this(maxSeries, gaugeTtlIntervals, nowMs, errorLog,
-        MapperRef.none(ObserverSpec.defaults(ObserverSpec.Kind.NATIVE)), true);
+  public Aggregator(
+      int maxSeries, long gaugeTtlIntervals, long nowMs, ParseErrorListener errorLog) {
+    this(
+        maxSeries,
+        gaugeTtlIntervals,
+        nowMs,
+        errorLog,
+        MapperRef.none(ObserverSpec.defaults(ObserverSpec.Kind.NATIVE)),
+        true);
   }
 
   /**
@@ -74,8 +78,13 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
    * @param mapper the mapping in force, read when a series is first seen in an interval
    * @param observe true when an output shows distributions to Prometheus (buckets are kept)
    */
-  public Aggregator(int maxSeries, long gaugeTtlIntervals, long nowMs,
-      ParseErrorListener errorLog, MapperRef mapper, boolean observe) {
+  public Aggregator(
+      int maxSeries,
+      long gaugeTtlIntervals,
+      long nowMs,
+      ParseErrorListener errorLog,
+      MapperRef mapper,
+      boolean observe) {
     this.mapper = mapper;
     this.observe = observe;
     this.maxSeries = maxSeries;
@@ -143,28 +152,30 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
     }
     boolean refused = false;
     switch (l.type()) {
-      case COUNTER: {
-        double rate = l.sampleRate();
-        for (int i = 0; i < n; i++) {
-          refused |= !s.addCount(l.value(i) / rate);
-        }
-        break;
-      }
-      case GAUGE: {
-        GaugeCell cell = s.cell;
-        for (int i = 0; i < n; i++) {
-          double v = l.isDelta(i) ? cell.value + l.value(i) : l.value(i);
-          if (Double.isFinite(v)) {
-            cell.value = v;
-            s.samples++;
-          } else {
-            refused = true;
+      case COUNTER:
+        {
+          double rate = l.sampleRate();
+          for (int i = 0; i < n; i++) {
+            refused |= !s.addCount(l.value(i) / rate);
           }
+          break;
         }
-        cell.lastInterval = intervalNumber;
-        s.value = cell.value;
-        break;
-      }
+      case GAUGE:
+        {
+          GaugeCell cell = s.cell;
+          for (int i = 0; i < n; i++) {
+            double v = l.isDelta(i) ? cell.value + l.value(i) : l.value(i);
+            if (Double.isFinite(v)) {
+              cell.value = v;
+              s.samples++;
+            } else {
+              refused = true;
+            }
+          }
+          cell.lastInterval = intervalNumber;
+          s.value = cell.value;
+          break;
+        }
       case SET:
         for (int i = 0; i < n; i++) {
           int ms = l.memberStart(i);
@@ -172,21 +183,22 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
         }
         s.samples += n;
         break;
-      default: {
-        double weight = 1 / l.sampleRate();
-        for (int i = 0; i < n; i++) {
-          refused |= !s.addDistribution(l.value(i), weight);
+      default:
+        {
+          double weight = 1 / l.sampleRate();
+          for (int i = 0; i < n; i++) {
+            refused |= !s.addDistribution(l.value(i), weight);
+          }
+          break;
         }
-        break;
-      }
     }
     if (refused) {
       onParseError(ParseError.VALUE_OUT_OF_RANGE, b, l.nameStart(), l.nameEnd());
     }
   }
 
-  private Series create(byte[] k, int len, long hash, MetricType type, String name,
-      List<String> tags) {
+  private Series create(
+      byte[] k, int len, long hash, MetricType type, String name, List<String> tags) {
     if (table.size() >= maxSeries) {
       counters[Counter.DROPPED_SERIES.ordinal()]++;
       return null;
@@ -257,8 +269,16 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
         all[n++] = s;
       }
     }
-    Interval done = new Interval(intervalStartMs, nowMs, n == all.length ? all
-        : Arrays.copyOf(all, n), events, checks, counters.clone(), parseErrors.clone(), last);
+    Interval done =
+        new Interval(
+            intervalStartMs,
+            nowMs,
+            n == all.length ? all : Arrays.copyOf(all, n),
+            events,
+            checks,
+            counters.clone(),
+            parseErrors.clone(),
+            last);
     table = new KeyTable<>(Math.max(256, all.length));
     events = new ArrayList<>();
     checks = new ArrayList<>();

@@ -1,10 +1,10 @@
 package io.udsink.collector.aggregate;
 
-import java.util.ArrayList;
-import java.util.List;
 import io.udsink.collector.parse.Event;
 import io.udsink.collector.parse.ParseError;
 import io.udsink.collector.parse.ServiceCheck;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * What one or more flush intervals produced, handed by the receive loop to the outputs. An
@@ -24,15 +24,30 @@ import io.udsink.collector.parse.ServiceCheck;
  * @param mergeDropped samples, events and service checks given up when merging went beyond the
  *     series or event limits
  */
-public record Interval(long startMs, long endMs, Series[] series, List<Event> events,
-    List<ServiceCheck> serviceChecks, long[] counters, long[] parseErrors, boolean last,
-    int intervals, long mergeDropped) {
+public record Interval(
+    long startMs,
+    long endMs,
+    Series[] series,
+    List<Event> events,
+    List<ServiceCheck> serviceChecks,
+    long[] counters,
+    long[] parseErrors,
+    boolean last,
+    int intervals,
+    long mergeDropped) {
 
   /**
    * An interval straight from the loop.
    */
-  public Interval(long startMs, long endMs, Series[] series, List<Event> events,
-      List<ServiceCheck> serviceChecks, long[] counters, long[] parseErrors, boolean last) {
+  public Interval(
+      long startMs,
+      long endMs,
+      Series[] series,
+      List<Event> events,
+      List<ServiceCheck> serviceChecks,
+      long[] counters,
+      long[] parseErrors,
+      boolean last) {
     this(startMs, endMs, series, events, serviceChecks, counters, parseErrors, last, 1, 0);
   }
 
@@ -53,8 +68,8 @@ public record Interval(long startMs, long endMs, Series[] series, List<Event> ev
    *     counted in {@link #mergeDropped}
    * @return the merged interval, owned by the caller
    */
-  public static Interval merge(Interval earlier, boolean earlierOwned, Interval later,
-      int maxSeries) {
+  public static Interval merge(
+      Interval earlier, boolean earlierOwned, Interval later, int maxSeries) {
     KeyTable<Series> table = new KeyTable<>(earlier.series.length + later.series.length);
     List<Series> out = new ArrayList<>(Math.max(earlier.series.length, later.series.length));
     for (Series s : earlier.series) {
@@ -91,8 +106,16 @@ public record Interval(long startMs, long endMs, Series[] series, List<Event> ev
         dropped++;
       }
     }
-    return new Interval(earlier.startMs, later.endMs, out.toArray(new Series[0]), events, checks,
-        later.counters, later.parseErrors, later.last, earlier.intervals + later.intervals,
+    return new Interval(
+        earlier.startMs,
+        later.endMs,
+        out.toArray(new Series[0]),
+        events,
+        checks,
+        later.counters,
+        later.parseErrors,
+        later.last,
+        earlier.intervals + later.intervals,
         dropped);
   }
 }

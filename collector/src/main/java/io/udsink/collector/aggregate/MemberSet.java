@@ -22,8 +22,10 @@ import org.apache.datasketches.hll.Union;
 final class MemberSet {
   /** Members counted exactly before switching to the sketch. */
   static final int EXACT_LIMIT = 512;
+
   /** log2 of the sketch's registers. */
   static final int LG_K = 12;
+
   /** Largest memory a set holds, in bytes, in either representation (table or sketch). */
   static final int MAX_BYTES = 2 * EXACT_LIMIT * Long.BYTES + 256;
 

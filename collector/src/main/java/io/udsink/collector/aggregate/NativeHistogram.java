@@ -13,8 +13,10 @@ import java.util.Arrays;
 public final class NativeHistogram {
   /** The zero bucket's half width, as the Prometheus clients' default: 2^-128. */
   public static final double ZERO_THRESHOLD = Math.scalb(1.0, -128);
+
   /** The lowest schema. */
   public static final int MIN_SCHEMA = -4;
+
   private static final double[][] BOUNDS = new double[9][];
 
   static {
@@ -123,8 +125,10 @@ public final class NativeHistogram {
   }
 
   private void fit() {
-    while (schema > MIN_SCHEMA && (positive.populated + negative.populated > maxBuckets
-        || positive.span() > 8 * maxBuckets || negative.span() > 8 * maxBuckets)) {
+    while (schema > MIN_SCHEMA
+        && (positive.populated + negative.populated > maxBuckets
+            || positive.span() > 8 * maxBuckets
+            || negative.span() > 8 * maxBuckets)) {
       reduceTo(schema - 1);
     }
   }

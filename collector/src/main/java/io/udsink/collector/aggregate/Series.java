@@ -1,14 +1,12 @@
 package io.udsink.collector.aggregate;
 
-import java.util.List;
-
 import com.datadoghq.sketch.ddsketch.DDSketch;
 import com.datadoghq.sketch.ddsketch.mapping.LogarithmicMapping;
-
 import io.udsink.collector.mapping.Mapped;
 import io.udsink.collector.mapping.ObserverSpec;
 import io.udsink.collector.parse.MetricType;
 import io.udsink.collector.parse.ParseError;
+import java.util.List;
 
 /**
  * One series (name + type + sorted tags) within one flush interval. Written by the receive loop
@@ -21,8 +19,10 @@ import io.udsink.collector.parse.ParseError;
 public final class Series extends KeyTable.Entry {
   /** Relative accuracy of the quantiles of timers, histograms and distributions. */
   public static final double RELATIVE_ACCURACY = 0.01;
+
   /** Most bins a sketch keeps (each side of zero): bounds memory per series. */
   public static final int MAX_BINS = 2048;
+
   /** Largest magnitude a sketch can index (about 1.7e308). */
   public static final double MAX_SKETCH_VALUE =
       new LogarithmicMapping(RELATIVE_ACCURACY).maxIndexableValue();
@@ -30,34 +30,48 @@ public final class Series extends KeyTable.Entry {
   final MetricType type;
   final String name;
   final List<String> tags;
+
   /** What the mapping made of this series' name and type. */
   Mapped mapped;
+
   /** True for a series the mapping drops: it only counts what it drops. */
   boolean dropped;
+
   /** Observations as Prometheus counts them: each sample round(1 / rate) times, scaled. */
   long obsCount;
+
   double obsSum;
+
   /** Classic bucket counts (the last is +Inf), or null. */
   long[] classic;
+
   /** Native buckets, or null. */
   NativeHistogram nativeBuckets;
+
   /** What values are multiplied by for Prometheus: the mapping's scale, and ms to s. */
   double scale = 1;
 
   /** Samples accepted (values on lines; for sets, members added). */
   long samples;
+
   /** Counters: sum of value / rate. Gauges: the last value. */
   double value;
+
   /** Counters: the sum of the positive increments only (what a Prometheus counter may add). */
   double increase;
+
   /** Counters: samples with a negative increment. */
   long negativeSamples;
+
   /** Gauges: the value that outlives the interval. */
   GaugeCell cell;
+
   /** Sets: the distinct members. */
   MemberSet members;
+
   /** Distributions: the sketch and exact count (rate-weighted), sum, min and max. */
   DDSketch sketch;
+
   double count;
   double sum;
   double min = Double.POSITIVE_INFINITY;
@@ -286,8 +300,8 @@ public final class Series extends KeyTable.Entry {
     return c;
   }
 
-  private Series(byte[] key, long hash, MetricType type, String name, List<String> tags,
-      boolean unused) {
+  private Series(
+      byte[] key, long hash, MetricType type, String name, List<String> tags, boolean unused) {
     super(key, hash);
     this.type = type;
     this.name = name;

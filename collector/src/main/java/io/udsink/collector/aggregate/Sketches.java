@@ -1,11 +1,10 @@
 package io.udsink.collector.aggregate;
 
-import java.util.Iterator;
-
 import com.datadoghq.sketch.ddsketch.DDSketch;
 import com.datadoghq.sketch.ddsketch.DDSketches;
 import com.datadoghq.sketch.ddsketch.store.Bin;
 import com.datadoghq.sketch.ddsketch.store.Store;
+import java.util.Iterator;
 
 /**
  * The one place quantile sketches are made and merged.
@@ -19,8 +18,7 @@ import com.datadoghq.sketch.ddsketch.store.Store;
  * add, which collapses correctly whatever the two stores' ranges and bounds.
  */
 public final class Sketches {
-  private Sketches() {
-  }
+  private Sketches() {}
 
   /** A new, empty sketch of the shape every series uses. */
   public static DDSketch create() {
@@ -49,8 +47,10 @@ public final class Sketches {
 
   /** The count of samples too close to zero for a bin of their own. */
   public static double zeroCount(DDSketch s) {
-    double z = s.getCount() - s.getPositiveValueStore().getTotalCount()
-        - s.getNegativeValueStore().getTotalCount();
+    double z =
+        s.getCount()
+            - s.getPositiveValueStore().getTotalCount()
+            - s.getNegativeValueStore().getTotalCount();
     // what is left is the zero count, up to rounding of the sums
     return z > s.getCount() * 1e-12 ? z : 0;
   }

@@ -1,5 +1,9 @@
 package io.udsink.collector.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.udsink.collector.loop.ReceiveLoop;
+import io.udsink.collector.loop.SocketStats;
+import io.udsink.collector.transport.BoundSocket;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,32 +11,37 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import org.slf4j.LoggerFactory;
-
-import io.udsink.collector.loop.ReceiveLoop;
-import io.udsink.collector.loop.SocketStats;
-import io.udsink.collector.transport.BoundSocket;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code udsink count}: counts datagrams until stopped, then prints the totals. */
-@Command(name = "count", mixinStandardHelpOptions = true, version = "udsink " + Main.VERSION,
+@Command(
+    name = "count",
+    mixinStandardHelpOptions = true,
+    version = "udsink " + Main.VERSION,
     description = {
-        "Count datagrams on one or more Unix datagram sockets until SIGINT/SIGTERM or --duration,",
-        "then stop with nothing lost and print rx=<datagrams> bytes=<bytes> truncated=<n>.",
-        "Sockets passed by systemd (LISTEN_FDS) are used; --takeover takes them from a running",
-        "instance."})
+      "Count datagrams on one or more Unix datagram sockets until SIGINT/SIGTERM or --duration,",
+      "then stop with nothing lost and print rx=<datagrams> bytes=<bytes> truncated=<n>.",
+      "Sockets passed by systemd (LISTEN_FDS) are used; --takeover takes them from a running",
+      "instance."
+    })
 final class CountCommand implements Callable<Integer> {
-  @Option(names = "--socket", paramLabel = "PATH",
-      description = "Socket path, or @name for the abstract namespace; repeat for more "
-          + "(default: " + Defaults.SOCKET_HELP + ").")
+  @Option(
+      names = "--socket",
+      paramLabel = "PATH",
+      description =
+          "Socket path, or @name for the abstract namespace; repeat for more "
+              + "(default: "
+              + Defaults.SOCKET_HELP
+              + ").")
   List<String> sockets = new ArrayList<>();
 
-  @Option(names = "--duration", paramLabel = "D", converter = Durations.class,
+  @Option(
+      names = "--duration",
+      paramLabel = "D",
+      converter = Durations.class,
       description = "Stop after this long (500ms, 10s, 2m); default: until a signal.")
   Duration duration;
 
@@ -42,12 +51,12 @@ final class CountCommand implements Callable<Integer> {
   @Option(names = "--per-socket", description = "Also print one result per socket.")
   boolean perSocket;
 
-  @Option(names = "--progress",
+  @Option(
+      names = "--progress",
       description = "Print a live rate line on stderr even when it is not a terminal.")
   boolean progress;
 
-  @Mixin
-  ReceiveOptions receive = new ReceiveOptions();
+  @Mixin ReceiveOptions receive = new ReceiveOptions();
 
   private final PrintStream out;
 
@@ -58,23 +67,31 @@ final class CountCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     StopSignals signals = StopSignals.install();
-    signals.onHangup(() -> LoggerFactory.getLogger(CountCommand.class).info("SIGHUP: count has nothing to reopen or reload"));
+    signals.onHangup(
+        () ->
+            LoggerFactory.getLogger(CountCommand.class)
+                .info("SIGHUP: count has nothing to reopen or reload"));
     receive.validate();
     Defaults.checkQueueLength();
     ReceiveOptions.Opened opened = receive.open(sockets, "count");
     List<BoundSocket> bound = opened.sockets();
     ReceiveLoop loop;
     try {
-      loop = new ReceiveLoop(bound, (socket, datagram, truncated) -> { }, receive.budget,
-          receive.maxDatagram, duration == null ? Long.MAX_VALUE : duration.toNanos(),
-          System::nanoTime);
+      loop =
+          new ReceiveLoop(
+              bound,
+              (socket, datagram, truncated) -> {},
+              receive.budget,
+              receive.maxDatagram,
+              duration == null ? Long.MAX_VALUE : duration.toNanos(),
+              System::nanoTime);
     } catch (RuntimeException | java.io.IOException e) {
       opened.abandon();
       throw e;
     }
-    Progress progressLine = progress || Terminal.isTerminal(2)
-        ? Progress.start(loop.socketStats(), System.err) : null;
-    Instance.run("count", loop, opened, signals, Duration.ofSeconds(30), new Instance.Hooks() { });
+    Progress progressLine =
+        progress || Terminal.isTerminal(2) ? Progress.start(loop.socketStats(), System.err) : null;
+    Instance.run("count", loop, opened, signals, Duration.ofSeconds(30), new Instance.Hooks() {});
     if (progressLine != null) {
       progressLine.stop();
     }
@@ -92,8 +109,15 @@ final class CountCommand implements Callable<Integer> {
       bytes += s.bytes();
       truncated += s.truncated();
       if (perSocket && !json) {
-        out.println("socket=" + s.name() + " rx=" + s.datagrams() + " bytes=" + s.bytes()
-            + " truncated=" + s.truncated());
+        out.println(
+            "socket="
+                + s.name()
+                + " rx="
+                + s.datagrams()
+                + " bytes="
+                + s.bytes()
+                + " truncated="
+                + s.truncated());
       }
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("socket", s.name());
@@ -152,7 +176,8 @@ final class CountCommand implements Callable<Integer> {
         }
         long now = System.nanoTime();
         double secs = (now - lastNs) / 1e9;
-        err.printf("\r%,12.0f datagrams/s %,14.0f bytes/s   total %,d   ",
+        err.printf(
+            "\r%,12.0f datagrams/s %,14.0f bytes/s   total %,d   ",
             (rx - lastRx) / secs, (bytes - lastBytes) / secs, rx);
         err.flush();
         lastRx = rx;

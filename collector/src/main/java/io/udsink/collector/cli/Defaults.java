@@ -1,26 +1,26 @@
 package io.udsink.collector.cli;
 
+import io.udsink.client.DefaultSocket;
+import io.udsink.collector.UdsinkException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import io.udsink.client.DefaultSocket;
-import io.udsink.collector.UdsinkException;
 
 /** Built-in defaults, each overridable by an environment variable. */
 final class Defaults {
   /** How the default socket is described in help texts. */
-  static final String SOCKET_HELP = "$UDSINK_SOCKET, else " + DefaultSocket.SYSTEM
-      + " for root and $XDG_RUNTIME_DIR/udsink.sock or /tmp/udsink-<uid>/udsink.sock for "
-      + "other users";
+  static final String SOCKET_HELP =
+      "$UDSINK_SOCKET, else "
+          + DefaultSocket.SYSTEM
+          + " for root and $XDG_RUNTIME_DIR/udsink.sock or /tmp/udsink-<uid>/udsink.sock for "
+          + "other users";
+
   private static final Logger LOG = LoggerFactory.getLogger(Defaults.class);
 
-  private Defaults() {
-  }
+  private Defaults() {}
 
   /** The socket a collector binds when none is given, its directory created if missing. */
   static String socket() {
@@ -31,19 +31,31 @@ final class Defaults {
       String mode = path.equals(DefaultSocket.SYSTEM) ? "rwxr-xr-x" : "rwx------";
       if (!path.equals(DefaultSocket.SYSTEM)
           && !DefaultSocket.safeUserDirectory(dir, DefaultSocket.uid())) {
-        throw new UdsinkException("default socket " + path + ": directory " + dir + " is not a "
-            + "private directory of this user's (mode 0700, not a link): another user may have "
-            + "made it first. Remove it, or give --socket PATH");
+        throw new UdsinkException(
+            "default socket "
+                + path
+                + ": directory "
+                + dir
+                + " is not a "
+                + "private directory of this user's (mode 0700, not a link): another user may have "
+                + "made it first. Remove it, or give --socket PATH");
       }
       if (!Files.isDirectory(dir)) {
         try {
-          Files.createDirectories(dir,
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode)));
+          Files.createDirectories(
+              dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode)));
           Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(mode));
           LOG.info("created directory {}", dir);
         } catch (IOException e) {
-          throw new UdsinkException("default socket " + path + ": cannot create directory "
-              + dir + ": " + e.getMessage() + " (or give --socket PATH)", e);
+          throw new UdsinkException(
+              "default socket "
+                  + path
+                  + ": cannot create directory "
+                  + dir
+                  + ": "
+                  + e.getMessage()
+                  + " (or give --socket PATH)",
+              e);
         }
       }
     }
@@ -59,9 +71,11 @@ final class Defaults {
     if (qlen < 0) {
       LOG.debug("cannot read {}", QLEN);
     } else if (qlen < QLEN_WARN_BELOW) {
-      LOG.warn("net.unix.max_dgram_qlen is {}: a socket queues only {} datagrams, so bursts "
-          + "make senders block or drop. Raise it: sysctl -w net.unix.max_dgram_qlen=1024",
-          qlen, qlen + 1);
+      LOG.warn(
+          "net.unix.max_dgram_qlen is {}: a socket queues only {} datagrams, so bursts "
+              + "make senders block or drop. Raise it: sysctl -w net.unix.max_dgram_qlen=1024",
+          qlen,
+          qlen + 1);
     }
   }
 }

@@ -2,7 +2,6 @@ package io.udsink.collector.cli;
 
 import java.time.Duration;
 import java.util.Locale;
-
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -24,8 +23,8 @@ public final class Durations implements ITypeConverter<Duration> {
   public static Duration parse(String text) {
     String t = text.trim().toLowerCase(Locale.ROOT);
     if (t.isEmpty()) {
-      throw new TypeConversionException("'" + text + "' is not a duration (examples: 500ms, 10s, "
-          + "1m30s)");
+      throw new TypeConversionException(
+          "'" + text + "' is not a duration (examples: 500ms, 10s, " + "1m30s)");
     }
     double ms = 0;
     int i = 0;
@@ -35,15 +34,15 @@ public final class Durations implements ITypeConverter<Duration> {
         i++;
       }
       if (i == start) {
-        throw new TypeConversionException("'" + text + "' is not a duration (examples: 500ms, "
-            + "10s, 1m30s)");
+        throw new TypeConversionException(
+            "'" + text + "' is not a duration (examples: 500ms, " + "10s, 1m30s)");
       }
       double n;
       try {
         n = Double.parseDouble(t.substring(start, i));
       } catch (NumberFormatException e) {
-        throw new TypeConversionException("'" + text + "' is not a duration (examples: 500ms, "
-            + "10s, 1m30s)");
+        throw new TypeConversionException(
+            "'" + text + "' is not a duration (examples: 500ms, " + "10s, 1m30s)");
       }
       int u = i;
       while (i < t.length() && Character.isLetter(t.charAt(i))) {
@@ -51,18 +50,26 @@ public final class Durations implements ITypeConverter<Duration> {
       }
       String unit = t.substring(u, i);
       if (unit.isEmpty() && (start > 0 || i < t.length())) {
-        throw new TypeConversionException("'" + text + "' needs a unit after each number "
-            + "(ms, s, m or h)");
+        throw new TypeConversionException(
+            "'" + text + "' needs a unit after each number " + "(ms, s, m or h)");
       }
       switch (unit) {
-        case "ms": ms += n; break;
+        case "ms":
+          ms += n;
+          break;
         case "":
-        case "s": ms += n * 1000; break;
-        case "m": ms += n * 60_000; break;
-        case "h": ms += n * 3_600_000; break;
+        case "s":
+          ms += n * 1000;
+          break;
+        case "m":
+          ms += n * 60_000;
+          break;
+        case "h":
+          ms += n * 3_600_000;
+          break;
         default:
-          throw new TypeConversionException("'" + text + "' has an unknown unit '" + unit
-              + "' (use ms, s, m or h)");
+          throw new TypeConversionException(
+              "'" + text + "' has an unknown unit '" + unit + "' (use ms, s, m or h)");
       }
     }
     if (!(ms > 0) || ms > 1e12) {

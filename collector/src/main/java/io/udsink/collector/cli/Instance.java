@@ -1,18 +1,16 @@
 package io.udsink.collector.cli;
 
-import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import io.udsink.collector.UdsinkException;
 import io.udsink.collector.loop.ReceiveLoop;
 import io.udsink.collector.takeover.ControlServer;
 import io.udsink.collector.takeover.TakeoverClient;
 import io.udsink.collector.transport.BoundSocket;
 import io.udsink.collector.transport.SystemdNotify;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The life of a command that reads sockets ({@code serve}, {@code count}) once its loop exists:
@@ -26,12 +24,10 @@ final class Instance {
   /** What a command adds to its life. */
   interface Hooks {
     /** Takes the state the previous instance handed over (serve: its Prometheus state). */
-    default void continueFrom(java.io.InputStream state) throws Exception {
-    }
+    default void continueFrom(java.io.InputStream state) throws Exception {}
 
     /** Runs once the sockets are this instance's alone, before it says it is ready. */
-    default void ready() {
-    }
+    default void ready() {}
 
     /** After the loop stopped for a handover: what to hand over (serve: Prometheus state). */
     default byte[] handedOver() throws Exception {
@@ -39,8 +35,7 @@ final class Instance {
     }
   }
 
-  private Instance() {
-  }
+  private Instance() {}
 
   /**
    * Runs the loop to its end.
@@ -53,14 +48,21 @@ final class Instance {
    * @param hooks the command's parts
    * @return true when this instance handed its sockets over to a new one
    */
-  static boolean run(String kind, ReceiveLoop loop, ReceiveOptions.Opened opened,
-      StopSignals signals, Duration stateTimeout, Hooks hooks) throws Exception {
+  static boolean run(
+      String kind,
+      ReceiveLoop loop,
+      ReceiveOptions.Opened opened,
+      StopSignals signals,
+      Duration stateTimeout,
+      Hooks hooks)
+      throws Exception {
     SystemdNotify notify = SystemdNotify.of(System.getenv("NOTIFY_SOCKET"));
-    signals.onStop(() -> {
-      LOG.info("stopping: reading every socket until it is empty, then the final flush");
-      notify.send("STOPPING=1");
-      loop.requestStop();
-    });
+    signals.onStop(
+        () -> {
+          LOG.info("stopping: reading every socket until it is empty, then the final flush");
+          notify.send("STOPPING=1");
+          loop.requestStop();
+        });
     Thread thread = loop.start();
     if (!loop.awaitRunning(30, TimeUnit.SECONDS)) {
       throw new UdsinkException("the receive loop did not start");
@@ -79,28 +81,32 @@ final class Instance {
       }
     }
     hooks.ready();
-    ControlServer control = opened.allInherited() ? null
-        : ControlServer.start(new ControlServer.Handover() {
-          @Override
-          public String kind() {
-            return kind;
-          }
+    ControlServer control =
+        opened.allInherited()
+            ? null
+            : ControlServer.start(
+                new ControlServer.Handover() {
+                  @Override
+                  public String kind() {
+                    return kind;
+                  }
 
-          @Override
-          public List<BoundSocket> sockets() {
-            return opened.sockets();
-          }
+                  @Override
+                  public List<BoundSocket> sockets() {
+                    return opened.sockets();
+                  }
 
-          @Override
-          public byte[] release() throws Exception {
-            notify.send("STOPPING=1");
-            loop.requestRelease();
-            if (!loop.awaitTermination(stateTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-              throw new UdsinkException("the final flush did not finish in time");
-            }
-            return hooks.handedOver();
-          }
-        }, CONFIRM_TIMEOUT);
+                  @Override
+                  public byte[] release() throws Exception {
+                    notify.send("STOPPING=1");
+                    loop.requestRelease();
+                    if (!loop.awaitTermination(stateTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                      throw new UdsinkException("the final flush did not finish in time");
+                    }
+                    return hooks.handedOver();
+                  }
+                },
+                CONFIRM_TIMEOUT);
     notify.send("READY=1");
     thread.join();
     boolean handedOver = false;

@@ -1,14 +1,5 @@
 package io.udsink.collector.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Locale;
-import java.util.Map;
-
-import org.slf4j.LoggerFactory;
-
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
@@ -18,7 +9,13 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.encoder.Encoder;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
 import net.logstash.logback.encoder.LogstashEncoder;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where log lines go and what they look like: standard error, one line per event.
@@ -36,10 +33,12 @@ import net.logstash.logback.encoder.LogstashEncoder;
  */
 final class Logging {
   /** The log formats. */
-  enum Format { TEXT, JSON }
-
-  private Logging() {
+  enum Format {
+    TEXT,
+    JSON
   }
+
+  private Logging() {}
 
   static void configure(String levelName, Format format) {
     Level level = Level.toLevel(levelName.toUpperCase(Locale.ROOT), null);
@@ -65,9 +64,10 @@ final class Logging {
       rules.put("priority", JournalPriority.class.getName());
       PatternLayoutEncoder text = new PatternLayoutEncoder();
       text.setContext(ctx);
-      text.setPattern(underJournal()
-          ? "%priority%-5level [%thread] %logger{0}: %msg%n"
-          : "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{0}: %msg%n");
+      text.setPattern(
+          underJournal()
+              ? "%priority%-5level [%thread] %logger{0}: %msg%n"
+              : "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{0}: %msg%n");
       text.start();
       encoder = text;
     }
@@ -88,8 +88,8 @@ final class Logging {
       return false;
     }
     try {
-      io.udsink.collector.sys.Fs.Stat a = io.udsink.collector.sys.Fs.stat(
-          Path.of("/proc/self/fd/2"));
+      io.udsink.collector.sys.Fs.Stat a =
+          io.udsink.collector.sys.Fs.stat(Path.of("/proc/self/fd/2"));
       return stream.trim().equals(a.deviceNumber() + ":" + a.inode());
     } catch (IOException | RuntimeException e) {
       return false;

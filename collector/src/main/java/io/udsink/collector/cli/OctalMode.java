@@ -14,8 +14,8 @@ public final class OctalMode implements ITypeConverter<Integer> {
       }
       return mode;
     } catch (NumberFormatException e) {
-      throw new TypeConversionException("'" + value
-          + "' is not an octal file mode between 0000 and 0777 (example: 0660)");
+      throw new TypeConversionException(
+          "'" + value + "' is not an octal file mode between 0000 and 0777 (example: 0660)");
     }
   }
 }

@@ -1,54 +1,67 @@
 package io.udsink.collector.cli;
 
-import java.util.ArrayList;
-import java.util.List;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import io.udsink.collector.UdsinkException;
 import io.udsink.collector.UsageException;
 import io.udsink.collector.loop.ReceiveLoop;
 import io.udsink.collector.takeover.TakeoverClient;
 import io.udsink.collector.transport.BoundSocket;
 import io.udsink.collector.transport.InheritedSockets;
 import io.udsink.collector.transport.SocketSpec;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 
 /** Options shared by the commands that bind sockets and run the receive loop. */
 public class ReceiveOptions {
   private static final Logger LOG = LoggerFactory.getLogger(ReceiveOptions.class);
 
-  @Option(names = "--socket-mode", paramLabel = "MODE", converter = OctalMode.class,
-      description = "Permissions of each socket file, octal (default: ${DEFAULT-VALUE}: every "
-          + "local process may send, as to /dev/log; 0660 with --socket-group restricts it).",
+  @Option(
+      names = "--socket-mode",
+      paramLabel = "MODE",
+      converter = OctalMode.class,
+      description =
+          "Permissions of each socket file, octal (default: ${DEFAULT-VALUE}: every "
+              + "local process may send, as to /dev/log; 0660 with --socket-group restricts it).",
       defaultValue = "0666")
   int socketMode;
 
-  @Option(names = "--socket-group", paramLabel = "GROUP",
-      description = "Group of each socket file (with --socket-mode 0660: only its members, and "
-          + "udsink's user, may send).")
+  @Option(
+      names = "--socket-group",
+      paramLabel = "GROUP",
+      description =
+          "Group of each socket file (with --socket-mode 0660: only its members, and "
+              + "udsink's user, may send).")
   String socketGroup;
 
-  @Option(names = "--takeover",
-      description = "If an instance of udsink serves these sockets, take them over from it: it "
-          + "hands them over, makes its final flush and exits; nothing is lost and senders see "
-          + "no error. With none running, bind as usual.")
+  @Option(
+      names = "--takeover",
+      description =
+          "If an instance of udsink serves these sockets, take them over from it: it "
+              + "hands them over, makes its final flush and exits; nothing is lost and senders see "
+              + "no error. With none running, bind as usual.")
   boolean takeover;
 
-  @Option(names = "--mkdir",
+  @Option(
+      names = "--mkdir",
       description = "Create a missing parent directory of a socket path (mode 0755).")
   boolean mkdir;
 
-  @Option(names = "--budget", paramLabel = "N",
-      description = "Datagrams read from one socket per turn before the next ready socket is "
-          + "served (default: ${DEFAULT-VALUE}).",
+  @Option(
+      names = "--budget",
+      paramLabel = "N",
+      description =
+          "Datagrams read from one socket per turn before the next ready socket is "
+              + "served (default: ${DEFAULT-VALUE}).",
       defaultValue = "" + ReceiveLoop.DEFAULT_BUDGET)
   int budget;
 
-  @Option(names = "--max-datagram", paramLabel = "BYTES",
-      description = "Largest datagram kept whole; longer ones are cut and counted as truncated "
-          + "(default: ${DEFAULT-VALUE}).",
+  @Option(
+      names = "--max-datagram",
+      paramLabel = "BYTES",
+      description =
+          "Largest datagram kept whole; longer ones are cut and counted as truncated "
+              + "(default: ${DEFAULT-VALUE}).",
       defaultValue = "" + ReceiveLoop.DEFAULT_MAX_DATAGRAM)
   int maxDatagram;
 
@@ -58,8 +71,10 @@ public class ReceiveOptions {
   void validate() {
     if (socketGroup != null) {
       try {
-        group = java.nio.file.FileSystems.getDefault().getUserPrincipalLookupService()
-            .lookupPrincipalByGroupName(socketGroup);
+        group =
+            java.nio.file.FileSystems.getDefault()
+                .getUserPrincipalLookupService()
+                .lookupPrincipalByGroupName(socketGroup);
       } catch (java.io.IOException e) {
         throw new UsageException("--socket-group " + socketGroup + ": no such group");
       }
@@ -68,8 +83,7 @@ public class ReceiveOptions {
       throw new UsageException("--budget must be between 1 and 1000000, was " + budget);
     }
     if (maxDatagram < 1 || maxDatagram > 16 * 1024 * 1024) {
-      throw new UsageException("--max-datagram must be between 1 and 16777216, was "
-          + maxDatagram);
+      throw new UsageException("--max-datagram must be between 1 and 16777216, was " + maxDatagram);
     }
   }
 
@@ -145,10 +159,12 @@ public class ReceiveOptions {
     List<BoundSocket> opened = new ArrayList<>();
     try {
       for (SocketSpec spec : parsed) {
-        InheritedSockets.Inherited match = inherited.stream()
-            .filter(i -> same(i.spec(), spec)).findFirst().orElse(null);
-        opened.add(match != null ? InheritedSockets.adopt(match)
-            : BoundSocket.bind(spec, socketMode, mkdir, group));
+        InheritedSockets.Inherited match =
+            inherited.stream().filter(i -> same(i.spec(), spec)).findFirst().orElse(null);
+        opened.add(
+            match != null
+                ? InheritedSockets.adopt(match)
+                : BoundSocket.bind(spec, socketMode, mkdir, group));
       }
     } catch (RuntimeException e) {
       opened.forEach(BoundSocket::close);
@@ -156,8 +172,10 @@ public class ReceiveOptions {
     }
     for (InheritedSockets.Inherited i : inherited) {
       if (parsed.stream().noneMatch(p -> same(i.spec(), p))) {
-        LOG.warn("inherited fd {} ({}) is not among the sockets given; it is not read",
-            i.fd(), i.spec());
+        LOG.warn(
+            "inherited fd {} ({}) is not among the sockets given; it is not read",
+            i.fd(),
+            i.spec());
       }
     }
     return new Opened(opened, null);

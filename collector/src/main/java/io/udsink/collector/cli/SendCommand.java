@@ -1,59 +1,82 @@
 package io.udsink.collector.cli;
 
+import io.udsink.client.ClientErrorHandler;
+import io.udsink.client.ClientStats;
+import io.udsink.client.CollectorUnavailableException;
+import io.udsink.client.Mode;
+import io.udsink.client.UdsinkClient;
+import io.udsink.collector.UsageException;
+import io.udsink.collector.transport.SocketSpec;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
-
-import io.udsink.client.ClientErrorHandler;
-import io.udsink.client.ClientStats;
-import io.udsink.client.CollectorUnavailableException;
-import io.udsink.client.Mode;
-import io.udsink.client.UdsinkClient;
-import io.udsink.collector.UdsinkException;
-import io.udsink.collector.UsageException;
-import io.udsink.collector.transport.SocketSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code udsink send}: sends datagrams and reports how many the kernel accepted. */
-@Command(name = "send", mixinStandardHelpOptions = true, version = "udsink " + Main.VERSION,
+@Command(
+    name = "send",
+    mixinStandardHelpOptions = true,
+    version = "udsink " + Main.VERSION,
     description = {
-        "Send datagrams to a Unix datagram socket through the udsink client library, one line",
-        "per datagram, and print tx=<sent> dropped=<n> error=<reason>. A dead collector (no",
-        "socket file, refused, EPIPE) ends the run with exit status 1, unless --reliable."})
+      "Send datagrams to a Unix datagram socket through the udsink client library, one line",
+      "per datagram, and print tx=<sent> dropped=<n> error=<reason>. A dead collector (no",
+      "socket file, refused, EPIPE) ends the run with exit status 1, unless --reliable."
+    })
 final class SendCommand implements Callable<Integer> {
   static final String BASE_LINE = "udsink.send:1|c";
   static final String PAD_TAG = "|#pad:";
   static final int MIN_PADDED = 22; // BASE_LINE + PAD_TAG + one pad byte
 
-  @Option(names = "--socket", paramLabel = "PATH",
-      description = "Socket path or @name (default: $UDSINK_SOCKET, else this user's collector "
-          + "socket if it exists, else " + io.udsink.client.DefaultSocket.SYSTEM + ").")
+  @Option(
+      names = "--socket",
+      paramLabel = "PATH",
+      description =
+          "Socket path or @name (default: $UDSINK_SOCKET, else this user's collector "
+              + "socket if it exists, else "
+              + io.udsink.client.DefaultSocket.SYSTEM
+              + ").")
   String socket;
 
-  @Option(names = "--count", paramLabel = "N", defaultValue = "1000",
+  @Option(
+      names = "--count",
+      paramLabel = "N",
+      defaultValue = "1000",
       description = "Datagrams to send (default: ${DEFAULT-VALUE}).")
   long count;
 
-  @Option(names = "--size", paramLabel = "S",
-      description = "Bytes per datagram: the StatsD line " + BASE_LINE
-          + " padded with a pad tag (default: 64; at least " + MIN_PADDED + ").")
+  @Option(
+      names = "--size",
+      paramLabel = "S",
+      description =
+          "Bytes per datagram: the StatsD line "
+              + BASE_LINE
+              + " padded with a pad tag (default: 64; at least "
+              + MIN_PADDED
+              + ").")
   Integer size;
 
-  @Option(names = "--line", paramLabel = "TEXT",
+  @Option(
+      names = "--line",
+      paramLabel = "TEXT",
       description = "Send TEXT as each datagram instead (\\n in TEXT separates lines).")
   String line;
 
-  @Option(names = "--rate", paramLabel = "R", defaultValue = "0",
+  @Option(
+      names = "--rate",
+      paramLabel = "R",
+      defaultValue = "0",
       description = "Datagrams per second; 0 sends as fast as possible (default).")
   double rate;
 
-  @Option(names = "--nonblocking",
-      description = "Never wait: a full queue drops the datagram (counted as dropped). "
-          + "Without it a full queue makes the sender wait.")
+  @Option(
+      names = "--nonblocking",
+      description =
+          "Never wait: a full queue drops the datagram (counted as dropped). "
+              + "Without it a full queue makes the sender wait.")
   boolean nonblocking;
 
   private final PrintStream out;
@@ -73,8 +96,13 @@ final class SendCommand implements Callable<Integer> {
     }
     int s = size == null ? 64 : size;
     if (s != BASE_LINE.length() && (s < MIN_PADDED || s > 65535)) {
-      throw new UsageException("--size must be " + BASE_LINE.length() + " or between "
-          + MIN_PADDED + " and 65535, was " + s);
+      throw new UsageException(
+          "--size must be "
+              + BASE_LINE.length()
+              + " or between "
+              + MIN_PADDED
+              + " and 65535, was "
+              + s);
     }
     StringBuilder sb = new StringBuilder(s).append(BASE_LINE);
     if (s > BASE_LINE.length()) {
@@ -86,9 +114,11 @@ final class SendCommand implements Callable<Integer> {
     return sb.toString().getBytes(StandardCharsets.US_ASCII);
   }
 
-  @Option(names = "--reliable",
-      description = "Keep datagrams the collector provably did not receive (it was stopped or "
-          + "restarting) and send them again once it is back; implies waiting for room.")
+  @Option(
+      names = "--reliable",
+      description =
+          "Keep datagrams the collector provably did not receive (it was stopped or "
+              + "restarting) and send them again once it is back; implies waiting for room.")
   boolean reliable;
 
   @Override
@@ -112,25 +142,27 @@ final class SendCommand implements Callable<Integer> {
     AtomicReference<CollectorUnavailableException> unavailable = new AtomicReference<>();
     AtomicReference<Exception> otherError = new AtomicReference<>();
     // One datagram per line: the maximum datagram size is the line's own size.
-    UdsinkClient client = UdsinkClient.builder()
-        .socket(target)
-        .mode(reliable ? Mode.RELIABLE : nonblocking ? Mode.NON_BLOCKING : Mode.BLOCKING)
-        .maxDatagramSize(bytes.length)
-        .queueCapacity(256)
-        .flushInterval(Duration.ofMillis(10))
-        .blockingTimeout(Duration.ofSeconds(reliable ? 3600 : 10))
-        .closeTimeout(Duration.ofSeconds(10))
-        .errorHandler(new ClientErrorHandler() {
-          @Override
-          public void onError(Exception e) {
-            if (e instanceof CollectorUnavailableException) {
-              unavailable.compareAndSet(null, (CollectorUnavailableException) e);
-            } else {
-              otherError.compareAndSet(null, e);
-            }
-          }
-        })
-        .build();
+    UdsinkClient client =
+        UdsinkClient.builder()
+            .socket(target)
+            .mode(reliable ? Mode.RELIABLE : nonblocking ? Mode.NON_BLOCKING : Mode.BLOCKING)
+            .maxDatagramSize(bytes.length)
+            .queueCapacity(256)
+            .flushInterval(Duration.ofMillis(10))
+            .blockingTimeout(Duration.ofSeconds(reliable ? 3600 : 10))
+            .closeTimeout(Duration.ofSeconds(10))
+            .errorHandler(
+                new ClientErrorHandler() {
+                  @Override
+                  public void onError(Exception e) {
+                    if (e instanceof CollectorUnavailableException) {
+                      unavailable.compareAndSet(null, (CollectorUnavailableException) e);
+                    } else {
+                      otherError.compareAndSet(null, e);
+                    }
+                  }
+                })
+            .build();
     long intervalNs = rate > 0 ? (long) (1e9 / rate) : 0;
     long next = System.nanoTime();
     try {
@@ -153,14 +185,16 @@ final class SendCommand implements Callable<Integer> {
     ClientStats stats = client.stats();
     CollectorUnavailableException u = unavailable.get();
     Exception other = otherError.get();
-    String error = u != null ? u.reason().errno()
-        : other != null ? String.valueOf(other.getMessage()).replace(' ', '_') : "none";
-    out.println("tx=" + stats.datagramsSent() + " dropped=" + stats.droppedTotal()
-        + " error=" + error);
+    String error =
+        u != null
+            ? u.reason().errno()
+            : other != null ? String.valueOf(other.getMessage()).replace(' ', '_') : "none";
+    out.println(
+        "tx=" + stats.datagramsSent() + " dropped=" + stats.droppedTotal() + " error=" + error);
     out.flush();
     if (u != null && stats.datagramsSent() < count) {
-      err.println("udsink send: " + u.getMessage() + "; stopped after " + stats.datagramsSent()
-          + " sent");
+      err.println(
+          "udsink send: " + u.getMessage() + "; stopped after " + stats.datagramsSent() + " sent");
       return 1;
     }
     if (other != null) {

@@ -5,125 +5,186 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code udsink serve}: the metrics sink. */
-@Command(name = "serve", mixinStandardHelpOptions = true, version = "udsink " + Main.VERSION,
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    version = "udsink " + Main.VERSION,
     description = {
-        "Receive StatsD, DogStatsD and JSON datagrams, aggregate them per flush interval, write",
-        "JSON lines and serve Prometheus /metrics. Stops on SIGINT/SIGTERM with nothing lost and",
-        "a final flush."})
+      "Receive StatsD, DogStatsD and JSON datagrams, aggregate them per flush interval, write",
+      "JSON lines and serve Prometheus /metrics. Stops on SIGINT/SIGTERM with nothing lost and",
+      "a final flush."
+    })
 final class ServeCommand implements Callable<Integer> {
   static final String HTTP_DEFAULT = "127.0.0.1:9102";
   private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
-  @Option(names = {"--socket", "--statsd.listen-unixgram"}, paramLabel = "PATH",
-      description = "Socket path, or @name for the abstract namespace; repeat for more "
-          + "(default: " + Defaults.SOCKET_HELP + ").")
+  @Option(
+      names = {"--socket", "--statsd.listen-unixgram"},
+      paramLabel = "PATH",
+      description =
+          "Socket path, or @name for the abstract namespace; repeat for more "
+              + "(default: "
+              + Defaults.SOCKET_HELP
+              + ").")
   List<String> sockets = new ArrayList<>();
 
-  @Option(names = "--flush-interval", paramLabel = "D", converter = Durations.class,
-      defaultValue = "10s", description = "Aggregation interval (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--flush-interval",
+      paramLabel = "D",
+      converter = Durations.class,
+      defaultValue = "10s",
+      description = "Aggregation interval (default: ${DEFAULT-VALUE}).")
   Duration flushInterval;
 
-  @Option(names = "--out", paramLabel = "FILE", defaultValue = "-",
-      description = "JSON lines output: a file to append to, - for standard output, or off "
-          + "(default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--out",
+      paramLabel = "FILE",
+      defaultValue = "-",
+      description =
+          "JSON lines output: a file to append to, - for standard output, or off "
+              + "(default: ${DEFAULT-VALUE}).")
   String out;
 
-  @Option(names = {"--http", "--web.listen-address"}, paramLabel = "HOST:PORT",
+  @Option(
+      names = {"--http", "--web.listen-address"},
+      paramLabel = "HOST:PORT",
       defaultValue = HTTP_DEFAULT,
-      description = "Address of the Prometheus /metrics endpoint, or off "
-          + "(default: ${DEFAULT-VALUE}).")
+      description =
+          "Address of the Prometheus /metrics endpoint, or off " + "(default: ${DEFAULT-VALUE}).")
   String http;
 
-  @Option(names = "--ttl", paramLabel = "D", converter = Durations.class, defaultValue = "5m",
-      description = "Drop a series from /metrics (and a gauge's last value) after this long "
-          + "without updates (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ttl",
+      paramLabel = "D",
+      converter = Durations.class,
+      defaultValue = "5m",
+      description =
+          "Drop a series from /metrics (and a gauge's last value) after this long "
+              + "without updates (default: ${DEFAULT-VALUE}).")
   Duration ttl;
 
-  @Option(names = "--max-series", paramLabel = "N", defaultValue = "100000",
-      description = "Most series per interval, gauges remembered, and series on /metrics; "
-          + "samples of more are dropped and counted (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-series",
+      paramLabel = "N",
+      defaultValue = "100000",
+      description =
+          "Most series per interval, gauges remembered, and series on /metrics; "
+              + "samples of more are dropped and counted (default: ${DEFAULT-VALUE}).")
   int maxSeries;
 
-  @Option(names = "--duration", paramLabel = "D", converter = Durations.class,
+  @Option(
+      names = "--duration",
+      paramLabel = "D",
+      converter = Durations.class,
       description = "Stop after this long; default: until a signal.")
   Duration duration;
 
-  @Option(names = {"--mapping-config", "--statsd.mapping-config"}, paramLabel = "FILE",
-      description = "statsd_exporter's mapping file (YAML), read as it is; reloaded on SIGHUP "
-          + "(and POST /-/reload with --web.enable-lifecycle); a file that does not check keeps "
-          + "the rules in force.")
+  @Option(
+      names = {"--mapping-config", "--statsd.mapping-config"},
+      paramLabel = "FILE",
+      description =
+          "statsd_exporter's mapping file (YAML), read as it is; reloaded on SIGHUP "
+              + "(and POST /-/reload with --web.enable-lifecycle); a file that does not check keeps "
+              + "the rules in force.")
   Path mappingConfig;
 
-  @Option(names = "--web.enable-lifecycle",
+  @Option(
+      names = "--web.enable-lifecycle",
       description = "Answer POST /-/reload (off by default: any local user could post it).")
   boolean enableLifecycle;
 
-  @Option(names = {"--mapping-cache-size", "--statsd.cache-size"}, paramLabel = "N",
+  @Option(
+      names = {"--mapping-cache-size", "--statsd.cache-size"},
+      paramLabel = "N",
       defaultValue = "10000",
       description = "Most StatsD names whose mapping is remembered (default: ${DEFAULT-VALUE}).")
   int mappingCacheSize;
 
-  @Option(names = "--observer-type", paramLabel = "TYPE",
-      description = "How timers, histograms and distributions reach Prometheus without a "
-          + "mapping file: native (native histogram, classic buckets alongside), histogram "
-          + "(classic buckets) or summary (default: native; with a mapping file its "
-          + "defaults.observer_type applies, as in statsd_exporter).")
+  @Option(
+      names = "--observer-type",
+      paramLabel = "TYPE",
+      description =
+          "How timers, histograms and distributions reach Prometheus without a "
+              + "mapping file: native (native histogram, classic buckets alongside), histogram "
+              + "(classic buckets) or summary (default: native; with a mapping file its "
+              + "defaults.observer_type applies, as in statsd_exporter).")
   String observerType;
 
-  @Option(names = "--remote-write", paramLabel = "URL",
-      description = "Push every flush to this Prometheus remote-write receiver (Prometheus "
-          + "with --web.enable-remote-write-receiver, VictoriaMetrics, Mimir, Thanos Receive); "
-          + "repeat for more. user:password@ in the URL is sent as basic authentication.")
+  @Option(
+      names = "--remote-write",
+      paramLabel = "URL",
+      description =
+          "Push every flush to this Prometheus remote-write receiver (Prometheus "
+              + "with --web.enable-remote-write-receiver, VictoriaMetrics, Mimir, Thanos Receive); "
+              + "repeat for more. user:password@ in the URL is sent as basic authentication.")
   List<String> remoteWrite = new ArrayList<>();
 
-  @Option(names = "--remote-write-label", paramLabel = "NAME=VALUE",
-      description = "A label every remote-write series gets unless it has one of that name; "
-          + "repeat for more (default: job=udsink and instance=<host name>; NAME= removes one).")
+  @Option(
+      names = "--remote-write-label",
+      paramLabel = "NAME=VALUE",
+      description =
+          "A label every remote-write series gets unless it has one of that name; "
+              + "repeat for more (default: job=udsink and instance=<host name>; NAME= removes one).")
   List<String> remoteWriteLabels = new ArrayList<>();
 
-  @Option(names = "--remote-write-header", paramLabel = "'NAME: VALUE'",
-      description = "A header sent with every remote-write request (a tenant, a bearer token); "
-          + "repeat for more.")
+  @Option(
+      names = "--remote-write-header",
+      paramLabel = "'NAME: VALUE'",
+      description =
+          "A header sent with every remote-write request (a tenant, a bearer token); "
+              + "repeat for more.")
   List<String> remoteWriteHeaders = new ArrayList<>();
 
-  @Option(names = "--remote-write-bearer-token-file", paramLabel = "FILE",
-      description = "Send 'Authorization: Bearer <the file's content>' (or set "
-          + "$UDSINK_REMOTE_WRITE_BEARER_TOKEN): a secret on the command line is readable by "
-          + "every local user in /proc.")
+  @Option(
+      names = "--remote-write-bearer-token-file",
+      paramLabel = "FILE",
+      description =
+          "Send 'Authorization: Bearer <the file's content>' (or set "
+              + "$UDSINK_REMOTE_WRITE_BEARER_TOKEN): a secret on the command line is readable by "
+              + "every local user in /proc.")
   Path remoteWriteBearerTokenFile;
 
-  @Option(names = "--remote-write-username", paramLabel = "NAME",
-      description = "Basic authentication's user, with --remote-write-password-file or "
-          + "$UDSINK_REMOTE_WRITE_PASSWORD.")
+  @Option(
+      names = "--remote-write-username",
+      paramLabel = "NAME",
+      description =
+          "Basic authentication's user, with --remote-write-password-file or "
+              + "$UDSINK_REMOTE_WRITE_PASSWORD.")
   String remoteWriteUsername;
 
-  @Option(names = "--remote-write-password-file", paramLabel = "FILE",
+  @Option(
+      names = "--remote-write-password-file",
+      paramLabel = "FILE",
       description = "Basic authentication's password, from a file.")
   Path remoteWritePasswordFile;
 
-  @Option(names = "--remote-write-timeout", paramLabel = "D", converter = Durations.class,
+  @Option(
+      names = "--remote-write-timeout",
+      paramLabel = "D",
+      converter = Durations.class,
       defaultValue = "30s",
       description = "How long one remote-write request may take (default: ${DEFAULT-VALUE}).")
   Duration remoteWriteTimeout;
 
-  @Option(names = "--stop-timeout", paramLabel = "D", converter = Durations.class,
+  @Option(
+      names = "--stop-timeout",
+      paramLabel = "D",
+      converter = Durations.class,
       defaultValue = "30s",
-      description = "At stop, how long to wait for the outputs to write the final flush; what "
-          + "they have not written then is counted and udsink exits 1 (default: ${DEFAULT-VALUE}). "
-          + "A second SIGTERM/SIGINT ends the wait at once.")
+      description =
+          "At stop, how long to wait for the outputs to write the final flush; what "
+              + "they have not written then is counted and udsink exits 1 (default: ${DEFAULT-VALUE}). "
+              + "A second SIGTERM/SIGINT ends the wait at once.")
   Duration stopTimeout;
 
-  @Mixin
-  ReceiveOptions receive = new ReceiveOptions();
+  @Mixin ReceiveOptions receive = new ReceiveOptions();
 
   @Override
   public Integer call() throws Exception {

@@ -1,5 +1,12 @@
 package io.udsink.collector.cli;
 
+import io.udsink.collector.UdsinkException;
+import io.udsink.collector.UsageException;
+import io.udsink.collector.export.remotewrite.RemoteWriteOutput;
+import io.udsink.collector.mapping.MapperRef;
+import io.udsink.collector.mapping.ObserverSpec;
+import io.udsink.collector.sys.Fs;
+import io.udsink.collector.util.ProcFile;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -11,14 +18,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import io.udsink.collector.UdsinkException;
-import io.udsink.collector.UsageException;
-import io.udsink.collector.export.remotewrite.RemoteWriteOutput;
-import io.udsink.collector.mapping.MapperRef;
-import io.udsink.collector.mapping.ObserverSpec;
-import io.udsink.collector.sys.Fs;
-import io.udsink.collector.util.ProcFile;
 
 /**
  * Everything {@code udsink serve} runs with, checked: {@link #of} is the one place a bad setting
@@ -37,10 +36,18 @@ import io.udsink.collector.util.ProcFile;
  * @param mapper the mapping in force (loaded, checked)
  * @param remoteWrite the remote-write receivers and how to reach them
  */
-record ServeConfig(JsonLines jsonLines, InetSocketAddress http, String httpSpelled,
+record ServeConfig(
+    JsonLines jsonLines,
+    InetSocketAddress http,
+    String httpSpelled,
     boolean enableLifecycle,
-    Duration flushInterval, Duration ttl, int maxSeries, Duration duration,
-    Duration stopTimeout, MapperRef mapper, RemoteWrite remoteWrite) {
+    Duration flushInterval,
+    Duration ttl,
+    int maxSeries,
+    Duration duration,
+    Duration stopTimeout,
+    MapperRef mapper,
+    RemoteWrite remoteWrite) {
 
   /** Compressed remote-write requests held per receiver, at most. */
   static final long REMOTE_WRITE_QUEUE_BYTES = 64L << 20;
@@ -51,8 +58,7 @@ record ServeConfig(JsonLines jsonLines, InetSocketAddress http, String httpSpell
    * @param file the file (or FIFO, or device) to append to; null for standard output
    * @param spelled as the flag gave it, for messages
    */
-  record JsonLines(Path file, String spelled) {
-  }
+  record JsonLines(Path file, String spelled) {}
 
   /**
    * The remote-write receivers.
@@ -62,9 +68,8 @@ record ServeConfig(JsonLines jsonLines, InetSocketAddress http, String httpSpell
    * @param headers headers every request carries (authentication included)
    * @param timeout how long one request may take
    */
-  record RemoteWrite(List<URI> urls, Map<String, String> labels, Map<String, String> headers,
-      Duration timeout) {
-  }
+  record RemoteWrite(
+      List<URI> urls, Map<String, String> labels, Map<String, String> headers, Duration timeout) {}
 
   /**
    * Checks the command's options.
@@ -79,8 +84,10 @@ record ServeConfig(JsonLines jsonLines, InetSocketAddress http, String httpSpell
       throw new UsageException("--max-series must be at least 1, was " + c.maxSeries);
     }
     InetSocketAddress http = "off".equals(c.http) ? null : parseHostPort(c.http);
-    JsonLines json = "off".equals(c.out) ? null
-        : new JsonLines("-".equals(c.out) ? null : Path.of(c.out), c.out);
+    JsonLines json =
+        "off".equals(c.out)
+            ? null
+            : new JsonLines("-".equals(c.out) ? null : Path.of(c.out), c.out);
     MapperRef mapper = mapper(c);
     List<URI> urls = new ArrayList<>();
     for (String u : c.remoteWrite) {
@@ -90,10 +97,21 @@ record ServeConfig(JsonLines jsonLines, InetSocketAddress http, String httpSpell
         throw new UsageException("--remote-write " + u + ": " + e.getMessage());
       }
     }
-    RemoteWrite rw = new RemoteWrite(List.copyOf(urls), remoteWriteLabels(c),
-        remoteWriteHeaders(c), c.remoteWriteTimeout);
-    return new ServeConfig(json, http, c.http, c.enableLifecycle, c.flushInterval, c.ttl, c.maxSeries,
-        c.duration, c.stopTimeout, mapper, rw);
+    RemoteWrite rw =
+        new RemoteWrite(
+            List.copyOf(urls), remoteWriteLabels(c), remoteWriteHeaders(c), c.remoteWriteTimeout);
+    return new ServeConfig(
+        json,
+        http,
+        c.http,
+        c.enableLifecycle,
+        c.flushInterval,
+        c.ttl,
+        c.maxSeries,
+        c.duration,
+        c.stopTimeout,
+        mapper,
+        rw);
   }
 
   private static Map<String, String> remoteWriteLabels(ServeCommand c) {
@@ -104,8 +122,8 @@ record ServeConfig(JsonLines jsonLines, InetSocketAddress http, String httpSpell
       int eq = l.indexOf('=');
       String k = eq < 0 ? l : l.substring(0, eq);
       if (eq < 0 || !k.matches("[a-zA-Z_][a-zA-Z0-9_]*") || k.startsWith("__")) {
-        throw new UsageException("--remote-write-label " + l + ": want NAME=VALUE, NAME a "
-            + "Prometheus label name");
+        throw new UsageException(
+            "--remote-write-label " + l + ": want NAME=VALUE, NAME a " + "Prometheus label name");
       }
       m.put(k, l.substring(eq + 1));
     }
@@ -129,13 +147,19 @@ record ServeConfig(JsonLines jsonLines, InetSocketAddress http, String httpSpell
       }
       m.put(k, v);
     }
-    String token = secret("--remote-write-bearer-token-file", c.remoteWriteBearerTokenFile,
-        "UDSINK_REMOTE_WRITE_BEARER_TOKEN");
-    String password = secret("--remote-write-password-file", c.remoteWritePasswordFile,
-        "UDSINK_REMOTE_WRITE_PASSWORD");
+    String token =
+        secret(
+            "--remote-write-bearer-token-file",
+            c.remoteWriteBearerTokenFile,
+            "UDSINK_REMOTE_WRITE_BEARER_TOKEN");
+    String password =
+        secret(
+            "--remote-write-password-file",
+            c.remoteWritePasswordFile,
+            "UDSINK_REMOTE_WRITE_PASSWORD");
     if (token != null && (password != null || c.remoteWriteUsername != null)) {
-      throw new UsageException("--remote-write-bearer-token-file and basic authentication "
-          + "exclude each other");
+      throw new UsageException(
+          "--remote-write-bearer-token-file and basic authentication " + "exclude each other");
     }
     if (password != null && c.remoteWriteUsername == null) {
       throw new UsageException("a remote-write password needs --remote-write-username");
@@ -143,9 +167,13 @@ record ServeConfig(JsonLines jsonLines, InetSocketAddress http, String httpSpell
     if (token != null) {
       m.put("Authorization", "Bearer " + token);
     } else if (c.remoteWriteUsername != null) {
-      m.put("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-          (c.remoteWriteUsername + ":" + (password == null ? "" : password))
-              .getBytes(StandardCharsets.UTF_8)));
+      m.put(
+          "Authorization",
+          "Basic "
+              + Base64.getEncoder()
+                  .encodeToString(
+                      (c.remoteWriteUsername + ":" + (password == null ? "" : password))
+                          .getBytes(StandardCharsets.UTF_8)));
     }
     return java.util.Collections.unmodifiableMap(m);
   }
@@ -190,12 +218,13 @@ record ServeConfig(JsonLines jsonLines, InetSocketAddress http, String httpSpell
       throw new UsageException("--observer-type " + c.observerType + ": " + e.getMessage());
     }
     if (c.observerType != null && c.mappingConfig != null) {
-      throw new UsageException("--observer-type and --mapping-config: the mapping file decides "
-          + "(set defaults.observer_type in it)");
+      throw new UsageException(
+          "--observer-type and --mapping-config: the mapping file decides "
+              + "(set defaults.observer_type in it)");
     }
     if (c.mappingCacheSize < 1) {
-      throw new UsageException("--mapping-cache-size must be at least 1, was "
-          + c.mappingCacheSize);
+      throw new UsageException(
+          "--mapping-cache-size must be at least 1, was " + c.mappingCacheSize);
     }
     if (c.mappingConfig == null) {
       return MapperRef.none(ObserverSpec.defaults(kind));
@@ -203,8 +232,8 @@ record ServeConfig(JsonLines jsonLines, InetSocketAddress http, String httpSpell
     try {
       return MapperRef.load(c.mappingConfig, c.mappingCacheSize);
     } catch (IOException e) {
-      throw new UdsinkException("--mapping-config " + c.mappingConfig + ": cannot read: "
-          + e.getMessage(), e);
+      throw new UdsinkException(
+          "--mapping-config " + c.mappingConfig + ": cannot read: " + e.getMessage(), e);
     } catch (IllegalArgumentException e) {
       throw new UsageException("--mapping-config " + c.mappingConfig + ": " + e.getMessage());
     }
@@ -217,15 +246,20 @@ record ServeConfig(JsonLines jsonLines, InetSocketAddress http, String httpSpell
   static InetSocketAddress parseHostPort(String text) {
     int colon = text.lastIndexOf(':');
     if (colon < 0 || colon == text.length() - 1) {
-      throw new UsageException("--http " + text + ": expected HOST:PORT, :PORT for every "
-          + "interface, [IPv6]:PORT, or off (for example " + ServeCommand.HTTP_DEFAULT + ")");
+      throw new UsageException(
+          "--http "
+              + text
+              + ": expected HOST:PORT, :PORT for every "
+              + "interface, [IPv6]:PORT, or off (for example "
+              + ServeCommand.HTTP_DEFAULT
+              + ")");
     }
     String host = text.substring(0, colon);
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
     } else if (host.indexOf(':') >= 0) {
-      throw new UsageException("--http " + text + ": write an IPv6 address in brackets, "
-          + "for example [::1]:9102");
+      throw new UsageException(
+          "--http " + text + ": write an IPv6 address in brackets, " + "for example [::1]:9102");
     }
     int port;
     try {

@@ -1,13 +1,5 @@
 package io.udsink.collector.cli;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.ArrayList;
-import java.util.List;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import io.udsink.collector.UdsinkException;
 import io.udsink.collector.export.Flusher;
 import io.udsink.collector.export.OutputWorker;
@@ -23,6 +15,12 @@ import io.udsink.collector.runtime.Intake;
 import io.udsink.collector.sys.Sockets;
 import io.udsink.collector.transport.BoundSocket;
 import io.udsink.collector.util.Fatal;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The composition root of {@code udsink serve}: builds the outputs, the intake and the receive
@@ -53,8 +51,12 @@ final class ServePipeline {
       try {
         json = JsonLinesOutput.open(config.jsonLines().file(), telemetry);
       } catch (IOException e) {
-        throw new UdsinkException("--out " + config.jsonLines().spelled()
-            + ": cannot open for appending: " + e.getMessage(), e);
+        throw new UdsinkException(
+            "--out "
+                + config.jsonLines().spelled()
+                + ": cannot open for appending: "
+                + e.getMessage(),
+            e);
       }
       workers.add(new OutputWorker(json, maxSeries));
     }
@@ -66,8 +68,16 @@ final class ServePipeline {
     ServeConfig.RemoteWrite rw = config.remoteWrite();
     for (java.net.URI url : rw.urls()) {
       CumulativeState own = new CumulativeState(config.ttl().toMillis(), maxSeries, telemetry);
-      workers.add(new OutputWorker(new RemoteWriteOutput(url, own, rw.labels(), rw.headers(),
-          rw.timeout(), ServeConfig.REMOTE_WRITE_QUEUE_BYTES), maxSeries));
+      workers.add(
+          new OutputWorker(
+              new RemoteWriteOutput(
+                  url,
+                  own,
+                  rw.labels(),
+                  rw.headers(),
+                  rw.timeout(),
+                  ServeConfig.REMOTE_WRITE_QUEUE_BYTES),
+              maxSeries));
     }
   }
 
@@ -95,24 +105,45 @@ final class ServePipeline {
         server = startHttp(); // a taken-over instance's endpoint moves after the handover
       }
       Flusher flusher = new Flusher(workers, telemetry);
-      Intake intake = new Intake(flusher, config.flushInterval().toNanos(), config.maxSeries(),
-          config.ttl().toNanos(), System::currentTimeMillis, config.stopTimeout().toMillis(),
-          config.mapper(), metrics != null || !config.remoteWrite().urls().isEmpty());
-      ReceiveLoop loop = new ReceiveLoop(bound, intake, receive.budget, receive.maxDatagram,
-          config.duration() == null ? Long.MAX_VALUE : config.duration().toNanos(),
-          System::nanoTime);
+      Intake intake =
+          new Intake(
+              flusher,
+              config.flushInterval().toNanos(),
+              config.maxSeries(),
+              config.ttl().toNanos(),
+              System::currentTimeMillis,
+              config.stopTimeout().toMillis(),
+              config.mapper(),
+              metrics != null || !config.remoteWrite().urls().isEmpty());
+      ReceiveLoop loop =
+          new ReceiveLoop(
+              bound,
+              intake,
+              receive.budget,
+              receive.maxDatagram,
+              config.duration() == null ? Long.MAX_VALUE : config.duration().toNanos(),
+              System::nanoTime);
       telemetry.watch(loop, Sockets.maxDgramQlen());
       Fatal.install(loop::requestStop);
       flusher.start();
       signals.onForce(flusher::abortWait);
-      boolean handedOver = Instance.run("serve", loop, opened, signals,
-          config.stopTimeout().plusSeconds(30), new Hooks(bound));
+      boolean handedOver =
+          Instance.run(
+              "serve",
+              loop,
+              opened,
+              signals,
+              config.stopTimeout().plusSeconds(30),
+              new Hooks(bound));
       long datagrams = 0;
       for (var s : loop.socketStats()) {
         datagrams += s.datagrams();
       }
-      LOG.info("udsink serve: stopped after {} datagrams, {} flushes{}", datagrams,
-          telemetry.flushes(), handedOver ? "; handed over to the new instance" : "");
+      LOG.info(
+          "udsink serve: stopped after {} datagrams, {} flushes{}",
+          datagrams,
+          telemetry.flushes(),
+          handedOver ? "; handed over to the new instance" : "");
       List<String> problems = new ArrayList<>();
       if (Fatal.first() != null) {
         problems.add("stopped after a fatal error (" + Fatal.first() + ")");
@@ -121,8 +152,11 @@ final class ServePipeline {
       if (result == null) {
         problems.add("the final flush did not run");
       } else if (!result.complete()) {
-        problems.add("stopped with data not written: " + result.unwrittenLines()
-            + " lines not written by output " + String.join(", ", result.stuckOutputs()));
+        problems.add(
+            "stopped with data not written: "
+                + result.unwrittenLines()
+                + " lines not written by output "
+                + String.join(", ", result.stuckOutputs()));
       }
       if (!problems.isEmpty()) {
         throw new UdsinkException(String.join("; ", problems));
@@ -140,11 +174,11 @@ final class ServePipeline {
 
   private MetricsServer startHttp() {
     try {
-      return MetricsServer.start(config.http(), metrics,
-          config.enableLifecycle() ? config.mapper()::reload : null);
+      return MetricsServer.start(
+          config.http(), metrics, config.enableLifecycle() ? config.mapper()::reload : null);
     } catch (IOException e) {
-      throw new UdsinkException("--http " + config.httpSpelled() + ": cannot listen: "
-          + e.getMessage(), e);
+      throw new UdsinkException(
+          "--http " + config.httpSpelled() + ": cannot listen: " + e.getMessage(), e);
     }
   }
 
@@ -173,10 +207,14 @@ final class ServePipeline {
       }
       List<String> names = new ArrayList<>();
       bound.forEach(b -> names.add(b.toString()));
-      LOG.info("udsink serve: receiving on {}; JSON lines to {} every {}; {}", names,
-          json == null ? "nowhere" : json.target(), config.flushInterval().toMillis() + " ms",
-          server == null ? "no /metrics" : "Prometheus at http://"
-              + ServeConfig.hostPort(server.address()) + "/metrics");
+      LOG.info(
+          "udsink serve: receiving on {}; JSON lines to {} every {}; {}",
+          names,
+          json == null ? "nowhere" : json.target(),
+          config.flushInterval().toMillis() + " ms",
+          server == null
+              ? "no /metrics"
+              : "Prometheus at http://" + ServeConfig.hostPort(server.address()) + "/metrics");
     }
 
     @Override

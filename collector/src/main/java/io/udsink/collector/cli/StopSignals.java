@@ -22,8 +22,7 @@ final class StopSignals {
   private Runnable hangup;
   private boolean hangupPending;
 
-  StopSignals() {
-  }
+  StopSignals() {}
 
   /** Installs the handlers for SIGTERM and SIGINT. */
   @SuppressWarnings("removal")

@@ -6,8 +6,7 @@ import java.nio.file.Path;
 
 /** Whether a standard stream is a terminal, read from {@code /proc/self/fd}. */
 final class Terminal {
-  private Terminal() {
-  }
+  private Terminal() {}
 
   static boolean isTerminal(int fd) {
     try {

@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 public final class Backoff {
   /** The first pause. */
   public static final long MIN_NS = TimeUnit.MILLISECONDS.toNanos(100);
+
   /** The longest pause. */
   public static final long MAX_NS = TimeUnit.SECONDS.toNanos(5);
 

@@ -1,12 +1,11 @@
 package io.udsink.collector.export;
 
+import io.udsink.collector.aggregate.Interval;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.udsink.collector.aggregate.Interval;
 
 /**
  * Hands finished intervals from the receive loop to every output, each through its own
@@ -52,8 +51,8 @@ public final class Flusher {
       try {
         w.offer(iv);
       } catch (RuntimeException e) {
-        LOG.error("could not hand the interval ending {} to output {}", iv.endMs(),
-            w.output().name(), e);
+        LOG.error(
+            "could not hand the interval ending {} to output {}", iv.endMs(), w.output().name(), e);
       }
     }
   }
@@ -84,9 +83,15 @@ public final class Flusher {
         long lines = w.unwrittenLines();
         unwritten += lines;
         stuck.add(w.output().name());
-        LOG.error("output {} {}: {} lines not written", w.output().name(),
-            w.dead() ? "failed (fatal error)" : abortWait ? "did not finish before the stop was "
-                + "forced" : "did not finish within " + timeoutMs + " ms", lines);
+        LOG.error(
+            "output {} {}: {} lines not written",
+            w.output().name(),
+            w.dead()
+                ? "failed (fatal error)"
+                : abortWait
+                    ? "did not finish before the stop was " + "forced"
+                    : "did not finish within " + timeoutMs + " ms",
+            lines);
       }
     }
     return new Result(unwritten, stuck);

@@ -1,7 +1,7 @@
 package io.udsink.collector.export;
 
-import java.io.IOException;
 import io.udsink.collector.aggregate.Interval;
+import java.io.IOException;
 
 /**
  * A destination of finished intervals: JSON lines, the {@code /metrics} state, each remote-write
@@ -28,8 +28,7 @@ public interface Output {
    *
    * @throws IOException when it still fails; the output goes on holding the rest
    */
-  default void writeHeld() throws IOException {
-  }
+  default void writeHeld() throws IOException {}
 
   /** True while the output holds part of an interval it must still write. */
   default boolean holds() {
@@ -45,8 +44,7 @@ public interface Output {
    * Lets go of the file it writes, so that the next write opens the path again (SIGHUP, after
    * log rotation). Called on the worker's thread.
    */
-  default void reopen() {
-  }
+  default void reopen() {}
 
   /** Counts the output keeps beyond what its worker counts (none unless it queues). */
   default java.util.Map<TelemetryMetric, Long> counts() {
@@ -62,8 +60,7 @@ public interface Output {
   }
 
   /** Releases what the output holds open. Called once, on the worker's thread, at the end. */
-  default void close() {
-  }
+  default void close() {}
 
   /** Thrown when an interval was written in part; the output holds the rest. */
   final class HeldException extends IOException {

@@ -1,16 +1,14 @@
 package io.udsink.collector.export;
 
+import io.udsink.collector.aggregate.Interval;
+import io.udsink.collector.util.Fatal;
+import io.udsink.collector.util.RateLimitedLog;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import io.udsink.collector.util.Fatal;
-import io.udsink.collector.util.RateLimitedLog;
-import io.udsink.collector.aggregate.Interval;
 
 /**
  * The thread of one {@link Output}, with an inbox of the intervals it has not taken yet.
@@ -37,8 +35,9 @@ import io.udsink.collector.aggregate.Interval;
  */
 public final class OutputWorker implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(OutputWorker.class);
+
   /** Intervals an inbox holds before a helper merges it while the output is busy. */
-  static final int MERGE_AT = 2;
+  static final int MERGE_AT = 1;
 
   private final Output output;
   private final int maxSeries;
@@ -52,11 +51,15 @@ public final class OutputWorker implements Runnable {
   // guarded by this
   /** The earliest unwritten interval, owned (changed in place by a merge) or shared. */
   private Interval head;
+
   private boolean headOwned;
+
   /** Later intervals as handed over, shared with the other outputs, in order. */
   private final ArrayDeque<Interval> inbox = new ArrayDeque<>();
+
   /** Intervals taken off the inbox by a merge under way, not yet merged. */
   private long mergingLines;
+
   private int mergingIntervals;
   private boolean merging;
   private Interval inFlight;
@@ -324,8 +327,10 @@ public final class OutputWorker implements Runnable {
   }
 
   private void updateBacklog() {
-    int n = (head == null ? 0 : head.intervals()) + mergingIntervals
-        + (inFlight == null ? 0 : inFlight.intervals());
+    int n =
+        (head == null ? 0 : head.intervals())
+            + mergingIntervals
+            + (inFlight == null ? 0 : inFlight.intervals());
     for (Interval iv : inbox) {
       n += iv.intervals();
     }
@@ -334,8 +339,12 @@ public final class OutputWorker implements Runnable {
 
   private void failed(Exception e) {
     errors.incrementAndGet();
-    errorLog.warn("output", output.name() + " output failed: " + e.getMessage()
-        + (e instanceof Output.HeldException ? "" : "; keeping its data to retry"));
+    errorLog.warn(
+        "output",
+        output.name()
+            + " output failed: "
+            + e.getMessage()
+            + (e instanceof Output.HeldException ? "" : "; keeping its data to retry"));
   }
 
   /**
@@ -362,8 +371,11 @@ public final class OutputWorker implements Runnable {
   /** Lines handed to this output and not written: pending, in flight, or held. */
   public long unwrittenLines() {
     synchronized (this) {
-      long n = (head == null ? 0 : head.lineCount()) + mergingLines
-          + (inFlight == null ? 0 : inFlight.lineCount()) + output.heldLines();
+      long n =
+          (head == null ? 0 : head.lineCount())
+              + mergingLines
+              + (inFlight == null ? 0 : inFlight.lineCount())
+              + output.heldLines();
       for (Interval iv : inbox) {
         n += iv.lineCount();
       }

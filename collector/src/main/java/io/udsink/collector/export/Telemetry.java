@@ -1,5 +1,16 @@
 package io.udsink.collector.export;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.udsink.collector.aggregate.Counter;
+import io.udsink.collector.aggregate.Interval;
+import io.udsink.collector.loop.LoopStats;
+import io.udsink.collector.loop.ReceiveLoop;
+import io.udsink.collector.loop.SenderStats;
+import io.udsink.collector.loop.SocketStats;
+import io.udsink.collector.mapping.MapperRef;
+import io.udsink.collector.parse.ParseError;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -11,19 +22,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.DoubleSupplier;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
-import io.udsink.collector.aggregate.Counter;
-import io.udsink.collector.aggregate.Interval;
-import io.udsink.collector.loop.LoopStats;
-import io.udsink.collector.loop.ReceiveLoop;
-import io.udsink.collector.loop.SenderStats;
-import io.udsink.collector.loop.SocketStats;
-import io.udsink.collector.mapping.MapperRef;
-import io.udsink.collector.parse.ParseError;
 
 /**
  * udsink's view of itself, read through {@link #snapshot()}: one point per value of every
@@ -56,11 +54,12 @@ public final class Telemetry {
   private volatile LoopStats loop;
   private volatile int maxDgramQlen = -1;
   private volatile MapperRef mapping;
-  private final Map<TelemetryMetric, List<DoubleSupplier>> sources =
-      new ConcurrentHashMap<>();
+  private final Map<TelemetryMetric, List<DoubleSupplier>> sources = new ConcurrentHashMap<>();
   private final AtomicLongArray seriesLeftOut = new AtomicLongArray(SeriesLeftOut.values().length);
+
   /** Names already logged as left out: each once, up to a bound. */
   private final Set<String> loggedLeftOut = ConcurrentHashMap.newKeySet();
+
   /** What an earlier instance had counted, when this one took over from it: added when shown. */
   private volatile Map<String, Double> base = Map.of();
 
@@ -151,14 +150,21 @@ public final class Telemetry {
     String key = reason.label() + "/" + output + "/" + series;
     if (loggedLeftOut.size() < MAX_LOGGED_LEFT_OUT && loggedLeftOut.add(key)) {
       if (cause != null) {
-        LOG.error("series {} left out of {} ({}): {}", series, output, reason.label(),
-            cause.toString(), cause);
+        LOG.error(
+            "series {} left out of {} ({}): {}",
+            series,
+            output,
+            reason.label(),
+            cause.toString(),
+            cause);
       } else {
         LOG.warn("series {} left out of {} ({})", series, output, reason.label());
       }
       if (loggedLeftOut.size() == MAX_LOGGED_LEFT_OUT) {
-        LOG.warn("{} series logged as left out; further ones are only counted "
-            + "(udsink_series_errors_total)", MAX_LOGGED_LEFT_OUT);
+        LOG.warn(
+            "{} series logged as left out; further ones are only counted "
+                + "(udsink_series_errors_total)",
+            MAX_LOGGED_LEFT_OUT);
       }
     }
   }
@@ -254,7 +260,9 @@ public final class Telemetry {
       b.add(TelemetryMetric.OUTPUT_BACKLOG_INTERVALS, w.backlogIntervals(), w.output().name());
     }
     for (OutputWorker w : ws) {
-      b.add(TelemetryMetric.OUTPUT_OLDEST_UNWRITTEN_SECONDS, w.oldestUnwrittenSeconds(),
+      b.add(
+          TelemetryMetric.OUTPUT_OLDEST_UNWRITTEN_SECONDS,
+          w.oldestUnwrittenSeconds(),
           w.output().name());
     }
     for (OutputWorker w : ws) {
@@ -263,8 +271,11 @@ public final class Telemetry {
     for (SeriesLeftOut r : SeriesLeftOut.values()) {
       b.add(TelemetryMetric.SERIES_ERRORS, seriesLeftOut.get(r.ordinal()), r.label());
     }
-    for (TelemetryMetric m : List.of(TelemetryMetric.PROMETHEUS_DROPPED_SERIES,
-        TelemetryMetric.PROMETHEUS_NEGATIVE_INCREMENTS, TelemetryMetric.PROMETHEUS_SERIES)) {
+    for (TelemetryMetric m :
+        List.of(
+            TelemetryMetric.PROMETHEUS_DROPPED_SERIES,
+            TelemetryMetric.PROMETHEUS_NEGATIVE_INCREMENTS,
+            TelemetryMetric.PROMETHEUS_SERIES)) {
       List<DoubleSupplier> s = sources.get(m);
       if (s != null || m.type() == TelemetryMetric.Type.COUNTER) {
         double v = 0;
@@ -306,7 +317,8 @@ public final class Telemetry {
       // counters of labels only the earlier instance had (a uid, an output) continue too
       for (Map.Entry<String, Double> e : base.entrySet()) {
         for (TelemetryMetric m : TelemetryMetric.values()) {
-          if (m.type() != TelemetryMetric.Type.COUNTER || m.labels().size() != 1
+          if (m.type() != TelemetryMetric.Type.COUNTER
+              || m.labels().size() != 1
               || !e.getKey().startsWith(m.metric() + "/")) {
             continue;
           }
@@ -334,8 +346,7 @@ public final class Telemetry {
   public double value(TelemetryMetric metric, String... labels) {
     double v = 0;
     for (TelemetryPoint p : snapshot()) {
-      if (p.metric() == metric
-          && p.labels().subList(0, labels.length).equals(List.of(labels))) {
+      if (p.metric() == metric && p.labels().subList(0, labels.length).equals(List.of(labels))) {
         v += p.value();
       }
     }
@@ -378,8 +389,7 @@ public final class Telemetry {
   /** Continues from what an earlier instance had counted. */
   public void importBase(JsonNode node) {
     Map<String, Double> b = new java.util.HashMap<>(base);
-    node.fields().forEachRemaining(e -> b.merge(e.getKey(), e.getValue().asDouble(),
-        Double::sum));
+    node.fields().forEachRemaining(e -> b.merge(e.getKey(), e.getValue().asDouble(), Double::sum));
     base = Map.copyOf(b);
   }
 }

@@ -15,98 +15,153 @@ public enum TelemetryMetric {
   /** Bytes received. */
   BYTES(Type.COUNTER, "bytes", "Bytes received"),
   /** Datagrams longer than --max-datagram, cut. */
-  TRUNCATED_DATAGRAMS(Type.COUNTER, "truncated_datagrams",
-      "Datagrams longer than the maximum, cut to it"),
+  TRUNCATED_DATAGRAMS(
+      Type.COUNTER, "truncated_datagrams", "Datagrams longer than the maximum, cut to it"),
   /** Receives that failed, by socket. */
-  SOCKET_RECEIVE_ERRORS(Type.COUNTER, "socket_receive_errors",
-      "Receives that failed with an error other than an empty queue, by socket", "socket"),
+  SOCKET_RECEIVE_ERRORS(
+      Type.COUNTER,
+      "socket_receive_errors",
+      "Receives that failed with an error other than an empty queue, by socket",
+      "socket"),
   /** Errors the receive loop survived, by where. */
-  LOOP_ERRORS(Type.COUNTER, "loop_errors",
+  LOOP_ERRORS(
+      Type.COUNTER,
+      "loop_errors",
       "Errors the receive loop caught and survived: in the handling of a datagram or timer "
-          + "(handler), or in the loop itself (loop)", "where"),
+          + "(handler), or in the loop itself (loop)",
+      "where"),
   /** Lines parsed (valid or not), and JSON datagrams. */
   LINES(Type.COUNTER, "lines", "Lines parsed, valid or not"),
   /** Lines rejected, by reason. */
   PARSE_ERRORS(Type.COUNTER, "parse_errors", "Lines rejected, by reason", "reason"),
   /** Samples dropped over --max-series. */
-  DROPPED_SAMPLES_MAX_SERIES(Type.COUNTER, "dropped_samples_max_series",
+  DROPPED_SAMPLES_MAX_SERIES(
+      Type.COUNTER,
+      "dropped_samples_max_series",
       "Samples dropped because the interval already held --max-series series (or as many gauges "
           + "were remembered)"),
   /** Samples a mapping rule dropped. */
-  MAPPING_DROPPED_SAMPLES(Type.COUNTER, "mapping_dropped_samples",
+  MAPPING_DROPPED_SAMPLES(
+      Type.COUNTER,
+      "mapping_dropped_samples",
       "Samples the mapping dropped (action: drop, or a name that expanded to nothing)"),
   /** Events received. */
   EVENTS(Type.COUNTER, "events", "Events received"),
   /** Service checks received. */
   SERVICE_CHECKS(Type.COUNTER, "service_checks", "Service checks received"),
   /** Events and service checks dropped over the per-interval limit. */
-  DROPPED_EVENTS(Type.COUNTER, "dropped_events",
+  DROPPED_EVENTS(
+      Type.COUNTER,
+      "dropped_events",
       "Events and service checks dropped over the per-interval limit"),
   /** Datagrams by the sender's uid. */
-  DATAGRAMS_BY_UID(Type.COUNTER, "datagrams_by_uid",
+  DATAGRAMS_BY_UID(
+      Type.COUNTER,
+      "datagrams_by_uid",
       "Datagrams by the sender's uid (the first 64 uids; later ones as \"other\", datagrams "
-          + "without credentials as \"unknown\")", "uid"),
+          + "without credentials as \"unknown\")",
+      "uid"),
   /** Intervals handed to the outputs. */
   FLUSHES(Type.COUNTER, "flushes", "Intervals handed to the outputs"),
   /** Series in the last interval. */
   INTERVAL_SERIES(Type.GAUGE, "interval_series", "Series in the last flushed interval"),
   /** Queue depth at the last receive before the last flush. */
-  SOCKET_QUEUE_DATAGRAMS(Type.GAUGE, "socket_queue_datagrams",
+  SOCKET_QUEUE_DATAGRAMS(
+      Type.GAUGE,
+      "socket_queue_datagrams",
       "Datagrams the socket's receive queue held at the last receive before the last flush",
       "socket"),
   /** Longest queue seen in the last flush interval. */
-  SOCKET_QUEUE_DATAGRAMS_MAX(Type.GAUGE, "socket_queue_datagrams_max",
+  SOCKET_QUEUE_DATAGRAMS_MAX(
+      Type.GAUGE,
+      "socket_queue_datagrams_max",
       "Most datagrams a receive found queued on the socket in the last flush interval",
       "socket"),
   /** The kernel's bound on a datagram socket's queue. */
-  MAX_DGRAM_QLEN(Type.GAUGE, "max_dgram_qlen", "The kernel's net.unix.max_dgram_qlen: a socket "
-      + "holds one datagram more, then senders block or get EAGAIN"),
+  MAX_DGRAM_QLEN(
+      Type.GAUGE,
+      "max_dgram_qlen",
+      "The kernel's net.unix.max_dgram_qlen: a socket "
+          + "holds one datagram more, then senders block or get EAGAIN"),
   /** Intervals an output wrote. */
   OUTPUT_WRITES(Type.COUNTER, "output_writes", "Intervals an output wrote", "output"),
   /** Failed writes of an output. */
   OUTPUT_ERRORS(Type.COUNTER, "output_errors", "Failed writes of an output (retried)", "output"),
   /** Intervals merged because the output was busy or failing. */
-  OUTPUT_MERGED_INTERVALS(Type.COUNTER, "output_merged_intervals",
-      "Intervals merged into a later one because the output was busy or failing", "output"),
+  OUTPUT_MERGED_INTERVALS(
+      Type.COUNTER,
+      "output_merged_intervals",
+      "Intervals merged into a later one because the output was busy or failing",
+      "output"),
   /** Samples given up when merging went over --max-series. */
-  OUTPUT_MERGE_DROPPED_SAMPLES(Type.COUNTER, "output_merge_dropped_samples",
+  OUTPUT_MERGE_DROPPED_SAMPLES(
+      Type.COUNTER,
+      "output_merge_dropped_samples",
       "Samples, events and service checks given up when intervals merged for a busy output "
-          + "held more than --max-series series", "output"),
+          + "held more than --max-series series",
+      "output"),
   /** Intervals not yet written. */
-  OUTPUT_BACKLOG_INTERVALS(Type.GAUGE, "output_backlog_intervals",
-      "Intervals handed to an output and not yet written", "output"),
+  OUTPUT_BACKLOG_INTERVALS(
+      Type.GAUGE,
+      "output_backlog_intervals",
+      "Intervals handed to an output and not yet written",
+      "output"),
   /** Age of the oldest unwritten data. */
-  OUTPUT_OLDEST_UNWRITTEN_SECONDS(Type.GAUGE, "output_oldest_unwritten_seconds",
-      "Age of the oldest data an output has not written; 0 when it is up to date", "output"),
+  OUTPUT_OLDEST_UNWRITTEN_SECONDS(
+      Type.GAUGE,
+      "output_oldest_unwritten_seconds",
+      "Age of the oldest data an output has not written; 0 when it is up to date",
+      "output"),
   /** Samples a remote-write receiver took. */
-  OUTPUT_SENT_SAMPLES(Type.COUNTER, "output_sent_samples",
-      "Samples a remote-write receiver took", "output"),
+  OUTPUT_SENT_SAMPLES(
+      Type.COUNTER, "output_sent_samples", "Samples a remote-write receiver took", "output"),
   /** Samples given up because the queue was full. */
-  OUTPUT_DROPPED_SAMPLES(Type.COUNTER, "output_dropped_samples",
-      "Samples given up because more than the queue bound waited to be sent", "output"),
+  OUTPUT_DROPPED_SAMPLES(
+      Type.COUNTER,
+      "output_dropped_samples",
+      "Samples given up because more than the queue bound waited to be sent",
+      "output"),
   /** Samples a receiver refused for good. */
-  OUTPUT_REJECTED_SAMPLES(Type.COUNTER, "output_rejected_samples",
-      "Samples a remote-write receiver refused with a 4xx (not retried)", "output"),
+  OUTPUT_REJECTED_SAMPLES(
+      Type.COUNTER,
+      "output_rejected_samples",
+      "Samples a remote-write receiver refused with a 4xx (not retried)",
+      "output"),
   /** Samples answered with a redirect. */
-  OUTPUT_REDIRECTED_SAMPLES(Type.COUNTER, "output_redirected_samples",
+  OUTPUT_REDIRECTED_SAMPLES(
+      Type.COUNTER,
+      "output_redirected_samples",
       "Samples a remote-write receiver answered with a redirect (3xx; none is followed, so "
-          + "credentials never go to another host)", "output"),
+          + "credentials never go to another host)",
+      "output"),
   /** Requests that failed and were retried. */
-  OUTPUT_FAILED_REQUESTS(Type.COUNTER, "output_failed_requests",
-      "Remote-write requests that failed and were retried", "output"),
+  OUTPUT_FAILED_REQUESTS(
+      Type.COUNTER,
+      "output_failed_requests",
+      "Remote-write requests that failed and were retried",
+      "output"),
   /** Series an output left out. */
-  SERIES_ERRORS(Type.COUNTER, "series_errors",
-      "Series an output left out, by reason (each series' name is logged once)", "reason"),
+  SERIES_ERRORS(
+      Type.COUNTER,
+      "series_errors",
+      "Series an output left out, by reason (each series' name is logged once)",
+      "reason"),
   /** Series not shown over --max-series. */
-  PROMETHEUS_DROPPED_SERIES(Type.COUNTER, "prometheus_dropped_series",
+  PROMETHEUS_DROPPED_SERIES(
+      Type.COUNTER,
+      "prometheus_dropped_series",
       "Series not shown because --max-series were already shown"),
   /** Negative counter increments not added. */
-  PROMETHEUS_NEGATIVE_INCREMENTS(Type.COUNTER, "prometheus_negative_increments",
+  PROMETHEUS_NEGATIVE_INCREMENTS(
+      Type.COUNTER,
+      "prometheus_negative_increments",
       "Negative counter increments not added to Prometheus counters (a counter only grows)"),
   /** Series shown on /metrics. */
   PROMETHEUS_SERIES(Type.GAUGE, "prometheus_series", "Series shown on the /metrics endpoint"),
   /** Reloads of the mapping file. */
-  MAPPING_RELOADS(Type.COUNTER, "mapping_reloads",
+  MAPPING_RELOADS(
+      Type.COUNTER,
+      "mapping_reloads",
       "Reloads of the mapping file, by outcome (a failed one keeps the rules in force)",
       "outcome"),
   /** Rules in force. */

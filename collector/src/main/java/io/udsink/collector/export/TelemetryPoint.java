@@ -15,8 +15,8 @@ public record TelemetryPoint(TelemetryMetric metric, List<String> labels, double
   public TelemetryPoint {
     labels = List.copyOf(labels);
     if (labels.size() != metric.labels().size()) {
-      throw new IllegalArgumentException(metric + " takes labels " + metric.labels() + ", got "
-          + labels);
+      throw new IllegalArgumentException(
+          metric + " takes labels " + metric.labels() + ", got " + labels);
     }
   }
 

@@ -32,8 +32,8 @@ public interface DatagramHandler {
    * @param uid the sender's user
    * @param gid the sender's group
    */
-  default void onDatagram(int socket, ByteBuffer datagram, boolean truncated, int pid, int uid,
-      int gid) {
+  default void onDatagram(
+      int socket, ByteBuffer datagram, boolean truncated, int pid, int uid, int gid) {
     onDatagram(socket, datagram, truncated);
   }
 
@@ -51,6 +51,5 @@ public interface DatagramHandler {
    * Called once after the stop has drained every socket: everything that will ever arrive has
    * been passed to {@link #onDatagram}. A metrics handler flushes here.
    */
-  default void onStop() {
-  }
+  default void onStop() {}
 }

@@ -1,5 +1,9 @@
 package io.udsink.collector.loop;
 
+import io.udsink.collector.sys.BatchReceiver;
+import io.udsink.collector.transport.BoundSocket;
+import io.udsink.collector.util.Fatal;
+import io.udsink.collector.util.RateLimitedLog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
@@ -12,15 +16,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
-
 import org.newsclub.net.unix.AFUNIXSelectorProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import io.udsink.collector.sys.BatchReceiver;
-import io.udsink.collector.transport.BoundSocket;
-import io.udsink.collector.util.Fatal;
-import io.udsink.collector.util.RateLimitedLog;
 
 /**
  * One thread receiving from any number of Unix datagram sockets, with edge-triggered semantics
@@ -55,6 +53,7 @@ import io.udsink.collector.util.RateLimitedLog;
 public final class ReceiveLoop implements Runnable, AutoCloseable {
   /** Datagrams read from one socket per turn, by default. */
   public static final int DEFAULT_BUDGET = 64;
+
   /** Largest datagram accepted whole, by default; longer ones are cut and counted. */
   public static final int DEFAULT_MAX_DATAGRAM = 65536;
 
@@ -77,6 +76,7 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
 
   /** Ready queue: a ring of socket indexes, plus membership flags. */
   private final int[] ring;
+
   private final boolean[] queued;
   private int head;
   private int size;
@@ -90,11 +90,15 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
   private long timerDeadlineNs = DatagramHandler.NO_DEADLINE;
   private boolean timerStarted;
   private boolean draining;
+
   /** How long a stop reads sockets it shares with another instance, at most. */
   private static final long SHARED_DRAIN_NS = TimeUnit.SECONDS.toNanos(1);
+
   private static final int BATCH = 4096;
+
   /** Most datagrams one receive takes. */
   static final int MAX_BATCH = 64;
+
   /** Most bytes of datagram slots in the receive region. */
   static final long MAX_REGION_BYTES = 4L << 20;
 
@@ -109,8 +113,14 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
    * @param clock monotonic nanoseconds ({@code System::nanoTime})
    * @throws IOException when the selector cannot be opened
    */
-  public ReceiveLoop(List<BoundSocket> sockets, DatagramHandler handler, int budget,
-      int maxDatagram, long stopAfterNs, LongSupplier clock) throws IOException {
+  public ReceiveLoop(
+      List<BoundSocket> sockets,
+      DatagramHandler handler,
+      int budget,
+      int maxDatagram,
+      long stopAfterNs,
+      LongSupplier clock)
+      throws IOException {
     if (sockets.isEmpty()) {
       throw new IllegalArgumentException("at least one socket");
     }
@@ -125,8 +135,10 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
     this.budget = budget;
     this.receiver = new BatchReceiver(batchSize(budget, maxDatagram), maxDatagram);
     this.clock = clock;
-    this.stopAtNs = stopAfterNs == Long.MAX_VALUE ? Long.MAX_VALUE
-        : saturatedAdd(clock.getAsLong(), stopAfterNs);
+    this.stopAtNs =
+        stopAfterNs == Long.MAX_VALUE
+            ? Long.MAX_VALUE
+            : saturatedAdd(clock.getAsLong(), stopAfterNs);
     this.ring = new int[this.sockets.length];
     this.queued = new boolean[this.sockets.length];
     this.socketStats = new SocketStats[this.sockets.length];
@@ -147,10 +159,10 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
    * @return the loop
    * @throws IOException when the selector cannot be opened
    */
-  public static ReceiveLoop create(List<BoundSocket> sockets, DatagramHandler handler, int budget,
-      int maxDatagram) throws IOException {
-    return new ReceiveLoop(sockets, handler, budget, maxDatagram, Long.MAX_VALUE,
-        System::nanoTime);
+  public static ReceiveLoop create(
+      List<BoundSocket> sockets, DatagramHandler handler, int budget, int maxDatagram)
+      throws IOException {
+    return new ReceiveLoop(sockets, handler, budget, maxDatagram, Long.MAX_VALUE, System::nanoTime);
   }
 
   /**
@@ -466,7 +478,8 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
         try {
           s.shutdownInput();
         } catch (IOException e) {
-          LOG.error("socket {}: shutdown for reading failed ({}); draining anyway", s, e.toString());
+          LOG.error(
+              "socket {}: shutdown for reading failed ({}); draining anyway", s, e.toString());
         }
       }
       long shareDeadline = clock.getAsLong() + SHARED_DRAIN_NS;
@@ -482,8 +495,11 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
           serve(i, Integer.MAX_VALUE);
         }
       }
-      LOG.debug("stopped: iterations={} blockingSelects={} nonBlockingSelects={} emptyReads={}",
-          stats.iterations(), stats.blockingSelects(), stats.nonBlockingSelects(),
+      LOG.debug(
+          "stopped: iterations={} blockingSelects={} nonBlockingSelects={} emptyReads={}",
+          stats.iterations(),
+          stats.blockingSelects(),
+          stats.nonBlockingSelects(),
           stats.emptyReads());
       try {
         handler.onStop();

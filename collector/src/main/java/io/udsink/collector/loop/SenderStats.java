@@ -1,7 +1,7 @@
 package io.udsink.collector.loop;
 
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Datagrams by the sender's uid, from the credentials the kernel attaches to each one, so that an
@@ -13,8 +13,10 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 public final class SenderStats {
   /** Most uids counted on their own. */
   public static final int MAX_UIDS = 64;
+
   /** The index of uids beyond the first {@link #MAX_UIDS}. */
   public static final int OTHER = MAX_UIDS;
+
   /** The index of datagrams that carried no credentials. */
   public static final int UNKNOWN = MAX_UIDS + 1;
 
@@ -23,6 +25,7 @@ public final class SenderStats {
 
   /** uid of slot i of {@link #counts}, in the order first seen; the table maps uid to slot. */
   private final AtomicIntegerArray uids = new AtomicIntegerArray(MAX_UIDS);
+
   private final int[] table = new int[TABLE];
   private final int[] tableSlot = new int[TABLE];
   private final AtomicLongArray counts = new AtomicLongArray(MAX_UIDS + 2);

@@ -25,8 +25,10 @@ public final class SocketStats {
 
   private final String name;
   private final long[] values = new long[4];
+
   /** Queue depth seen by the receives since the last sample (loop thread only). */
   private int depthMax;
+
   private int depthLast;
   private volatile long sampled;
 

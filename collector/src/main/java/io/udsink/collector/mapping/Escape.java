@@ -2,8 +2,7 @@ package io.udsink.collector.mapping;
 
 /** Metric names as statsd_exporter escapes them. */
 public final class Escape {
-  private Escape() {
-  }
+  private Escape() {}
 
   /**
    * Every code point outside {@code [a-zA-Z0-9_]} becomes one {@code _} (a character beyond one
@@ -26,8 +25,7 @@ public final class Escape {
     for (int i = 0; i < name.length(); ) {
       int c = name.codePointAt(i);
       i += Character.charCount(c);
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-          || c == '_') {
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_') {
         sb.append((char) c);
       } else if (c == '-' && prev == '-') {
         continue; // a run of dashes is one _

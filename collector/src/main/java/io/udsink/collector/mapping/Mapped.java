@@ -17,8 +17,16 @@ import java.util.Map;
  * @param observer how timers, histograms and distributions are shown
  * @param matched true when a mapping rule matched
  */
-public record Mapped(boolean drop, String name, Map<String, String> labels, boolean honorLabels,
-    String help, long ttlMs, double scale, ObserverSpec observer, boolean matched) {
+public record Mapped(
+    boolean drop,
+    String name,
+    Map<String, String> labels,
+    boolean honorLabels,
+    String help,
+    long ttlMs,
+    double scale,
+    ObserverSpec observer,
+    boolean matched) {
 
   /** A dropped sample's result. */
   static Mapped dropped(boolean matched) {

@@ -1,15 +1,13 @@
 package io.udsink.collector.mapping;
 
+import com.google.re2j.Matcher;
+import com.google.re2j.Pattern;
+import io.udsink.collector.parse.MetricType;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import com.google.re2j.Matcher;
-import com.google.re2j.Pattern;
-
-import io.udsink.collector.parse.MetricType;
 
 /**
  * Maps a StatsD name and type to what Prometheus shows, by statsd_exporter's rules:
@@ -40,10 +38,19 @@ public final class Mapper {
   public static final int DEFAULT_CACHE_SIZE = 10_000;
 
   /** A checked, compiled rule. */
-  record Rule(int index, String match, Pattern regex, String metricType, String name,
-      Map<String, String> labels, boolean honorLabels, boolean drop, String help, long ttlMs,
-      double scale, ObserverSpec observer) {
-  }
+  record Rule(
+      int index,
+      String match,
+      Pattern regex,
+      String metricType,
+      String name,
+      Map<String, String> labels,
+      boolean honorLabels,
+      boolean drop,
+      String help,
+      long ttlMs,
+      double scale,
+      ObserverSpec observer) {}
 
   /** A node of the glob trie: literal parts, and the {@code *} part. */
   private static final class Node {
@@ -64,8 +71,13 @@ public final class Mapper {
   private long hits;
   private long misses;
 
-  Mapper(List<Rule> rules, boolean orderingDisabled, long defaultTtlMs,
-      ObserverSpec unmatchedObserver, boolean fromFile, int cacheSize) {
+  Mapper(
+      List<Rule> rules,
+      boolean orderingDisabled,
+      long defaultTtlMs,
+      ObserverSpec unmatchedObserver,
+      boolean fromFile,
+      int cacheSize) {
     this.orderingDisabled = orderingDisabled;
     this.defaultTtlMs = defaultTtlMs;
     this.unmatchedObserver = unmatchedObserver;
@@ -79,8 +91,10 @@ public final class Mapper {
         regexRules.add(r);
         continue;
       }
-      for (String t : r.metricType().isEmpty() ? new String[] {"counter", "gauge", "observer"}
-          : new String[] {r.metricType()}) {
+      for (String t :
+          r.metricType().isEmpty()
+              ? new String[] {"counter", "gauge", "observer"}
+              : new String[] {r.metricType()}) {
         Node n = roots.get(t);
         for (String part : r.match().split("\\.", -1)) {
           if (part.equals("*")) {
@@ -97,14 +111,15 @@ public final class Mapper {
         }
       }
     }
-    this.cache = new LinkedHashMap<>(64, 0.75f, true) {
-      private static final long serialVersionUID = 1L;
+    this.cache =
+        new LinkedHashMap<>(64, 0.75f, true) {
+          private static final long serialVersionUID = 1L;
 
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<String, Mapped> e) {
-        return size() > cacheSize;
-      }
-    };
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<String, Mapped> e) {
+            return size() > cacheSize;
+          }
+        };
   }
 
   /**
@@ -162,10 +177,13 @@ public final class Mapper {
 
   private static String statsdType(MetricType t) {
     switch (t) {
-      case COUNTER: return "counter";
+      case COUNTER:
+        return "counter";
       case GAUGE:
-      case SET: return "gauge";
-      default: return "observer";
+      case SET:
+        return "gauge";
+      default:
+        return "observer";
     }
   }
 
@@ -177,8 +195,8 @@ public final class Mapper {
     if (found.rule != null) {
       Rule r = found.rule;
       Map<String, String> labels = new LinkedHashMap<>();
-      r.labels().forEach((k, v) -> labels.put(k, Template.glob(v, found.captures,
-          found.captureCount)));
+      r.labels()
+          .forEach((k, v) -> labels.put(k, Template.glob(v, found.captures, found.captureCount)));
       return result(r, Template.glob(r.name(), found.captures, found.captureCount), labels);
     }
     for (Rule r : regexRules) {
@@ -193,8 +211,16 @@ public final class Mapper {
       r.labels().forEach((k, v) -> labels.put(k, Template.regex(v, m)));
       return result(r, Template.regex(r.name(), m), labels);
     }
-    return new Mapped(false, Escape.metricName(name), Map.of(), false, null, defaultTtlMs, 1,
-        unmatchedObserver, false);
+    return new Mapped(
+        false,
+        Escape.metricName(name),
+        Map.of(),
+        false,
+        null,
+        defaultTtlMs,
+        1,
+        unmatchedObserver,
+        false);
   }
 
   /** Longest name or label value a rule may expand to, in UTF-8 bytes, as a line's limit. */
@@ -205,12 +231,21 @@ public final class Mapper {
       return Mapped.dropped(true);
     }
     String escaped = Escape.metricName(expanded);
-    if (escaped.isEmpty() || tooLong(escaped) || labels.values().stream()
-        .anyMatch(Mapper::tooLong)) {
+    if (escaped.isEmpty()
+        || tooLong(escaped)
+        || labels.values().stream().anyMatch(Mapper::tooLong)) {
       return Mapped.dropped(true); // nothing expands without bound: 200 x ${1} is no series
     }
-    return new Mapped(false, escaped, Map.copyOf(labels), r.honorLabels(), r.help(), r.ttlMs(),
-        r.scale(), r.observer(), true);
+    return new Mapped(
+        false,
+        escaped,
+        Map.copyOf(labels),
+        r.honorLabels(),
+        r.help(),
+        r.ttlMs(),
+        r.scale(),
+        r.observer(),
+        true);
   }
 
   private static boolean tooLong(String s) {

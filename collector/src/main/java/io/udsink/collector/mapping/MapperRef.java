@@ -2,7 +2,6 @@ package io.udsink.collector.mapping;
 
 import java.io.IOException;
 import java.nio.file.Path;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

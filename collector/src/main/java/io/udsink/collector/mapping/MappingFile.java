@@ -1,14 +1,5 @@
 package io.udsink.collector.mapping;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.regex.Pattern;
-
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -17,6 +8,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * statsd_exporter's mapping file, read as it is: {@code defaults} and {@code mappings}, with
@@ -28,19 +26,22 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
  * dot-separated words and stars, a regex that does not compile: the file is refused with a reason.
  */
 public final class MappingFile {
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
-      .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .registerModule(new SimpleModule().addDeserializer(Double.class, new YamlFloat())
-          .addDeserializer(double.class, new YamlFloat()));
+  private static final ObjectMapper YAML =
+      new ObjectMapper(new YAMLFactory())
+          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .registerModule(
+              new SimpleModule()
+                  .addDeserializer(Double.class, new YamlFloat())
+                  .addDeserializer(double.class, new YamlFloat()));
   // statsd_exporter's own rules for what a file may contain
   private static final String WORD = "[a-zA-Z_]([a-zA-Z0-9_\\-])*";
   private static final String LATER_WORD = "[a-zA-Z0-9_]([a-zA-Z0-9_\\-])*";
   private static final String TEMPLATE = "(\\$\\{?\\d+\\}?)";
-  private static final Pattern GLOB = Pattern.compile(
-      "^(\\*|" + WORD + ")(\\.\\*|\\." + LATER_WORD + ")*$");
-  private static final Pattern NAME = Pattern.compile(
-      "^([a-zA-Z_]|" + TEMPLATE + ")([a-zA-Z0-9_]|" + TEMPLATE + ")*$");
+  private static final Pattern GLOB =
+      Pattern.compile("^(\\*|" + WORD + ")(\\.\\*|\\." + LATER_WORD + ")*$");
+  private static final Pattern NAME =
+      Pattern.compile("^([a-zA-Z_]|" + TEMPLATE + ")([a-zA-Z0-9_]|" + TEMPLATE + ")*$");
   private static final Pattern LABEL = Pattern.compile("^[a-zA-Z_][a-zA-Z0-9_]+$");
 
   /** The {@code defaults} section. */
@@ -102,8 +103,7 @@ public final class MappingFile {
   /** Most parts of a summary's window: each is a sketch of up to 33 KB per series. */
   public static final int MAX_AGE_BUCKETS = 100;
 
-  private MappingFile() {
-  }
+  private MappingFile() {}
 
   /**
    * A YAML float in every spelling YAML allows ({@code .inf}, {@code -.Inf}, {@code .nan},
@@ -115,9 +115,12 @@ public final class MappingFile {
       String t = p.getText().trim().replace("_", "");
       switch (t.toLowerCase(java.util.Locale.ROOT)) {
         case ".inf":
-        case "+.inf": return Double.POSITIVE_INFINITY;
-        case "-.inf": return Double.NEGATIVE_INFINITY;
-        case ".nan": return Double.NaN;
+        case "+.inf":
+          return Double.POSITIVE_INFINITY;
+        case "-.inf":
+          return Double.NEGATIVE_INFINITY;
+        case ".nan":
+          return Double.NaN;
         default:
           try {
             return Double.valueOf(t);
@@ -172,17 +175,26 @@ public final class MappingFile {
     String defaultMatch = d.matchType == null || d.matchType.isEmpty() ? "glob" : d.matchType;
     checkOneOf("defaults.match_type", defaultMatch, "glob", "regex");
     HistogramOptions dh = d.histogramOptions == null ? new HistogramOptions() : d.histogramOptions;
-    double[] defaultBuckets = dh.buckets == null || dh.buckets.isEmpty()
-        ? ObserverSpec.DEFAULT_BUCKETS : buckets("defaults", dh.buckets);
-    double defaultFactor = dh.nativeHistogramBucketFactor == null
-        || dh.nativeHistogramBucketFactor == 0 ? ObserverSpec.DEFAULT_BUCKET_FACTOR
-        : dh.nativeHistogramBucketFactor;
-    int defaultMax = dh.nativeHistogramMaxBuckets == null || dh.nativeHistogramMaxBuckets <= 0
-        ? ObserverSpec.DEFAULT_MAX_BUCKETS : dh.nativeHistogramMaxBuckets;
+    double[] defaultBuckets =
+        dh.buckets == null || dh.buckets.isEmpty()
+            ? ObserverSpec.DEFAULT_BUCKETS
+            : buckets("defaults", dh.buckets);
+    double defaultFactor =
+        dh.nativeHistogramBucketFactor == null || dh.nativeHistogramBucketFactor == 0
+            ? ObserverSpec.DEFAULT_BUCKET_FACTOR
+            : dh.nativeHistogramBucketFactor;
+    int defaultMax =
+        dh.nativeHistogramMaxBuckets == null || dh.nativeHistogramMaxBuckets <= 0
+            ? ObserverSpec.DEFAULT_MAX_BUCKETS
+            : dh.nativeHistogramMaxBuckets;
     SummaryOptions ds = d.summaryOptions == null ? new SummaryOptions() : d.summaryOptions;
     if (ds.ageBuckets != null && ds.ageBuckets > MAX_AGE_BUCKETS) {
-      throw new IllegalArgumentException("defaults.summary_options: age_buckets " + ds.ageBuckets
-          + " is more than " + MAX_AGE_BUCKETS + " (each costs up to 33 KB per series)");
+      throw new IllegalArgumentException(
+          "defaults.summary_options: age_buckets "
+              + ds.ageBuckets
+              + " is more than "
+              + MAX_AGE_BUCKETS
+              + " (each costs up to 33 KB per series)");
     }
     long defaultTtl = d.ttl == null ? 0 : duration("defaults.ttl", d.ttl);
     String defaultObserver = observer("defaults", d.observerType, d.timerType);
@@ -206,8 +218,8 @@ public final class MappingFile {
         throw new IllegalArgumentException(where + ": metric mapping didn't set a metric name");
       }
       if (!NAME.matcher(r.name).matches()) {
-        throw new IllegalArgumentException(where + ": metric name '" + r.name
-            + "' doesn't match " + NAME.pattern());
+        throw new IllegalArgumentException(
+            where + ": metric name '" + r.name + "' doesn't match " + NAME.pattern());
       }
       String matchType = r.matchType == null || r.matchType.isEmpty() ? defaultMatch : r.matchType;
       checkOneOf(where + ": match_type", matchType, "glob", "regex");
@@ -226,14 +238,14 @@ public final class MappingFile {
         try {
           RegexSize.check(r.match);
         } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(where + ": invalid regex " + r.match + ": "
-              + e.getMessage(), e);
+          throw new IllegalArgumentException(
+              where + ": invalid regex " + r.match + ": " + e.getMessage(), e);
         }
         try {
           regex = com.google.re2j.Pattern.compile(r.match);
         } catch (com.google.re2j.PatternSyntaxException e) {
-          throw new IllegalArgumentException(where + ": invalid regex " + r.match + ": "
-              + e.getDescription(), e);
+          throw new IllegalArgumentException(
+              where + ": invalid regex " + r.match + ": " + e.getDescription(), e);
         }
       }
       String observer = observer(where, r.observerType, r.timerType);
@@ -242,74 +254,114 @@ public final class MappingFile {
       }
       boolean histogram = !observer.equals("summary");
       if (histogram && r.summaryOptions != null) {
-        throw new IllegalArgumentException(where + ": cannot use histogram observer and summary "
-            + "options at the same time");
+        throw new IllegalArgumentException(
+            where + ": cannot use histogram observer and summary " + "options at the same time");
       }
       if (!histogram && r.histogramOptions != null) {
-        throw new IllegalArgumentException(where + ": cannot use summary observer and histogram "
-            + "options at the same time");
+        throw new IllegalArgumentException(
+            where + ": cannot use summary observer and histogram " + "options at the same time");
       }
       ObserverSpec spec;
       if (histogram) {
-        HistogramOptions h = r.histogramOptions == null ? new HistogramOptions()
-            : r.histogramOptions;
-        double[] b = h.buckets == null || h.buckets.isEmpty() ? defaultBuckets
-            : buckets(where, h.buckets);
-        double factor = h.nativeHistogramBucketFactor != null
-            && h.nativeHistogramBucketFactor > 0 ? h.nativeHistogramBucketFactor : defaultFactor;
-        int max = h.nativeHistogramMaxBuckets != null && h.nativeHistogramMaxBuckets > 0
-            ? h.nativeHistogramMaxBuckets : defaultMax;
+        HistogramOptions h =
+            r.histogramOptions == null ? new HistogramOptions() : r.histogramOptions;
+        double[] b =
+            h.buckets == null || h.buckets.isEmpty() ? defaultBuckets : buckets(where, h.buckets);
+        double factor =
+            h.nativeHistogramBucketFactor != null && h.nativeHistogramBucketFactor > 0
+                ? h.nativeHistogramBucketFactor
+                : defaultFactor;
+        int max =
+            h.nativeHistogramMaxBuckets != null && h.nativeHistogramMaxBuckets > 0
+                ? h.nativeHistogramMaxBuckets
+                : defaultMax;
         // statsd_exporter's histograms carry native buckets beside the classic ones
-        spec = new ObserverSpec(observer.equals("native") ? ObserverSpec.Kind.NATIVE
-            : ObserverSpec.Kind.HISTOGRAM, b, ObserverSpec.schemaFor(factor), max,
-            ObserverSpec.DEFAULT_QUANTILES, ObserverSpec.DEFAULT_MAX_AGE_MS,
-            ObserverSpec.DEFAULT_AGE_BUCKETS);
+        spec =
+            new ObserverSpec(
+                observer.equals("native") ? ObserverSpec.Kind.NATIVE : ObserverSpec.Kind.HISTOGRAM,
+                b,
+                ObserverSpec.schemaFor(factor),
+                max,
+                ObserverSpec.DEFAULT_QUANTILES,
+                ObserverSpec.DEFAULT_MAX_AGE_MS,
+                ObserverSpec.DEFAULT_AGE_BUCKETS);
       } else {
         SummaryOptions s = r.summaryOptions == null ? new SummaryOptions() : r.summaryOptions;
-        List<Objective> q = s.quantiles != null && !s.quantiles.isEmpty() ? s.quantiles
-            : ds.quantiles;
+        List<Objective> q =
+            s.quantiles != null && !s.quantiles.isEmpty() ? s.quantiles : ds.quantiles;
         List<ObserverSpec.Quantile> quantiles = new ArrayList<>();
         if (q == null || q.isEmpty()) {
           quantiles.addAll(ObserverSpec.DEFAULT_QUANTILES);
         } else {
           for (Objective o : q) {
             if (!(o.quantile >= 0 && o.quantile <= 1)) {
-              throw new IllegalArgumentException(where + ": quantile " + o.quantile
-                  + " is not between 0 and 1");
+              throw new IllegalArgumentException(
+                  where + ": quantile " + o.quantile + " is not between 0 and 1");
             }
             quantiles.add(new ObserverSpec.Quantile(o.quantile, o.error));
           }
         }
         String maxAge = s.maxAge != null ? s.maxAge : ds.maxAge;
         long maxAgeMs = maxAge == null ? 0 : duration(where + ": max_age", maxAge);
-        Integer ageBuckets = s.ageBuckets != null && s.ageBuckets > 0 ? s.ageBuckets
-            : ds.ageBuckets;
+        Integer ageBuckets =
+            s.ageBuckets != null && s.ageBuckets > 0 ? s.ageBuckets : ds.ageBuckets;
         if (ageBuckets != null && ageBuckets > MAX_AGE_BUCKETS) {
-          throw new IllegalArgumentException(where + ": age_buckets " + ageBuckets
-              + " is more than " + MAX_AGE_BUCKETS + " (each costs up to 33 KB per series)");
+          throw new IllegalArgumentException(
+              where
+                  + ": age_buckets "
+                  + ageBuckets
+                  + " is more than "
+                  + MAX_AGE_BUCKETS
+                  + " (each costs up to 33 KB per series)");
         }
-        spec = new ObserverSpec(ObserverSpec.Kind.SUMMARY, new double[0],
-            ObserverSpec.NO_NATIVE, 0, List.copyOf(quantiles),
-            maxAgeMs > 0 ? maxAgeMs : ObserverSpec.DEFAULT_MAX_AGE_MS,
-            ageBuckets != null && ageBuckets > 0 ? ageBuckets : ObserverSpec.DEFAULT_AGE_BUCKETS);
+        spec =
+            new ObserverSpec(
+                ObserverSpec.Kind.SUMMARY,
+                new double[0],
+                ObserverSpec.NO_NATIVE,
+                0,
+                List.copyOf(quantiles),
+                maxAgeMs > 0 ? maxAgeMs : ObserverSpec.DEFAULT_MAX_AGE_MS,
+                ageBuckets != null && ageBuckets > 0
+                    ? ageBuckets
+                    : ObserverSpec.DEFAULT_AGE_BUCKETS);
       }
       if (r.scale != null && !Double.isFinite(r.scale)) {
-        throw new IllegalArgumentException(where + ": scale must be a finite number, was "
-            + r.scale);
+        throw new IllegalArgumentException(
+            where + ": scale must be a finite number, was " + r.scale);
       }
       long ttl = r.ttl == null ? 0 : duration(where + ": ttl", r.ttl);
       if (ttl == 0 && defaultTtl > 0) {
         ttl = defaultTtl; // a ttl of 0 inherits the default, as statsd_exporter does
       }
-      rules.add(new Mapper.Rule(i, r.match, regex, metricType, r.name, r.labels, r.honorLabels,
-          action.equals("drop"), r.help, ttl, r.scale == null ? 1 : r.scale, spec));
+      rules.add(
+          new Mapper.Rule(
+              i,
+              r.match,
+              regex,
+              metricType,
+              r.name,
+              r.labels,
+              r.honorLabels,
+              action.equals("drop"),
+              r.help,
+              ttl,
+              r.scale == null ? 1 : r.scale,
+              spec));
     }
-    ObserverSpec unmatched = defaultObserver == null || defaultObserver.equals("summary")
-        ? summaryDefaults(ds, defaultTtl)
-        : new ObserverSpec(defaultObserver.equals("native") ? ObserverSpec.Kind.NATIVE
-            : ObserverSpec.Kind.HISTOGRAM, defaultBuckets, ObserverSpec.schemaFor(defaultFactor),
-            defaultMax, ObserverSpec.DEFAULT_QUANTILES, ObserverSpec.DEFAULT_MAX_AGE_MS,
-            ObserverSpec.DEFAULT_AGE_BUCKETS);
+    ObserverSpec unmatched =
+        defaultObserver == null || defaultObserver.equals("summary")
+            ? summaryDefaults(ds, defaultTtl)
+            : new ObserverSpec(
+                defaultObserver.equals("native")
+                    ? ObserverSpec.Kind.NATIVE
+                    : ObserverSpec.Kind.HISTOGRAM,
+                defaultBuckets,
+                ObserverSpec.schemaFor(defaultFactor),
+                defaultMax,
+                ObserverSpec.DEFAULT_QUANTILES,
+                ObserverSpec.DEFAULT_MAX_AGE_MS,
+                ObserverSpec.DEFAULT_AGE_BUCKETS);
     return new Mapper(rules, d.globDisableOrdering, defaultTtl, unmatched, true, cacheSize);
   }
 
@@ -321,9 +373,15 @@ public final class MappingFile {
       ds.quantiles.forEach(o -> q.add(new ObserverSpec.Quantile(o.quantile, o.error)));
     }
     long maxAge = ds.maxAge == null ? 0 : duration("defaults.summary_options.max_age", ds.maxAge);
-    return new ObserverSpec(ObserverSpec.Kind.SUMMARY, new double[0], ObserverSpec.NO_NATIVE, 0,
-        List.copyOf(q), maxAge > 0 ? maxAge : ObserverSpec.DEFAULT_MAX_AGE_MS,
-        ds.ageBuckets != null && ds.ageBuckets > 0 ? ds.ageBuckets
+    return new ObserverSpec(
+        ObserverSpec.Kind.SUMMARY,
+        new double[0],
+        ObserverSpec.NO_NATIVE,
+        0,
+        List.copyOf(q),
+        maxAge > 0 ? maxAge : ObserverSpec.DEFAULT_MAX_AGE_MS,
+        ds.ageBuckets != null && ds.ageBuckets > 0
+            ? ds.ageBuckets
             : ObserverSpec.DEFAULT_AGE_BUCKETS);
   }
 
@@ -364,7 +422,7 @@ public final class MappingFile {
         return;
       }
     }
-    throw new IllegalArgumentException(where + ": invalid value '" + value + "' (one of "
-        + String.join(", ", allowed) + ")");
+    throw new IllegalArgumentException(
+        where + ": invalid value '" + value + "' (one of " + String.join(", ", allowed) + ")");
   }
 }

@@ -27,29 +27,57 @@ import java.util.List;
  * @param maxAgeMs summary window
  * @param ageBuckets summary window parts
  */
-public record ObserverSpec(Kind kind, double[] buckets, int nativeSchema, int maxBuckets,
-    List<Quantile> quantiles, long maxAgeMs, int ageBuckets) {
+public record ObserverSpec(
+    Kind kind,
+    double[] buckets,
+    int nativeSchema,
+    int maxBuckets,
+    List<Quantile> quantiles,
+    long maxAgeMs,
+    int ageBuckets) {
 
   /** Equal when every setting is: the bucket bounds by their values, not the array. */
   @Override
   public boolean equals(Object o) {
-    return o instanceof ObserverSpec other && kind == other.kind
-        && java.util.Arrays.equals(buckets, other.buckets) && nativeSchema == other.nativeSchema
-        && maxBuckets == other.maxBuckets && quantiles.equals(other.quantiles)
-        && maxAgeMs == other.maxAgeMs && ageBuckets == other.ageBuckets;
+    return o instanceof ObserverSpec other
+        && kind == other.kind
+        && java.util.Arrays.equals(buckets, other.buckets)
+        && nativeSchema == other.nativeSchema
+        && maxBuckets == other.maxBuckets
+        && quantiles.equals(other.quantiles)
+        && maxAgeMs == other.maxAgeMs
+        && ageBuckets == other.ageBuckets;
   }
 
   @Override
   public int hashCode() {
-    return java.util.Objects.hash(kind, java.util.Arrays.hashCode(buckets), nativeSchema,
-        maxBuckets, quantiles, maxAgeMs, ageBuckets);
+    return java.util.Objects.hash(
+        kind,
+        java.util.Arrays.hashCode(buckets),
+        nativeSchema,
+        maxBuckets,
+        quantiles,
+        maxAgeMs,
+        ageBuckets);
   }
 
   @Override
   public String toString() {
-    return "ObserverSpec[" + kind + " buckets=" + java.util.Arrays.toString(buckets)
-        + " nativeSchema=" + nativeSchema + " maxBuckets=" + maxBuckets + " quantiles="
-        + quantiles + " maxAgeMs=" + maxAgeMs + " ageBuckets=" + ageBuckets + "]";
+    return "ObserverSpec["
+        + kind
+        + " buckets="
+        + java.util.Arrays.toString(buckets)
+        + " nativeSchema="
+        + nativeSchema
+        + " maxBuckets="
+        + maxBuckets
+        + " quantiles="
+        + quantiles
+        + " maxAgeMs="
+        + maxAgeMs
+        + " ageBuckets="
+        + ageBuckets
+        + "]";
   }
 
   /** The observer types. */
@@ -70,31 +98,40 @@ public record ObserverSpec(Kind kind, double[] buckets, int nativeSchema, int ma
      */
     public static Kind of(String name) {
       switch (name) {
-        case "histogram": return HISTOGRAM;
-        case "native": return NATIVE;
-        case "summary": return SUMMARY;
-        default: throw new IllegalArgumentException("unknown observer type '" + name
-            + "' (histogram, native or summary)");
+        case "histogram":
+          return HISTOGRAM;
+        case "native":
+          return NATIVE;
+        case "summary":
+          return SUMMARY;
+        default:
+          throw new IllegalArgumentException(
+              "unknown observer type '" + name + "' (histogram, native or summary)");
       }
     }
   }
 
   /** A summary quantile and its allowed error. */
-  public record Quantile(double quantile, double error) {
-  }
+  public record Quantile(double quantile, double error) {}
 
   /** The Prometheus client libraries' default buckets, in seconds. */
-  public static final double[] DEFAULT_BUCKETS =
-      {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  public static final double[] DEFAULT_BUCKETS = {
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+  };
+
   /** Default native bucket factor: each bucket at most 10% wider than the last. */
   public static final double DEFAULT_BUCKET_FACTOR = 1.1;
+
   /** Default most native buckets. */
   public static final int DEFAULT_MAX_BUCKETS = 256;
+
   /** Default summary quantiles. */
-  public static final List<Quantile> DEFAULT_QUANTILES = List.of(new Quantile(0.5, 0.05),
-      new Quantile(0.9, 0.01), new Quantile(0.99, 0.001));
+  public static final List<Quantile> DEFAULT_QUANTILES =
+      List.of(new Quantile(0.5, 0.05), new Quantile(0.9, 0.01), new Quantile(0.99, 0.001));
+
   /** Default summary window: ten minutes. */
   public static final long DEFAULT_MAX_AGE_MS = 600_000;
+
   /** Default summary window parts. */
   public static final int DEFAULT_AGE_BUCKETS = 5;
 
@@ -105,9 +142,14 @@ public record ObserverSpec(Kind kind, double[] buckets, int nativeSchema, int ma
    * @return the spec
    */
   public static ObserverSpec defaults(Kind kind) {
-    return new ObserverSpec(kind, DEFAULT_BUCKETS,
+    return new ObserverSpec(
+        kind,
+        DEFAULT_BUCKETS,
         kind == Kind.NATIVE ? schemaFor(DEFAULT_BUCKET_FACTOR) : NO_NATIVE,
-        DEFAULT_MAX_BUCKETS, DEFAULT_QUANTILES, DEFAULT_MAX_AGE_MS, DEFAULT_AGE_BUCKETS);
+        DEFAULT_MAX_BUCKETS,
+        DEFAULT_QUANTILES,
+        DEFAULT_MAX_AGE_MS,
+        DEFAULT_AGE_BUCKETS);
   }
 
   /** True when the series keeps classic buckets. */
@@ -132,8 +174,8 @@ public record ObserverSpec(Kind kind, double[] buckets, int nativeSchema, int ma
    */
   public static int schemaFor(double factor) {
     if (!(factor > 1)) {
-      throw new IllegalArgumentException("native histogram bucket factor must be above 1, was "
-          + factor);
+      throw new IllegalArgumentException(
+          "native histogram bucket factor must be above 1, was " + factor);
     }
     double floor = Math.floor(Math.log(Math.log(factor) / Math.log(2)) / Math.log(2));
     if (floor <= -8) {

@@ -18,11 +18,11 @@ import java.util.Deque;
 final class RegexSize {
   /** Largest estimate accepted: ample for statsd_exporter's rules, far below a large heap. */
   static final long MAX = 100_000;
+
   /** Largest repetition count, as in RE2. */
   static final int MAX_REPEAT = 1000;
 
-  private RegexSize() {
-  }
+  private RegexSize() {}
 
   /**
    * Checks a regex.
@@ -33,8 +33,12 @@ final class RegexSize {
   static void check(String regex) {
     long size = estimate(regex);
     if (size > MAX) {
-      throw new IllegalArgumentException("regex too large once compiled (about " + size
-          + " instructions, at most " + MAX + "): repetitions multiply what they repeat");
+      throw new IllegalArgumentException(
+          "regex too large once compiled (about "
+              + size
+              + " instructions, at most "
+              + MAX
+              + "): repetitions multiply what they repeat");
     }
   }
 
@@ -49,33 +53,35 @@ final class RegexSize {
           i += 2;
           cur = add(cur, 1);
           continue;
-        case '[': {
-          int j = i + 1;
-          if (j < re.length() && re.charAt(j) == '^') {
-            j++;
+        case '[':
+          {
+            int j = i + 1;
+            if (j < re.length() && re.charAt(j) == '^') {
+              j++;
+            }
+            if (j < re.length() && re.charAt(j) == ']') {
+              j++;
+            }
+            while (j < re.length() && re.charAt(j) != ']') {
+              j += re.charAt(j) == '\\' ? 2 : 1;
+            }
+            i = j + 1;
+            cur = add(cur, 1);
+            continue;
           }
-          if (j < re.length() && re.charAt(j) == ']') {
-            j++;
-          }
-          while (j < re.length() && re.charAt(j) != ']') {
-            j += re.charAt(j) == '\\' ? 2 : 1;
-          }
-          i = j + 1;
-          cur = add(cur, 1);
-          continue;
-        }
         case '(':
           groups.push(cur);
           cur = new long[] {0, 0};
           i++;
           continue;
-        case ')': {
-          long inner = cur[0] + 1;
-          cur = groups.isEmpty() ? new long[] {0, 0} : groups.pop();
-          cur = add(cur, inner);
-          i++;
-          continue;
-        }
+        case ')':
+          {
+            long inner = cur[0] + 1;
+            cur = groups.isEmpty() ? new long[] {0, 0} : groups.pop();
+            cur = add(cur, inner);
+            i++;
+            continue;
+          }
         case '|':
           cur[1] = 0;
           cur[0] += 1;
@@ -87,25 +93,26 @@ final class RegexSize {
           cur = repeat(cur, 2);
           i++;
           continue;
-        case '{': {
-          int close = re.indexOf('}', i);
-          String body = close < 0 ? "" : re.substring(i + 1, close);
-          if (body.matches("\\d+(,\\d*)?")) {
-            String[] p = body.split(",", -1);
-            long n = Long.parseLong(p[0]);
-            long m = p.length > 1 && !p[1].isEmpty() ? Long.parseLong(p[1]) : n;
-            if (Math.max(n, m) > MAX_REPEAT) {
-              throw new IllegalArgumentException("repetition count " + Math.max(n, m)
-                  + " is above " + MAX_REPEAT);
+        case '{':
+          {
+            int close = re.indexOf('}', i);
+            String body = close < 0 ? "" : re.substring(i + 1, close);
+            if (body.matches("\\d+(,\\d*)?")) {
+              String[] p = body.split(",", -1);
+              long n = Long.parseLong(p[0]);
+              long m = p.length > 1 && !p[1].isEmpty() ? Long.parseLong(p[1]) : n;
+              if (Math.max(n, m) > MAX_REPEAT) {
+                throw new IllegalArgumentException(
+                    "repetition count " + Math.max(n, m) + " is above " + MAX_REPEAT);
+              }
+              cur = repeat(cur, Math.max(n, m) + 1);
+              i = close + 1;
+              continue;
             }
-            cur = repeat(cur, Math.max(n, m) + 1);
-            i = close + 1;
+            cur = add(cur, 1);
+            i++;
             continue;
           }
-          cur = add(cur, 1);
-          i++;
-          continue;
-        }
         default:
           cur = add(cur, 1);
           i++;

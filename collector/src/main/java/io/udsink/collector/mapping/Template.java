@@ -4,8 +4,7 @@ import com.google.re2j.Matcher;
 
 /** {@code $1} and {@code ${1}} in a rule's name and label values, statsd_exporter's way. */
 final class Template {
-  private Template() {
-  }
+  private Template() {}
 
   /**
    * A glob rule's template: {@code $n} or {@code ${n}} is the n-th {@code *}'s part; a reference
@@ -30,8 +29,10 @@ final class Template {
         j++;
       }
       int start = j;
-      while (j < template.length() && (Character.isLetterOrDigit(template.charAt(j))
-          || template.charAt(j) == '_' || template.charAt(j) == '$')) {
+      while (j < template.length()
+          && (Character.isLetterOrDigit(template.charAt(j))
+              || template.charAt(j) == '_'
+              || template.charAt(j) == '$')) {
         j++;
       }
       if (start == j) {
@@ -87,8 +88,8 @@ final class Template {
         end = close + 1;
       } else {
         int j = i + 1;
-        while (j < template.length() && (Character.isLetterOrDigit(template.charAt(j))
-            || template.charAt(j) == '_')) {
+        while (j < template.length()
+            && (Character.isLetterOrDigit(template.charAt(j)) || template.charAt(j) == '_')) {
           j++;
         }
         if (j == i + 1) {

@@ -23,8 +23,7 @@ final class Bytes {
     }
   }
 
-  private Bytes() {
-  }
+  private Bytes() {}
 
   /**
    * Parses a decimal number without allocating in the common cases; NaN when it is not one.

@@ -16,7 +16,13 @@ import java.util.List;
  * @param alertType {@code t:} (error, warning, info, success), or null
  * @param tags the tags, sorted
  */
-public record Event(String title, String text, Long timestamp, String hostname,
-    String aggregationKey, String priority, String sourceType, String alertType,
-    List<String> tags) {
-}
+public record Event(
+    String title,
+    String text,
+    Long timestamp,
+    String hostname,
+    String aggregationKey,
+    String priority,
+    String sourceType,
+    String alertType,
+    List<String> tags) {}

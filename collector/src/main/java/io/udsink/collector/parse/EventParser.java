@@ -50,7 +50,9 @@ final class EventParser {
     long titleLen = Bytes.parseLength(b, s + 3, comma);
     long textLen = Bytes.parseLength(b, comma + 1, close);
     int titleStart = close + 2;
-    if (titleLen <= 0 || textLen < 0 || titleStart + titleLen + 1 + textLen > e
+    if (titleLen <= 0
+        || textLen < 0
+        || titleStart + titleLen + 1 + textLen > e
         || b[(int) (titleStart + titleLen)] != '|') {
       errors.onParseError(ParseError.BAD_EVENT, b, s, e);
       return;
@@ -89,12 +91,13 @@ final class EventParser {
           case 'p' -> priority = v;
           case 's' -> source = v;
           case 't' -> alert = v;
-          default -> { }
+          default -> {}
         }
       }
     }
-    sink.event(new Event(title, text, timestamp, host, key, priority, source, alert,
-        Tags.sortedDistinct(tags)));
+    sink.event(
+        new Event(
+            title, text, timestamp, host, key, priority, source, alert, Tags.sortedDistinct(tags)));
   }
 
   private void serviceCheck(byte[] b, int s, int e) {
@@ -139,8 +142,14 @@ final class EventParser {
         }
       }
     }
-    sink.serviceCheck(new ServiceCheck(Bytes.str(b, nameStart, nameEnd), status, timestamp,
-        host, Tags.sortedDistinct(tags), message));
+    sink.serviceCheck(
+        new ServiceCheck(
+            Bytes.str(b, nameStart, nameEnd),
+            status,
+            timestamp,
+            host,
+            Tags.sortedDistinct(tags),
+            message));
   }
 
   private static Long timestamp(String v) {

@@ -1,5 +1,7 @@
 package io.udsink.collector.parse;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -7,9 +9,6 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * JSON datagrams: one object, or an array of them, each
@@ -68,8 +67,11 @@ final class JsonDatagrams {
     }
     JsonNode nameNode = n.get("name");
     JsonNode typeNode = n.get("type");
-    if (nameNode == null || !nameNode.isTextual() || nameNode.asText().isEmpty()
-        || typeNode == null || !typeNode.isTextual()) {
+    if (nameNode == null
+        || !nameNode.isTextual()
+        || nameNode.asText().isEmpty()
+        || typeNode == null
+        || !typeNode.isTextual()) {
       fail(ParseError.BAD_JSON, b, s, e);
       return;
     }

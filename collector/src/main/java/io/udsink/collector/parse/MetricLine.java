@@ -105,8 +105,8 @@ public final class MetricLine {
 
   /** For sets: member {@code i}, decoded (allocates). */
   public String member(int i) {
-    return new String(bytes, memberStarts[i], memberEnds[i] - memberStarts[i],
-        StandardCharsets.UTF_8);
+    return new String(
+        bytes, memberStarts[i], memberEnds[i] - memberStarts[i], StandardCharsets.UTF_8);
   }
 
   /** The sample rate, in (0, 1]; 1 when absent. */

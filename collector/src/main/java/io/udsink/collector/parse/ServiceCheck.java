@@ -12,6 +12,5 @@ import java.util.List;
  * @param tags the tags, sorted
  * @param message {@code m:}, or null
  */
-public record ServiceCheck(String name, int status, Long timestamp, String hostname,
-    List<String> tags, String message) {
-}
+public record ServiceCheck(
+    String name, int status, Long timestamp, String hostname, List<String> tags, String message) {}

@@ -23,13 +23,16 @@ import java.nio.ByteBuffer;
 public final class StatsdParser {
   /** Most tags accepted on one line. */
   public static final int MAX_TAGS = 256;
+
   /** Most values accepted on one line ({@code name:1:2:3|h}). */
   public static final int MAX_VALUES = 1024;
+
   /**
    * Smallest sample rate accepted: one sample in a billion. Below it, 1 / rate says nothing
    * useful and magnifies a value beyond what a sum can hold.
    */
   public static final double MIN_SAMPLE_RATE = 1e-9;
+
   /** Most bytes of a metric name and its tags together; a series costs a few times this. */
   public static final int MAX_KEY_BYTES = 4096;
 
@@ -129,8 +132,10 @@ public final class StatsdParser {
   private void internalError(RuntimeException e, byte[] b, int s, int end) {
     if (internalErrors++ == 0) {
       org.slf4j.LoggerFactory.getLogger(StatsdParser.class)
-          .error("a line could not be processed (counted as internal_error; later ones are "
-              + "counted without a stack trace)", e);
+          .error(
+              "a line could not be processed (counted as internal_error; later ones are "
+                  + "counted without a stack trace)",
+              e);
     }
     fail(ParseError.INTERNAL_ERROR, b, s, end);
   }

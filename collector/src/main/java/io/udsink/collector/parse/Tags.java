@@ -6,8 +6,7 @@ import java.util.List;
 
 /** Tags of a line: split, sorted by their bytes, repeats dropped, in both the text and JSON forms. */
 final class Tags {
-  private Tags() {
-  }
+  private Tags() {}
 
   /**
    * Adds the comma-separated tags of {@code b[s, e)} to the line's tag offsets.
@@ -62,7 +61,8 @@ final class Tags {
     int out = 0;
     for (int i = 0; i < n; i++) {
       if (out > 0
-          && Bytes.compare(b, tagStarts[out - 1], tagEnds[out - 1], tagStarts[i], tagEnds[i]) == 0) {
+          && Bytes.compare(b, tagStarts[out - 1], tagEnds[out - 1], tagStarts[i], tagEnds[i])
+              == 0) {
         continue;
       }
       tagStarts[out] = tagStarts[i];
@@ -90,7 +90,7 @@ final class Tags {
   }
 
   static int compareUtf8(String a, String b) {
-    return Arrays.compareUnsigned(a.getBytes(StandardCharsets.UTF_8),
-        b.getBytes(StandardCharsets.UTF_8));
+    return Arrays.compareUnsigned(
+        a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
   }
 }

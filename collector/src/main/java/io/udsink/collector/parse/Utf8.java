@@ -2,8 +2,7 @@ package io.udsink.collector.parse;
 
 /** Strict UTF-8 validation over a byte range, without allocating. */
 final class Utf8 {
-  private Utf8() {
-  }
+  private Utf8() {}
 
   static boolean isValid(byte[] b, int s, int e) {
     int i = s;

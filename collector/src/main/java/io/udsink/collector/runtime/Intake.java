@@ -1,24 +1,22 @@
 package io.udsink.collector.runtime;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import io.udsink.collector.aggregate.Aggregator;
 import io.udsink.collector.aggregate.Counter;
 import io.udsink.collector.aggregate.Interval;
 import io.udsink.collector.aggregate.Series;
+import io.udsink.collector.export.Flusher;
 import io.udsink.collector.loop.DatagramHandler;
 import io.udsink.collector.mapping.MapperRef;
 import io.udsink.collector.mapping.ObserverSpec;
-import io.udsink.collector.util.RateLimitedLog;
-import io.udsink.collector.export.Flusher;
 import io.udsink.collector.parse.ParseError;
 import io.udsink.collector.parse.StatsdParser;
+import io.udsink.collector.util.RateLimitedLog;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The receive loop's handler for {@code udsink serve}: parses each datagram, aggregates it, and
@@ -51,10 +49,22 @@ public final class Intake implements DatagramHandler {
    * @param wallClockMs epoch milliseconds, for timestamps
    * @param finalFlushTimeoutMs how long the stop waits for the outputs to write the final flush
    */
-  public Intake(Flusher flusher, long flushIntervalNs, int maxSeries, long gaugeMemoryNs,
-      LongSupplier wallClockMs, long finalFlushTimeoutMs) {
-    this(flusher, flushIntervalNs, maxSeries, gaugeMemoryNs, wallClockMs, finalFlushTimeoutMs,
-        MapperRef.none(ObserverSpec.defaults(ObserverSpec.Kind.NATIVE)), true);
+  public Intake(
+      Flusher flusher,
+      long flushIntervalNs,
+      int maxSeries,
+      long gaugeMemoryNs,
+      LongSupplier wallClockMs,
+      long finalFlushTimeoutMs) {
+    this(
+        flusher,
+        flushIntervalNs,
+        maxSeries,
+        gaugeMemoryNs,
+        wallClockMs,
+        finalFlushTimeoutMs,
+        MapperRef.none(ObserverSpec.defaults(ObserverSpec.Kind.NATIVE)),
+        true);
   }
 
   /**
@@ -69,14 +79,27 @@ public final class Intake implements DatagramHandler {
    * @param mapper the mapping in force
    * @param observe true when an output shows distributions to Prometheus
    */
-  public Intake(Flusher flusher, long flushIntervalNs, int maxSeries, long gaugeMemoryNs,
-      LongSupplier wallClockMs, long finalFlushTimeoutMs, MapperRef mapper, boolean observe) {
+  public Intake(
+      Flusher flusher,
+      long flushIntervalNs,
+      int maxSeries,
+      long gaugeMemoryNs,
+      LongSupplier wallClockMs,
+      long finalFlushTimeoutMs,
+      MapperRef mapper,
+      boolean observe) {
     this.flusher = flusher;
     this.flushIntervalNs = flushIntervalNs;
     this.wallClockMs = wallClockMs;
     this.finalFlushTimeoutMs = finalFlushTimeoutMs;
-    this.aggregator = new Aggregator(maxSeries, Math.max(1, gaugeMemoryNs / flushIntervalNs),
-        wallClockMs.getAsLong(), this::logBadLine, mapper, observe);
+    this.aggregator =
+        new Aggregator(
+            maxSeries,
+            Math.max(1, gaugeMemoryNs / flushIntervalNs),
+            wallClockMs.getAsLong(),
+            this::logBadLine,
+            mapper,
+            observe);
     this.parser = new StatsdParser(aggregator, aggregator, Series.MAX_SKETCH_VALUE);
   }
 
@@ -126,8 +149,8 @@ public final class Intake implements DatagramHandler {
   }
 
   private void logBadLine(ParseError reason, byte[] line, int start, int end) {
-    badInput.warn(reason.label(), "rejected line (" + reason.label() + "): "
-        + sample(line, start, end));
+    badInput.warn(
+        reason.label(), "rejected line (" + reason.label() + "): " + sample(line, start, end));
   }
 
   /** The start of a line, printable: non-printable bytes as {@code \xNN}. */

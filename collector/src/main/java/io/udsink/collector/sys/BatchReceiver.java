@@ -32,10 +32,13 @@ public final class BatchReceiver implements AutoCloseable {
    * What the kernel reports for a datagram sent while the socket did not ask for credentials:
    * pid 0 and the overflow ids (an invalid id, as user namespaces show it).
    */
-  private static final int OVERFLOW_UID = io.udsink.collector.util.ProcFile.intOr(
-      java.nio.file.Path.of("/proc/sys/kernel/overflowuid"), 65534);
-  private static final int OVERFLOW_GID = io.udsink.collector.util.ProcFile.intOr(
-      java.nio.file.Path.of("/proc/sys/kernel/overflowgid"), 65534);
+  private static final int OVERFLOW_UID =
+      io.udsink.collector.util.ProcFile.intOr(
+          java.nio.file.Path.of("/proc/sys/kernel/overflowuid"), 65534);
+
+  private static final int OVERFLOW_GID =
+      io.udsink.collector.util.ProcFile.intOr(
+          java.nio.file.Path.of("/proc/sys/kernel/overflowgid"), 65534);
   private static final long MMSGHDR = 64;
   private static final long IOVEC = 16;
   private static final long CONTROL = 32; // CMSG_SPACE(sizeof(struct ucred))
@@ -124,8 +127,10 @@ public final class BatchReceiver implements AutoCloseable {
     }
     int got;
     try {
-      got = (int) Libc.RECVMMSG.invokeExact(errno, fd, headers, n, Native.MSG_DONTWAIT,
-          MemorySegment.NULL);
+      got =
+          (int)
+              Libc.RECVMMSG.invokeExact(
+                  errno, fd, headers, n, Native.MSG_DONTWAIT, MemorySegment.NULL);
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
@@ -148,7 +153,8 @@ public final class BatchReceiver implements AutoCloseable {
       int pid = controls.get(INT, c + 16);
       int uid = controls.get(INT, c + 20);
       int gid = controls.get(INT, c + 24);
-      if (controlLen >= 28 && controls.get(INT, c + 8) == Native.SOL_SOCKET
+      if (controlLen >= 28
+          && controls.get(INT, c + 8) == Native.SOL_SOCKET
           && controls.get(INT, c + 12) == Native.SCM_CREDENTIALS
           && !(pid == 0 && uid == OVERFLOW_UID && gid == OVERFLOW_GID)) {
         pids[i] = pid;

@@ -24,8 +24,7 @@ public final class Fs {
   private static final int F_GETFL = 3;
   private static final int F_SETFL = 4;
 
-  private Fs() {
-  }
+  private Fs() {}
 
   /** An open file descriptor, closed once. */
   public static final class Fd implements AutoCloseable {
@@ -117,8 +116,10 @@ public final class Fs {
     public long deviceNumber() {
       long major = device >>> 32;
       long minor = device & 0xffffffffL;
-      return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8)
-          | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
+      return ((major & 0xfffff000L) << 32)
+          | ((major & 0xfffL) << 8)
+          | ((minor & 0xffffff00L) << 12)
+          | (minor & 0xffL);
     }
 
     /** What it is, for messages: "a directory", "a FIFO", ... */
@@ -183,8 +184,11 @@ public final class Fs {
    * @throws NativeException ELOOP when it is a link
    */
   public static Fd openAppend(Fd dir, String name, int createMode) throws IOException {
-    return open(dir.number(), checkName(name), Native.O_WRONLY | Native.O_APPEND
-        | Native.O_CREAT | Native.O_NONBLOCK, createMode);
+    return open(
+        dir.number(),
+        checkName(name),
+        Native.O_WRONLY | Native.O_APPEND | Native.O_CREAT | Native.O_NONBLOCK,
+        createMode);
   }
 
   /**
@@ -201,9 +205,18 @@ public final class Fs {
   }
 
   private static Fd open(int dirfd, String name, int flags, int mode) throws IOException {
-    return new Fd((int) Native.call("open " + name, (a, errno) -> (int) Libc.OPENAT.invokeExact(
-        errno, dirfd, a.allocateFrom(name), flags | Native.O_NOFOLLOW | Native.O_CLOEXEC,
-        mode)));
+    return new Fd(
+        (int)
+            Native.call(
+                "open " + name,
+                (a, errno) ->
+                    (int)
+                        Libc.OPENAT.invokeExact(
+                            errno,
+                            dirfd,
+                            a.allocateFrom(name),
+                            flags | Native.O_NOFOLLOW | Native.O_CLOEXEC,
+                            mode)));
   }
 
   /**
@@ -214,17 +227,23 @@ public final class Fs {
    * @return the channel
    */
   public static java.nio.channels.FileChannel channel(Fd fd) throws IOException {
-    java.io.FileDescriptor d = org.newsclub.net.unix.FileDescriptorCast.unsafeUsing(fd.detach())
-        .as(java.io.FileDescriptor.class);
+    java.io.FileDescriptor d =
+        org.newsclub.net.unix.FileDescriptorCast.unsafeUsing(fd.detach())
+            .as(java.io.FileDescriptor.class);
     return new java.io.FileOutputStream(d).getChannel();
   }
 
   /** Clears {@code O_NONBLOCK} on the open file: its writes wait again (a FIFO's reader). */
   public static void setBlocking(Fd fd) throws IOException {
-    int flags = (int) Native.call("fcntl(F_GETFL)", (a, errno) -> (int) Libc.FCNTL.invokeExact(
-        errno, fd.number(), F_GETFL, 0));
-    Native.call("fcntl(F_SETFL)", (a, errno) -> (int) Libc.FCNTL.invokeExact(errno, fd.number(),
-        F_SETFL, flags & ~Native.O_NONBLOCK));
+    int flags =
+        (int)
+            Native.call(
+                "fcntl(F_GETFL)",
+                (a, errno) -> (int) Libc.FCNTL.invokeExact(errno, fd.number(), F_GETFL, 0));
+    Native.call(
+        "fcntl(F_SETFL)",
+        (a, errno) ->
+            (int) Libc.FCNTL.invokeExact(errno, fd.number(), F_SETFL, flags & ~Native.O_NONBLOCK));
   }
 
   /**
@@ -239,17 +258,30 @@ public final class Fs {
    * @throws IOException saying what is wrong
    */
   public static String readRegularFile(Path path, int maxBytes) throws IOException {
-    Fd fd = new Fd((int) Native.call("open " + path, (a, errno) -> (int) Libc.OPENAT
-        .invokeExact(errno, Native.AT_FDCWD, a.allocateFrom(path.toString()),
-            Native.O_RDONLY | Native.O_NONBLOCK | Native.O_CLOEXEC, 0)));
+    Fd fd =
+        new Fd(
+            (int)
+                Native.call(
+                    "open " + path,
+                    (a, errno) ->
+                        (int)
+                            Libc.OPENAT.invokeExact(
+                                errno,
+                                Native.AT_FDCWD,
+                                a.allocateFrom(path.toString()),
+                                Native.O_RDONLY | Native.O_NONBLOCK | Native.O_CLOEXEC,
+                                0)));
     try {
       Stat st = stat(fd);
       if (!st.isRegularFile()) {
-        throw new IOException(path + " is not a regular file" + (st.isFifo() ? " but a FIFO"
-            : st.isDirectory() ? " but a directory" : ""));
+        throw new IOException(
+            path
+                + " is not a regular file"
+                + (st.isFifo() ? " but a FIFO" : st.isDirectory() ? " but a directory" : ""));
       }
-      java.io.FileDescriptor d = org.newsclub.net.unix.FileDescriptorCast.unsafeUsing(
-          fd.detach()).as(java.io.FileDescriptor.class);
+      java.io.FileDescriptor d =
+          org.newsclub.net.unix.FileDescriptorCast.unsafeUsing(fd.detach())
+              .as(java.io.FileDescriptor.class);
       try (java.io.FileInputStream in = new java.io.FileInputStream(d)) {
         byte[] b = in.readNBytes(maxBytes + 1);
         if (b.length > maxBytes) {
@@ -298,18 +330,20 @@ public final class Fs {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment errno = Native.errnoSegment(a);
       MemorySegment buf = a.allocate(256, 8);
-      int r = (int) Libc.STATX.invokeExact(errno, dirfd, a.allocateFrom(name), flags,
-          STATX_BASIC_STATS, buf);
+      int r =
+          (int)
+              Libc.STATX.invokeExact(
+                  errno, dirfd, a.allocateFrom(name), flags, STATX_BASIC_STATS, buf);
       if (r != 0) {
-        throw Native.error("statx " + (name.isEmpty() ? "fd " + dirfd : name),
-            Native.errno(errno));
+        throw Native.error("statx " + (name.isEmpty() ? "fd " + dirfd : name), Native.errno(errno));
       }
       int uid = buf.get(ValueLayout.JAVA_INT, 20);
       int gid = buf.get(ValueLayout.JAVA_INT, 24);
       int mode = Short.toUnsignedInt(buf.get(ValueLayout.JAVA_SHORT, 28));
       long ino = buf.get(ValueLayout.JAVA_LONG, 32);
-      long dev = ((long) buf.get(ValueLayout.JAVA_INT, 136) << 32)
-          | Integer.toUnsignedLong(buf.get(ValueLayout.JAVA_INT, 140));
+      long dev =
+          ((long) buf.get(ValueLayout.JAVA_INT, 136) << 32)
+              | Integer.toUnsignedLong(buf.get(ValueLayout.JAVA_INT, 140));
       return new Stat(mode, uid, gid, ino, dev);
     } catch (IOException e) {
       throw e;
@@ -321,8 +355,9 @@ public final class Fs {
   /** Creates directory {@code name} in {@code dir} with {@code mode} (less the umask). */
   public static void mkdirAt(Fd dir, String name, int mode) throws IOException {
     String n = checkName(name);
-    Native.call("mkdir " + name, (a, errno) -> (int) Libc.MKDIRAT.invokeExact(errno, dir.number(),
-        a.allocateFrom(n), mode));
+    Native.call(
+        "mkdir " + name,
+        (a, errno) -> (int) Libc.MKDIRAT.invokeExact(errno, dir.number(), a.allocateFrom(n), mode));
   }
 
   /** Sets the mode of the open file. */
@@ -332,20 +367,27 @@ public final class Fs {
 
   /** Sets the owner and group of the open file ({@code -1} leaves one as it is). */
   public static void chown(Fd fd, int uid, int gid) throws IOException {
-    Native.call("fchown", (a, errno) -> (int) Libc.FCHOWN.invokeExact(errno, fd.number(), uid,
-        gid));
+    Native.call(
+        "fchown", (a, errno) -> (int) Libc.FCHOWN.invokeExact(errno, fd.number(), uid, gid));
   }
 
   /** Removes {@code name} from {@code dir} (an empty directory when {@code directory}). */
   public static void unlinkAt(Fd dir, String name, boolean directory) throws IOException {
     String n = checkName(name);
-    Native.call("unlink " + name, (a, errno) -> (int) Libc.UNLINKAT.invokeExact(errno,
-        dir.number(), a.allocateFrom(n), directory ? Native.AT_REMOVEDIR : 0));
+    Native.call(
+        "unlink " + name,
+        (a, errno) ->
+            (int)
+                Libc.UNLINKAT.invokeExact(
+                    errno, dir.number(), a.allocateFrom(n), directory ? Native.AT_REMOVEDIR : 0));
   }
 
   /** A single path component: no separator, not {@code .} or {@code ..}, no NUL. */
   private static String checkName(String name) {
-    if (name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('/') >= 0
+    if (name.isEmpty()
+        || name.equals(".")
+        || name.equals("..")
+        || name.indexOf('/') >= 0
         || name.indexOf('\0') >= 0) {
       throw new IllegalArgumentException("not a single file name: '" + name + "'");
     }

@@ -14,41 +14,43 @@ import java.lang.invoke.MethodHandle;
 final class Libc {
   /** {@code int recvmmsg(int, struct mmsghdr *, unsigned, int, struct timespec *)}: returns at
    * once with MSG_DONTWAIT, so it skips the thread-state transition. */
-  static final MethodHandle RECVMMSG = Native.function("recvmmsg",
-      FunctionDescriptor.of(INT, INT, ADDRESS, INT, INT, ADDRESS), true);
-  static final MethodHandle SHUTDOWN = Native.function("shutdown",
-      FunctionDescriptor.of(INT, INT, INT), false);
-  static final MethodHandle SETSOCKOPT = Native.function("setsockopt",
-      FunctionDescriptor.of(INT, INT, INT, INT, ADDRESS, INT), false);
-  static final MethodHandle SOCKET = Native.function("socket",
-      FunctionDescriptor.of(INT, INT, INT, INT), false);
-  static final MethodHandle CONNECT = Native.function("connect",
-      FunctionDescriptor.of(INT, INT, ADDRESS, INT), false);
-  static final MethodHandle SENDTO = Native.function("sendto",
-      FunctionDescriptor.of(LONG, INT, ADDRESS, LONG, INT, ADDRESS, INT), false);
-  static final MethodHandle POLL = Native.function("poll",
-      FunctionDescriptor.of(INT, ADDRESS, LONG, INT), false);
-  static final MethodHandle CLOSE = Native.function("close",
-      FunctionDescriptor.of(INT, INT), false);
-  static final MethodHandle OPENAT = Native.functionVariadic("openat",
-      FunctionDescriptor.of(INT, INT, ADDRESS, INT, INT), 3);
-  static final MethodHandle FCNTL = Native.functionVariadic("fcntl",
-      FunctionDescriptor.of(INT, INT, INT, INT), 2);
-  static final MethodHandle STATX = Native.function("statx",
-      FunctionDescriptor.of(INT, INT, ADDRESS, INT, INT, ADDRESS), false);
-  static final MethodHandle MKDIRAT = Native.function("mkdirat",
-      FunctionDescriptor.of(INT, INT, ADDRESS, INT), false);
-  static final MethodHandle FCHMOD = Native.function("fchmod",
-      FunctionDescriptor.of(INT, INT, INT), false);
-  static final MethodHandle FCHOWN = Native.function("fchown",
-      FunctionDescriptor.of(INT, INT, INT, INT), false);
-  static final MethodHandle UNLINKAT = Native.function("unlinkat",
-      FunctionDescriptor.of(INT, INT, ADDRESS, INT), false);
-  static final MethodHandle STRERROR = Native.plainFunction("strerror",
-      FunctionDescriptor.of(ADDRESS, INT));
+  static final MethodHandle RECVMMSG =
+      Native.function(
+          "recvmmsg", FunctionDescriptor.of(INT, INT, ADDRESS, INT, INT, ADDRESS), true);
 
-  private Libc() {
-  }
+  static final MethodHandle SHUTDOWN =
+      Native.function("shutdown", FunctionDescriptor.of(INT, INT, INT), false);
+  static final MethodHandle SETSOCKOPT =
+      Native.function("setsockopt", FunctionDescriptor.of(INT, INT, INT, INT, ADDRESS, INT), false);
+  static final MethodHandle SOCKET =
+      Native.function("socket", FunctionDescriptor.of(INT, INT, INT, INT), false);
+  static final MethodHandle CONNECT =
+      Native.function("connect", FunctionDescriptor.of(INT, INT, ADDRESS, INT), false);
+  static final MethodHandle SENDTO =
+      Native.function(
+          "sendto", FunctionDescriptor.of(LONG, INT, ADDRESS, LONG, INT, ADDRESS, INT), false);
+  static final MethodHandle POLL =
+      Native.function("poll", FunctionDescriptor.of(INT, ADDRESS, LONG, INT), false);
+  static final MethodHandle CLOSE =
+      Native.function("close", FunctionDescriptor.of(INT, INT), false);
+  static final MethodHandle OPENAT =
+      Native.functionVariadic("openat", FunctionDescriptor.of(INT, INT, ADDRESS, INT, INT), 3);
+  static final MethodHandle FCNTL =
+      Native.functionVariadic("fcntl", FunctionDescriptor.of(INT, INT, INT, INT), 2);
+  static final MethodHandle STATX =
+      Native.function("statx", FunctionDescriptor.of(INT, INT, ADDRESS, INT, INT, ADDRESS), false);
+  static final MethodHandle MKDIRAT =
+      Native.function("mkdirat", FunctionDescriptor.of(INT, INT, ADDRESS, INT), false);
+  static final MethodHandle FCHMOD =
+      Native.function("fchmod", FunctionDescriptor.of(INT, INT, INT), false);
+  static final MethodHandle FCHOWN =
+      Native.function("fchown", FunctionDescriptor.of(INT, INT, INT, INT), false);
+  static final MethodHandle UNLINKAT =
+      Native.function("unlinkat", FunctionDescriptor.of(INT, INT, ADDRESS, INT), false);
+  static final MethodHandle STRERROR =
+      Native.plainFunction("strerror", FunctionDescriptor.of(ADDRESS, INT));
+
+  private Libc() {}
 
   /** Loads every handle (class initialisation), failing if one cannot be made. */
   static void load() {

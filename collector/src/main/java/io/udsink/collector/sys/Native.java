@@ -33,6 +33,7 @@ public final class Native {
         CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
   }
+
   private static final boolean AARCH64 = "aarch64".equals(System.getProperty("os.arch"));
 
   // errno values (the same on x86_64 and aarch64)
@@ -69,8 +70,7 @@ public final class Native {
   static final int AT_REMOVEDIR = 0x200;
   static final int AT_EMPTY_PATH = 0x1000;
 
-  private Native() {
-  }
+  private Native() {}
 
   private static String unsupported() {
     String os = System.getProperty("os.name", "");
@@ -80,7 +80,8 @@ public final class Native {
     }
     if (!arch.equals("amd64") && !arch.equals("x86_64") && !arch.equals("aarch64")) {
       return "udsink's native layer knows the Linux constants of x86_64 and aarch64 only; "
-          + "this is " + arch;
+          + "this is "
+          + arch;
     }
     return null;
   }
@@ -118,8 +119,12 @@ public final class Native {
     if (UNSUPPORTED != null) {
       throw new NativeUnavailableException(UNSUPPORTED, null);
     }
-    MemorySegment symbol = Ffm.LINKER.defaultLookup().find(name).orElseThrow(() ->
-        new NativeUnavailableException("the C library has no " + name + "()", null));
+    MemorySegment symbol =
+        Ffm.LINKER
+            .defaultLookup()
+            .find(name)
+            .orElseThrow(
+                () -> new NativeUnavailableException("the C library has no " + name + "()", null));
     return critical
         ? Ffm.LINKER.downcallHandle(symbol, fd, Ffm.ERRNO_OPTION, Linker.Option.critical(false))
         : Ffm.LINKER.downcallHandle(symbol, fd, Ffm.ERRNO_OPTION);
@@ -131,16 +136,24 @@ public final class Native {
     if (UNSUPPORTED != null) {
       throw new NativeUnavailableException(UNSUPPORTED, null);
     }
-    MemorySegment symbol = Ffm.LINKER.defaultLookup().find(name).orElseThrow(() ->
-        new NativeUnavailableException("the C library has no " + name + "()", null));
-    return Ffm.LINKER.downcallHandle(symbol, fd, Ffm.ERRNO_OPTION,
-        Linker.Option.firstVariadicArg(firstVariadic));
+    MemorySegment symbol =
+        Ffm.LINKER
+            .defaultLookup()
+            .find(name)
+            .orElseThrow(
+                () -> new NativeUnavailableException("the C library has no " + name + "()", null));
+    return Ffm.LINKER.downcallHandle(
+        symbol, fd, Ffm.ERRNO_OPTION, Linker.Option.firstVariadicArg(firstVariadic));
   }
 
   /** A downcall handle that captures nothing (a function that does not fail). */
   static MethodHandle plainFunction(String name, FunctionDescriptor fd) {
-    MemorySegment symbol = Ffm.LINKER.defaultLookup().find(name).orElseThrow(() ->
-        new NativeUnavailableException("the C library has no " + name + "()", null));
+    MemorySegment symbol =
+        Ffm.LINKER
+            .defaultLookup()
+            .find(name)
+            .orElseThrow(
+                () -> new NativeUnavailableException("the C library has no " + name + "()", null));
     return Ffm.LINKER.downcallHandle(symbol, fd);
   }
 

@@ -6,7 +6,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
-
 import org.newsclub.net.unix.FileDescriptorCast;
 
 /** Socket calls junixsocket does not offer, on the descriptors junixsocket's channels hold. */
@@ -18,11 +17,11 @@ public final class Sockets {
   private static final int SOCK_CLOEXEC = 02000000;
   private static final short POLLOUT = 4;
   private static final int SO_SNDTIMEO = 21;
+
   /** {@code sun_path} holds this many bytes, the terminating NUL of a path included. */
   private static final int SUN_PATH = 108;
 
-  private Sockets() {
-  }
+  private Sockets() {}
 
   /**
    * The kernel's {@code net.unix.max_dgram_qlen}: a datagram socket's queue holds one datagram
@@ -54,8 +53,9 @@ public final class Sockets {
    * @throws IOException when the kernel refuses
    */
   public static void shutdownRead(int fd) throws IOException {
-    Native.call("shutdown(SHUT_RD)", (a, errno) -> (int) Libc.SHUTDOWN.invokeExact(errno, fd,
-        Native.SHUT_RD));
+    Native.call(
+        "shutdown(SHUT_RD)",
+        (a, errno) -> (int) Libc.SHUTDOWN.invokeExact(errno, fd, Native.SHUT_RD));
   }
 
   /**
@@ -67,8 +67,17 @@ public final class Sockets {
    * @throws IOException when the kernel refuses
    */
   public static void passCredentials(int fd) throws IOException {
-    Native.call("setsockopt(SO_PASSCRED)", (a, errno) -> (int) Libc.SETSOCKOPT.invokeExact(errno,
-        fd, Native.SOL_SOCKET, Native.SO_PASSCRED, a.allocateFrom(ValueLayout.JAVA_INT, 1), 4));
+    Native.call(
+        "setsockopt(SO_PASSCRED)",
+        (a, errno) ->
+            (int)
+                Libc.SETSOCKOPT.invokeExact(
+                    errno,
+                    fd,
+                    Native.SOL_SOCKET,
+                    Native.SO_PASSCRED,
+                    a.allocateFrom(ValueLayout.JAVA_INT, 1),
+                    4));
   }
 
   /**
@@ -125,12 +134,15 @@ public final class Sockets {
    * @throws IOException when the kernel refuses
    */
   public static void sendTimeout(int fd, long millis) throws IOException {
-    Native.call("setsockopt(SO_SNDTIMEO)", (a, errno) -> {
-      MemorySegment tv = a.allocate(16, 8); // struct timeval
-      tv.set(ValueLayout.JAVA_LONG, 0, millis / 1000);
-      tv.set(ValueLayout.JAVA_LONG, 8, (millis % 1000) * 1000);
-      return (int) Libc.SETSOCKOPT.invokeExact(errno, fd, Native.SOL_SOCKET, SO_SNDTIMEO, tv, 16);
-    });
+    Native.call(
+        "setsockopt(SO_SNDTIMEO)",
+        (a, errno) -> {
+          MemorySegment tv = a.allocate(16, 8); // struct timeval
+          tv.set(ValueLayout.JAVA_LONG, 0, millis / 1000);
+          tv.set(ValueLayout.JAVA_LONG, 8, (millis % 1000) * 1000);
+          return (int)
+              Libc.SETSOCKOPT.invokeExact(errno, fd, Native.SOL_SOCKET, SO_SNDTIMEO, tv, 16);
+        });
   }
 
   /**
@@ -148,13 +160,13 @@ public final class Sockets {
     byte[] path = address.getBytes(StandardCharsets.UTF_8);
     boolean abstractName = path.length > 0 && path[0] == '@';
     if (path.length == 0 || path.length >= SUN_PATH) {
-      throw new IOException("socket address of " + path.length + " bytes: 1 to "
-          + (SUN_PATH - 1));
+      throw new IOException("socket address of " + path.length + " bytes: 1 to " + (SUN_PATH - 1));
     }
     try (Arena a = Arena.ofConfined()) {
       MemorySegment errno = Native.errnoSegment(a);
-      int fd = (int) Libc.SOCKET.invokeExact(errno, AF_UNIX,
-          SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      int fd =
+          (int)
+              Libc.SOCKET.invokeExact(errno, AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       if (fd < 0) {
         throw Native.error("socket", Native.errno(errno));
       }
@@ -171,8 +183,16 @@ public final class Sockets {
         long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
         MemorySegment pfd = a.allocate(8, 4);
         while (true) {
-          long r = (long) Libc.SENDTO.invokeExact(errno, fd, msg, (long) message.length,
-              Native.MSG_NOSIGNAL | Native.MSG_DONTWAIT, addr, addrLen);
+          long r =
+              (long)
+                  Libc.SENDTO.invokeExact(
+                      errno,
+                      fd,
+                      msg,
+                      (long) message.length,
+                      Native.MSG_NOSIGNAL | Native.MSG_DONTWAIT,
+                      addr,
+                      addrLen);
           if (r >= 0) {
             return;
           }
@@ -182,8 +202,8 @@ public final class Sockets {
           }
           long leftMs = (deadline - System.nanoTime()) / 1_000_000L;
           if (leftMs <= 0) {
-            throw new IOException("sendto " + address + ": no room in its queue within "
-                + timeoutMs + " ms");
+            throw new IOException(
+                "sendto " + address + ": no room in its queue within " + timeoutMs + " ms");
           }
           pfd.set(ValueLayout.JAVA_INT, 0, fd);
           pfd.set(ValueLayout.JAVA_SHORT, 4, POLLOUT);

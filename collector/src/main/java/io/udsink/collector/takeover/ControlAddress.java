@@ -1,14 +1,13 @@
 package io.udsink.collector.takeover;
 
+import io.udsink.client.DefaultSocket;
+import io.udsink.collector.transport.ProcessUser;
+import io.udsink.collector.transport.SocketSpec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-
-import io.udsink.client.DefaultSocket;
-import io.udsink.collector.transport.ProcessUser;
-import io.udsink.collector.transport.SocketSpec;
 
 /**
  * Where an instance listens for a takeover: {@code <private directory>/ctl-<12 hex digits>},
@@ -28,12 +27,14 @@ final class ControlAddress {
   /** Root's control directory. */
   static final String ROOT_DIRECTORY = "/run/udsink/control";
 
-  private ControlAddress() {
-  }
+  private ControlAddress() {}
 
   static SocketSpec of(SocketSpec first) {
-    String id = hash(first.isAbstract() ? first.toString()
-        : first.path().toAbsolutePath().normalize().toString());
+    String id =
+        hash(
+            first.isAbstract()
+                ? first.toString()
+                : first.path().toAbsolutePath().normalize().toString());
     return SocketSpec.parse(directory().resolve("ctl-" + id).toString());
   }
 

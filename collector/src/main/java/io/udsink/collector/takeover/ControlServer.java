@@ -1,5 +1,10 @@
 package io.udsink.collector.takeover;
 
+import io.udsink.collector.UdsinkException;
+import io.udsink.collector.sys.Fs;
+import io.udsink.collector.transport.BoundSocket;
+import io.udsink.collector.transport.ProcessUser;
+import io.udsink.collector.transport.SocketSpec;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.FileDescriptor;
@@ -13,22 +18,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-
 import org.newsclub.net.unix.AFUNIXServerSocket;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.AFUNIXSocketCredentials;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import io.udsink.collector.sys.Fs;
-import io.udsink.collector.UdsinkException;
-import io.udsink.collector.transport.BoundSocket;
-import io.udsink.collector.transport.ProcessUser;
-import io.udsink.collector.transport.SocketSpec;
 
 /**
  * The running instance's side of a takeover: a stream socket of mode 0600 next to its first
@@ -37,10 +34,11 @@ import io.udsink.collector.transport.SocketSpec;
  */
 public final class ControlServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
+
   /** Refusals of other users' connections: at most one line per 10 s, with a count. */
   private final io.udsink.collector.util.RateLimitedLog refusals =
-      new io.udsink.collector.util.RateLimitedLog(LOG, java.util.concurrent.TimeUnit.SECONDS
-          .toNanos(10));
+      new io.udsink.collector.util.RateLimitedLog(
+          LOG, java.util.concurrent.TimeUnit.SECONDS.toNanos(10));
 
   /** What the running instance does for a takeover. */
   public interface Handover {
@@ -71,8 +69,12 @@ public final class ControlServer implements AutoCloseable {
   private volatile boolean handingOver;
   private volatile boolean closed;
 
-  private ControlServer(SocketSpec address, AFUNIXServerSocket server, Fs.Stat fileId,
-      Handover handover, Duration confirmTimeout) {
+  private ControlServer(
+      SocketSpec address,
+      AFUNIXServerSocket server,
+      Fs.Stat fileId,
+      Handover handover,
+      Duration confirmTimeout) {
     this.address = address;
     this.server = server;
     this.fileId = fileId;
@@ -122,8 +124,8 @@ public final class ControlServer implements AutoCloseable {
           // nothing more to do
         }
       }
-      LOG.warn("this instance cannot be taken over: control socket {}: {}", address,
-          e.getMessage());
+      LOG.warn(
+          "this instance cannot be taken over: control socket {}: {}", address, e.getMessage());
       return null;
     }
   }
@@ -175,10 +177,22 @@ public final class ControlServer implements AutoCloseable {
     AFUNIXSocketCredentials peer = c.getPeerCredentials();
     long me = ProcessUser.uid();
     if (peer.getUid() != me && peer.getUid() != 0) {
-      refusals.warn("refused", "takeover refused: process " + peer.getPid() + " of user "
-          + peer.getUid() + " is not user " + me + " or root");
-      refuse(c, "not permitted: user " + peer.getUid() + " may not take over an instance of "
-          + "user " + me);
+      refusals.warn(
+          "refused",
+          "takeover refused: process "
+              + peer.getPid()
+              + " of user "
+              + peer.getUid()
+              + " is not user "
+              + me
+              + " or root");
+      refuse(
+          c,
+          "not permitted: user "
+              + peer.getUid()
+              + " may not take over an instance of "
+              + "user "
+              + me);
       return false;
     }
     DataInputStream in = new DataInputStream(c.getInputStream());
@@ -204,8 +218,9 @@ public final class ControlServer implements AutoCloseable {
       return false;
     }
     if (!new java.util.HashSet<>(asked).equals(new java.util.HashSet<>(mine))) {
-      refuse(c, "the sockets differ: this instance serves " + mine + "; the new one asks for "
-          + asked);
+      refuse(
+          c,
+          "the sockets differ: this instance serves " + mine + "; the new one asks for " + asked);
       return false;
     }
     List<BoundSocket> sockets = new ArrayList<>();
@@ -216,26 +231,33 @@ public final class ControlServer implements AutoCloseable {
       fds[i] = s.fileDescriptor();
     }
     c.setOutboundFileDescriptors(fds);
-    Protocol.send(c.getOutputStream(), d -> {
-      d.writeUTF(Protocol.OFFER);
-      d.writeInt(sockets.size());
-      for (BoundSocket s : sockets) {
-        d.writeUTF(s.spec().toString());
-        d.writeBoolean(s.isInherited());
-      }
-    });
-    LOG.info("offered {} socket(s) to process {} taking over; waiting for it to confirm",
-        sockets.size(), peer.getPid());
+    Protocol.send(
+        c.getOutputStream(),
+        d -> {
+          d.writeUTF(Protocol.OFFER);
+          d.writeInt(sockets.size());
+          for (BoundSocket s : sockets) {
+            d.writeUTF(s.spec().toString());
+            d.writeBoolean(s.isInherited());
+          }
+        });
+    LOG.info(
+        "offered {} socket(s) to process {} taking over; waiting for it to confirm",
+        sockets.size(),
+        peer.getPid());
     String reply;
     try {
       reply = in.readUTF();
     } catch (EOFException | SocketException e) {
-      LOG.warn("the process {} taking over went away before it confirmed; going on serving",
+      LOG.warn(
+          "the process {} taking over went away before it confirmed; going on serving",
           peer.getPid());
       return false;
     } catch (SocketTimeoutException e) {
-      LOG.warn("the process {} taking over did not confirm within {} ms; going on serving",
-          peer.getPid(), confirmTimeoutMs);
+      LOG.warn(
+          "the process {} taking over did not confirm within {} ms; going on serving",
+          peer.getPid(),
+          confirmTimeoutMs);
       return false;
     }
     if (!Protocol.READY.equals(reply)) {
@@ -247,18 +269,22 @@ public final class ControlServer implements AutoCloseable {
     closeServer();
     try {
       byte[] state = handover.release();
-      Protocol.send(c.getOutputStream(), d -> {
-        d.writeUTF(Protocol.STATE);
-        d.writeInt(state.length);
-        d.write(state);
-        d.writeUTF(Protocol.DONE);
-      });
+      Protocol.send(
+          c.getOutputStream(),
+          d -> {
+            d.writeUTF(Protocol.STATE);
+            d.writeInt(state.length);
+            d.write(state);
+            d.writeUTF(Protocol.DONE);
+          });
     } catch (Exception e) {
       LOG.error("handover failed after the new instance took the sockets", e);
-      Protocol.send(c.getOutputStream(), d -> {
-        d.writeUTF(Protocol.FAILED);
-        d.writeUTF(String.valueOf(e.getMessage()));
-      });
+      Protocol.send(
+          c.getOutputStream(),
+          d -> {
+            d.writeUTF(Protocol.FAILED);
+            d.writeUTF(String.valueOf(e.getMessage()));
+          });
     } finally {
       finished.countDown();
     }
@@ -266,10 +292,12 @@ public final class ControlServer implements AutoCloseable {
   }
 
   private static void refuse(AFUNIXSocket c, String reason) throws IOException {
-    Protocol.send(c.getOutputStream(), d -> {
-      d.writeUTF(Protocol.REFUSED);
-      d.writeUTF(reason);
-    });
+    Protocol.send(
+        c.getOutputStream(),
+        d -> {
+          d.writeUTF(Protocol.REFUSED);
+          d.writeUTF(reason);
+        });
   }
 
   private void closeServer() {
@@ -309,36 +337,49 @@ public final class ControlServer implements AutoCloseable {
     if (uid == 0) {
       if (!Files.exists(parent, LinkOption.NOFOLLOW_LINKS)) {
         Files.createDirectories(parent);
-        Files.setPosixFilePermissions(parent, java.nio.file.attribute.PosixFilePermissions
-            .fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(
+            parent, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
       }
       Fs.Stat p = Fs.lstat(parent);
       if (!p.isDirectory() || p.uid() != 0 || (p.permissions() & 0022) != 0) {
-        throw new UdsinkException("control socket " + spec + ": " + parent + " is not a "
-            + "directory of root's that only root may write");
+        throw new UdsinkException(
+            "control socket "
+                + spec
+                + ": "
+                + parent
+                + " is not a "
+                + "directory of root's that only root may write");
       }
     } else {
       if (!io.udsink.client.DefaultSocket.safeUserDirectory(parent, uid)) {
-        throw new UdsinkException("control socket " + spec + ": " + parent + " is not a "
-            + "private directory of this user's (mode 0700, not a link)");
+        throw new UdsinkException(
+            "control socket "
+                + spec
+                + ": "
+                + parent
+                + " is not a "
+                + "private directory of this user's (mode 0700, not a link)");
       }
       if (!Files.exists(parent, LinkOption.NOFOLLOW_LINKS)) {
-        Files.createDirectory(parent, java.nio.file.attribute.PosixFilePermissions
-            .asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString(
-                "rwx------")));
+        Files.createDirectory(
+            parent,
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
       }
     }
     try {
-      Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-          java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      Files.createDirectory(
+          dir,
+          java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
       return;
     } catch (java.nio.file.FileAlreadyExistsException e) {
       // left by an instance that died, or in use: check it below
     }
     Fs.Stat a = Fs.lstat(dir);
     if (!a.isDirectory() || a.uid() != uid || (a.permissions() & 0077) != 0) {
-      throw new UdsinkException("control socket " + spec + ": " + dir + " is not a private "
-          + "directory of this user");
+      throw new UdsinkException(
+          "control socket " + spec + ": " + dir + " is not a private " + "directory of this user");
     }
   }
 
@@ -354,8 +395,11 @@ public final class ControlServer implements AutoCloseable {
       return false;
     }
     if (!a.isSocket()) {
-      throw new UdsinkException("control socket " + spec + ": the path exists and is not a "
-          + "socket; refusing to replace it");
+      throw new UdsinkException(
+          "control socket "
+              + spec
+              + ": the path exists and is not a "
+              + "socket; refusing to replace it");
     }
     try (AFUNIXSocket probe = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(path))) {
       throw new UdsinkException("control socket " + spec + ": another instance listens there");
@@ -363,5 +407,4 @@ public final class ControlServer implements AutoCloseable {
       return true; // refused: left by an instance that died
     }
   }
-
 }

@@ -18,8 +18,7 @@ final class Protocol {
   static final String DONE = "done";
   static final String FAILED = "failed";
 
-  private Protocol() {
-  }
+  private Protocol() {}
 
   /** Builds a message in memory, then writes it at once (the descriptors go with that write). */
   interface Body {

@@ -1,5 +1,10 @@
 package io.udsink.collector.takeover;
 
+import io.udsink.collector.UdsinkException;
+import io.udsink.collector.sys.NativeException;
+import io.udsink.collector.sys.Sockets;
+import io.udsink.collector.transport.BoundSocket;
+import io.udsink.collector.transport.SocketSpec;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.FileDescriptor;
@@ -11,23 +16,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.FileDescriptorCast;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.udsink.collector.UdsinkException;
-import io.udsink.collector.sys.NativeException;
-import io.udsink.collector.sys.Sockets;
-import io.udsink.collector.transport.BoundSocket;
-import io.udsink.collector.transport.SocketSpec;
-
 /** The new instance's side of a takeover. See the package description for the exchange. */
 public final class TakeoverClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TakeoverClient.class);
   private static final Duration OFFER_TIMEOUT = Duration.ofSeconds(10);
+
   /** Longest wait to connect, even to a listener whose backlog another user filled. */
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
@@ -78,8 +77,13 @@ public final class TakeoverClient implements AutoCloseable {
       long me = io.udsink.collector.transport.ProcessUser.uid();
       if (owner != me && owner != 0) {
         s.close();
-        throw new UdsinkException("takeover: the control socket " + address + " is served by "
-            + "user " + owner + ", not by this user or root; refusing to take sockets from it");
+        throw new UdsinkException(
+            "takeover: the control socket "
+                + address
+                + " is served by "
+                + "user "
+                + owner
+                + ", not by this user or root; refusing to take sockets from it");
       }
       s.setAncillaryReceiveBufferSize(4096);
       s.setSoTimeout((int) OFFER_TIMEOUT.toMillis());
@@ -92,8 +96,8 @@ public final class TakeoverClient implements AutoCloseable {
           // nothing more to do
         }
       }
-      throw new UdsinkException("takeover: cannot reach the running instance at " + address
-          + ": " + e.getMessage(), e);
+      throw new UdsinkException(
+          "takeover: cannot reach the running instance at " + address + ": " + e.getMessage(), e);
     }
   }
 
@@ -107,15 +111,17 @@ public final class TakeoverClient implements AutoCloseable {
    */
   public List<BoundSocket> request(String kind, List<SocketSpec> specs) {
     try {
-      Protocol.send(socket.getOutputStream(), d -> {
-        d.writeUTF(Protocol.MAGIC);
-        d.writeInt(Protocol.VERSION);
-        d.writeUTF(kind);
-        d.writeInt(specs.size());
-        for (SocketSpec s : specs) {
-          d.writeUTF(s.toString());
-        }
-      });
+      Protocol.send(
+          socket.getOutputStream(),
+          d -> {
+            d.writeUTF(Protocol.MAGIC);
+            d.writeInt(Protocol.VERSION);
+            d.writeUTF(kind);
+            d.writeInt(specs.size());
+            for (SocketSpec s : specs) {
+              d.writeUTF(s.toString());
+            }
+          });
       String answer = in.readUTF();
       if (Protocol.REFUSED.equals(answer)) {
         throw new UdsinkException("takeover refused by the running instance: " + in.readUTF());
@@ -132,16 +138,16 @@ public final class TakeoverClient implements AutoCloseable {
       }
       FileDescriptor[] fds = socket.getReceivedFileDescriptors();
       if (fds == null || fds.length != n) {
-        throw new UdsinkException("takeover: expected " + n + " descriptors, got "
-            + (fds == null ? 0 : fds.length));
+        throw new UdsinkException(
+            "takeover: expected " + n + " descriptors, got " + (fds == null ? 0 : fds.length));
       }
       List<BoundSocket> out = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         // junixsocket closes received descriptors it still tracks when the control connection
         // closes, and its close shuts the socket down for every holder: keep a duplicate, and
         // close the received one with close(2) alone (which also stops the tracking)
-        AFUNIXDatagramChannel ch = FileDescriptorCast.duplicating(fds[i])
-            .as(AFUNIXDatagramChannel.class);
+        AFUNIXDatagramChannel ch =
+            FileDescriptorCast.duplicating(fds[i]).as(AFUNIXDatagramChannel.class);
         new java.io.FileInputStream(fds[i]).close();
         out.add(BoundSocket.adopt(SocketSpec.parse(offered.get(i)), ch, inherited.get(i), null));
       }
@@ -190,8 +196,8 @@ public final class TakeoverClient implements AutoCloseable {
       socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
       String m = in.readUTF();
       if (Protocol.FAILED.equals(m)) {
-        throw new UdsinkException("takeover: the previous instance failed to hand over: "
-            + in.readUTF());
+        throw new UdsinkException(
+            "takeover: the previous instance failed to hand over: " + in.readUTF());
       }
       if (!Protocol.STATE.equals(m)) {
         throw new UdsinkException("takeover: unexpected message " + m);
@@ -206,8 +212,10 @@ public final class TakeoverClient implements AutoCloseable {
         reader.read(state);
       } catch (Exception | OutOfMemoryError e) {
         taken = false;
-        LOG.error("takeover: the state handed over could not be taken ({}); serving without "
-            + "it: counters continue from zero", e.toString());
+        LOG.error(
+            "takeover: the state handed over could not be taken ({}); serving without "
+                + "it: counters continue from zero",
+            e.toString());
       }
       state.skipRest();
       if (!Protocol.DONE.equals(in.readUTF())) {
@@ -215,8 +223,8 @@ public final class TakeoverClient implements AutoCloseable {
       }
       return taken;
     } catch (IOException e) {
-      throw new UdsinkException("takeover: waiting for the previous instance at " + address
-          + ": " + e.getMessage(), e);
+      throw new UdsinkException(
+          "takeover: waiting for the previous instance at " + address + ": " + e.getMessage(), e);
     }
   }
 

@@ -1,29 +1,24 @@
 package io.udsink.collector.transport;
 
+import io.udsink.collector.UdsinkException;
+import io.udsink.collector.sys.BatchReceiver;
+import io.udsink.collector.sys.Fs;
+import io.udsink.collector.sys.Sockets;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.SocketException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Map;
 import java.util.Set;
-
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.ConnectionRefusedSocketException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import io.udsink.collector.sys.Fs;
-import io.udsink.collector.UdsinkException;
-import io.udsink.collector.sys.BatchReceiver;
-import io.udsink.collector.sys.Sockets;
 
 /**
  * One AF_UNIX SOCK_DGRAM socket that udsink bound, non-blocking, with the identity (device and
@@ -54,8 +49,13 @@ public final class BoundSocket implements AutoCloseable {
   private final String label;
   private boolean closed;
 
-  private BoundSocket(SocketSpec spec, AFUNIXDatagramChannel channel, Fs.Stat fileId,
-      boolean inherited, String label) throws IOException {
+  private BoundSocket(
+      SocketSpec spec,
+      AFUNIXDatagramChannel channel,
+      Fs.Stat fileId,
+      boolean inherited,
+      String label)
+      throws IOException {
     this.spec = spec;
     this.channel = channel;
     this.fileId = fileId;
@@ -82,8 +82,9 @@ public final class BoundSocket implements AutoCloseable {
    * @return the socket
    * @throws IOException when the channel cannot be made non-blocking
    */
-  public static BoundSocket adopt(SocketSpec spec, AFUNIXDatagramChannel channel,
-      boolean inherited, String label) throws IOException {
+  public static BoundSocket adopt(
+      SocketSpec spec, AFUNIXDatagramChannel channel, boolean inherited, String label)
+      throws IOException {
     channel.configureBlocking(false);
     // from now on datagrams carry their sender's credentials (those already queued do not)
     Sockets.passCredentials(Sockets.fd(channel.getFileDescriptor()));
@@ -154,8 +155,8 @@ public final class BoundSocket implements AutoCloseable {
    * @param group the file's group (set before the socket appears at its path), or null
    * @return the bound socket
    */
-  public static BoundSocket bind(SocketSpec spec, int mode, boolean mkdir,
-      java.nio.file.attribute.GroupPrincipal group) {
+  public static BoundSocket bind(
+      SocketSpec spec, int mode, boolean mkdir, java.nio.file.attribute.GroupPrincipal group) {
     if (spec.isAbstract()) {
       return bindAbstract(spec);
     }
@@ -164,17 +165,25 @@ public final class BoundSocket implements AutoCloseable {
     SafeDirectory.check(spec, path.getParent(), path);
     AFUNIXDatagramChannel[] opened = new AFUNIXDatagramChannel[1];
     try {
-      PrivateBind.bind(spec, path, mode, BoundSocket::preparePath, staging -> {
-        opened[0] = AFUNIXDatagramChannel.open();
-        // before bind: the kernel attaches credentials at send time
-        Sockets.passCredentials(Sockets.fd(opened[0].getFileDescriptor()));
-        opened[0].bind(AFUNIXSocketAddress.of(staging));
-        opened[0].configureBlocking(false);
-        if (group != null) {
-          Files.getFileAttributeView(staging, java.nio.file.attribute.PosixFileAttributeView.class,
-              LinkOption.NOFOLLOW_LINKS).setGroup(group);
-        }
-      });
+      PrivateBind.bind(
+          spec,
+          path,
+          mode,
+          BoundSocket::preparePath,
+          staging -> {
+            opened[0] = AFUNIXDatagramChannel.open();
+            // before bind: the kernel attaches credentials at send time
+            Sockets.passCredentials(Sockets.fd(opened[0].getFileDescriptor()));
+            opened[0].bind(AFUNIXSocketAddress.of(staging));
+            opened[0].configureBlocking(false);
+            if (group != null) {
+              Files.getFileAttributeView(
+                      staging,
+                      java.nio.file.attribute.PosixFileAttributeView.class,
+                      LinkOption.NOFOLLOW_LINKS)
+                  .setGroup(group);
+            }
+          });
       return new BoundSocket(spec, opened[0], Fs.lstat(path));
     } catch (IOException e) {
       closeQuietly(opened[0]);
@@ -226,8 +235,12 @@ public final class BoundSocket implements AutoCloseable {
       return false;
     }
     if (!st.isSocket()) {
-      throw new UdsinkException("socket " + spec + ": the path exists and is " + st.describe()
-          + ", not a socket; refusing to replace it");
+      throw new UdsinkException(
+          "socket "
+              + spec
+              + ": the path exists and is "
+              + st.describe()
+              + ", not a socket; refusing to replace it");
     }
     return probeExistingSocket(spec, path);
   }
@@ -243,15 +256,23 @@ public final class BoundSocket implements AutoCloseable {
         if (Fs.lstatIfAny(path) == null) {
           return false; // removed since it was looked at (junixsocket's ENOENT has no type)
         }
-        throw new UdsinkException("socket " + spec + ": already in use by another process ("
-            + e.getMessage() + "; not a datagram socket?)", e);
+        throw new UdsinkException(
+            "socket "
+                + spec
+                + ": already in use by another process ("
+                + e.getMessage()
+                + "; not a datagram socket?)",
+            e);
       }
-      throw new UdsinkException("socket " + spec + ": already in use by another process (to "
-          + "replace a running udsink without losing anything, start the new one with "
-          + "--takeover)");
+      throw new UdsinkException(
+          "socket "
+              + spec
+              + ": already in use by another process (to "
+              + "replace a running udsink without losing anything, start the new one with "
+              + "--takeover)");
     } catch (IOException e) {
-      throw new UdsinkException("socket " + spec + ": cannot probe existing socket: "
-          + e.getMessage(), e);
+      throw new UdsinkException(
+          "socket " + spec + ": cannot probe existing socket: " + e.getMessage(), e);
     }
   }
 
@@ -263,8 +284,8 @@ public final class BoundSocket implements AutoCloseable {
    */
   public static Set<PosixFilePermission> modeToPermissions(int mode) {
     if (mode < 0 || mode > 0777) {
-      throw new UdsinkException("socket mode " + Integer.toOctalString(mode)
-          + " is outside 0000..0777");
+      throw new UdsinkException(
+          "socket mode " + Integer.toOctalString(mode) + " is outside 0000..0777");
     }
     StringBuilder sb = new StringBuilder(9);
     String rwx = "rwx";
@@ -365,5 +386,4 @@ public final class BoundSocket implements AutoCloseable {
   public String toString() {
     return label == null ? spec.toString() : spec + " (" + label + ")";
   }
-
 }

@@ -1,5 +1,6 @@
 package io.udsink.collector.transport;
 
+import io.udsink.collector.UdsinkException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -7,11 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 import org.newsclub.net.unix.FileDescriptorCast;
-
-import io.udsink.collector.UdsinkException;
 
 /**
  * Sockets passed by systemd socket activation (or any parent that follows its protocol): when
@@ -29,14 +27,13 @@ import io.udsink.collector.UdsinkException;
 public final class InheritedSockets {
   /** The first descriptor systemd passes. */
   public static final int FIRST_FD = 3;
+
   private static final String SOCK_DGRAM = "0002";
 
-  private InheritedSockets() {
-  }
+  private InheritedSockets() {}
 
   /** One inherited socket. */
-  public record Inherited(int fd, SocketSpec spec, String name) {
-  }
+  public record Inherited(int fd, SocketSpec spec, String name) {}
 
   /**
    * Reads the environment.
@@ -79,12 +76,12 @@ public final class InheritedSockets {
    */
   public static BoundSocket adopt(Inherited s) {
     try {
-      AFUNIXDatagramChannel ch = FileDescriptorCast.unsafeUsing(s.fd())
-          .as(AFUNIXDatagramChannel.class);
+      AFUNIXDatagramChannel ch =
+          FileDescriptorCast.unsafeUsing(s.fd()).as(AFUNIXDatagramChannel.class);
       return BoundSocket.adopt(s.spec(), ch, true, s.name());
     } catch (IOException e) {
-      throw new UdsinkException("inherited fd " + s.fd() + " (" + s.spec() + "): cannot use it: "
-          + e.getMessage(), e);
+      throw new UdsinkException(
+          "inherited fd " + s.fd() + " (" + s.spec() + "): cannot use it: " + e.getMessage(), e);
     }
   }
 
@@ -98,14 +95,21 @@ public final class InheritedSockets {
     try {
       link = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
     } catch (NoSuchFileException e) {
-      throw new UdsinkException("inherited fd " + fd + " is not open (LISTEN_FDS counts more "
-          + "descriptors than were passed)");
+      throw new UdsinkException(
+          "inherited fd "
+              + fd
+              + " is not open (LISTEN_FDS counts more "
+              + "descriptors than were passed)");
     } catch (IOException e) {
       throw new UdsinkException("inherited fd " + fd + ": cannot inspect it: " + e.getMessage(), e);
     }
     if (!link.startsWith("socket:[")) {
-      throw new UdsinkException("inherited fd " + fd + " is not a socket but " + describe(link)
-          + "; udsink needs AF_UNIX datagram sockets (ListenDatagram=)");
+      throw new UdsinkException(
+          "inherited fd "
+              + fd
+              + " is not a socket but "
+              + describe(link)
+              + "; udsink needs AF_UNIX datagram sockets (ListenDatagram=)");
     }
     String inode = link.substring("socket:[".length(), link.length() - 1);
     try {
@@ -115,21 +119,32 @@ public final class InheritedSockets {
           continue;
         }
         if (!f[4].equals(SOCK_DGRAM)) {
-          throw new UdsinkException("inherited fd " + fd + " is an AF_UNIX "
-              + ("0001".equals(f[4]) ? "stream" : "0005".equals(f[4]) ? "seqpacket"
-                  : "type " + f[4]) + " socket; udsink needs datagram sockets (ListenDatagram=)");
+          throw new UdsinkException(
+              "inherited fd "
+                  + fd
+                  + " is an AF_UNIX "
+                  + ("0001".equals(f[4])
+                      ? "stream"
+                      : "0005".equals(f[4]) ? "seqpacket" : "type " + f[4])
+                  + " socket; udsink needs datagram sockets (ListenDatagram=)");
         }
         if (f.length < 8) {
-          throw new UdsinkException("inherited fd " + fd + " is an AF_UNIX datagram socket that "
-              + "is not bound to any address");
+          throw new UdsinkException(
+              "inherited fd "
+                  + fd
+                  + " is an AF_UNIX datagram socket that "
+                  + "is not bound to any address");
         }
         return f[7];
       }
     } catch (IOException e) {
       throw new UdsinkException("cannot read /proc/net/unix: " + e.getMessage(), e);
     }
-    throw new UdsinkException("inherited fd " + fd + " is a socket but not an AF_UNIX one (a "
-        + "network socket?); udsink needs AF_UNIX datagram sockets (ListenDatagram=)");
+    throw new UdsinkException(
+        "inherited fd "
+            + fd
+            + " is a socket but not an AF_UNIX one (a "
+            + "network socket?); udsink needs AF_UNIX datagram sockets (ListenDatagram=)");
   }
 
   private static String describe(String link) {

@@ -1,5 +1,6 @@
 package io.udsink.collector.transport;
 
+import io.udsink.collector.UdsinkException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -8,11 +9,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import io.udsink.collector.UdsinkException;
 
 /**
  * Binds a socket file so that it never exists at its path with any mode but its own and no path
@@ -24,8 +22,7 @@ public final class PrivateBind {
   private static final Logger LOG = LoggerFactory.getLogger(PrivateBind.class);
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  private PrivateBind() {
-  }
+  private PrivateBind() {}
 
   /** Binds a socket at a staging path. */
   public interface Binder {
@@ -68,9 +65,16 @@ public final class PrivateBind {
     try {
       int bytes = staging.toString().getBytes(StandardCharsets.UTF_8).length;
       if (bytes > SocketSpec.MAX_PATH_BYTES) {
-        throw new UdsinkException("socket " + spec + ": the path is too long to bind safely ("
-            + staging + " must fit in " + SocketSpec.MAX_PATH_BYTES + " bytes); shorten it by "
-            + (bytes - SocketSpec.MAX_PATH_BYTES) + " bytes");
+        throw new UdsinkException(
+            "socket "
+                + spec
+                + ": the path is too long to bind safely ("
+                + staging
+                + " must fit in "
+                + SocketSpec.MAX_PATH_BYTES
+                + " bytes); shorten it by "
+                + (bytes - SocketSpec.MAX_PATH_BYTES)
+                + " bytes");
       }
       binder.bindAt(staging);
       Files.setPosixFilePermissions(staging, BoundSocket.modeToPermissions(mode));
@@ -102,17 +106,24 @@ public final class PrivateBind {
     for (int attempt = 0; attempt < 16; attempt++) {
       String name = ".u" + Long.toString(RANDOM.nextLong() >>> 1, 36).substring(0, 6);
       try {
-        return Files.createDirectory(parent.resolve(name),
+        return Files.createDirectory(
+            parent.resolve(name),
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       } catch (FileAlreadyExistsException e) {
         continue;
       } catch (IOException e) {
-        throw new UdsinkException("socket " + spec + ": cannot create a private directory in "
-            + parent + ": " + e.getMessage(), e);
+        throw new UdsinkException(
+            "socket "
+                + spec
+                + ": cannot create a private directory in "
+                + parent
+                + ": "
+                + e.getMessage(),
+            e);
       }
     }
-    throw new UdsinkException("socket " + spec + ": cannot create a private directory in "
-        + parent);
+    throw new UdsinkException(
+        "socket " + spec + ": cannot create a private directory in " + parent);
   }
 
   private static void deleteQuietly(Path p) {

@@ -9,8 +9,7 @@ import java.nio.file.Path;
 public final class ProcessUser {
   private static final Path SELF = Path.of("/proc/self");
 
-  private ProcessUser() {
-  }
+  private ProcessUser() {}
 
   /** The effective user id. */
   public static int uid() {

@@ -1,12 +1,11 @@
 package io.udsink.collector.transport;
 
-import java.io.IOException;
-import java.nio.file.Path;
-
 import io.udsink.collector.UdsinkException;
 import io.udsink.collector.sys.Fs;
 import io.udsink.collector.sys.NativeException;
 import io.udsink.collector.util.TrustedDirectory;
+import java.io.IOException;
+import java.nio.file.Path;
 
 /**
  * Checks a socket's directory and every directory above it, walking from {@code /} one component
@@ -21,8 +20,7 @@ import io.udsink.collector.util.TrustedDirectory;
 final class SafeAncestors {
   private static final int CREATED_MODE = 0755;
 
-  private SafeAncestors() {
-  }
+  private SafeAncestors() {}
 
   /**
    * Checks (and with {@code mkdir}, creates) {@code dir} and its ancestors.
@@ -51,13 +49,23 @@ final class SafeAncestors {
             if (!e.isNotFound()) {
               // O_DIRECTORY | O_NOFOLLOW on a link fails with ENOTDIR or ELOOP: say which it is
               boolean link = Fs.lstatAt(current, name).isSymlink();
-              throw new UdsinkException("socket " + spec + ": " + walked + (link
-                  ? " is a symbolic link; the path to a socket may not go through one"
-                  : " is not a directory"), e);
+              throw new UdsinkException(
+                  "socket "
+                      + spec
+                      + ": "
+                      + walked
+                      + (link
+                          ? " is a symbolic link; the path to a socket may not go through one"
+                          : " is not a directory"),
+                  e);
             }
             if (!mkdir) {
-              throw new UdsinkException("socket " + spec + ": directory " + walked
-                  + " does not exist (create it, or pass --mkdir)");
+              throw new UdsinkException(
+                  "socket "
+                      + spec
+                      + ": directory "
+                      + walked
+                      + " does not exist (create it, or pass --mkdir)");
             }
             Fs.mkdirAt(current, name, 0700); // private until its mode is set on it
             next = Fs.openDirectoryAt(current, name);
@@ -73,25 +81,38 @@ final class SafeAncestors {
       }
     } catch (NativeException e) {
       if (e.isSymlink()) {
-        throw new UdsinkException("socket " + spec + ": " + walked + " is a symbolic link; "
-            + "the path to a socket may not go through one", e);
+        throw new UdsinkException(
+            "socket "
+                + spec
+                + ": "
+                + walked
+                + " is a symbolic link; "
+                + "the path to a socket may not go through one",
+            e);
       }
       if (e.errno() == 20) {
         throw new UdsinkException("socket " + spec + ": " + walked + " is not a directory", e);
       }
-      throw new UdsinkException("socket " + spec + ": cannot walk to " + walked + ": "
-          + e.getMessage(), e);
+      throw new UdsinkException(
+          "socket " + spec + ": cannot walk to " + walked + ": " + e.getMessage(), e);
     } catch (IOException e) {
-      throw new UdsinkException("socket " + spec + ": cannot walk to " + walked + ": "
-          + e.getMessage(), e);
+      throw new UdsinkException(
+          "socket " + spec + ": cannot walk to " + walked + ": " + e.getMessage(), e);
     }
     return created;
   }
 
   private static void checkOne(SocketSpec spec, Path walked, Fs.Fd fd) throws IOException {
     Fs.Stat st = Fs.stat(fd);
-    String problem = TrustedDirectory.problem("socket " + spec, walked, st.mode(), st.uid(),
-        st.gid(), ProcessUser.uid(), ProcessUser.gid());
+    String problem =
+        TrustedDirectory.problem(
+            "socket " + spec,
+            walked,
+            st.mode(),
+            st.uid(),
+            st.gid(),
+            ProcessUser.uid(),
+            ProcessUser.gid());
     if (problem != null) {
       throw new UdsinkException(problem);
     }

@@ -1,14 +1,13 @@
 package io.udsink.collector.transport;
 
+import io.udsink.collector.UdsinkException;
+import io.udsink.collector.util.TrustedDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
-
-import io.udsink.collector.UdsinkException;
-import io.udsink.collector.util.TrustedDirectory;
 
 /**
  * Refuses to bind where another user could redirect or take over the socket: a directory that
@@ -17,8 +16,7 @@ import io.udsink.collector.util.TrustedDirectory;
  * so the private-directory bind in {@link BoundSocket} is safe there.
  */
 final class SafeDirectory {
-  private SafeDirectory() {
-  }
+  private SafeDirectory() {}
 
   static void check(SocketSpec spec, Path dir, Path target) {
     int uid = ProcessUser.uid();
@@ -26,32 +24,39 @@ final class SafeDirectory {
     try {
       a = Files.readAttributes(dir, "unix:mode,uid,gid");
     } catch (IOException e) {
-      throw new UdsinkException("socket " + spec + ": cannot inspect directory " + dir + ": "
-          + e.getMessage(), e);
+      throw new UdsinkException(
+          "socket " + spec + ": cannot inspect directory " + dir + ": " + e.getMessage(), e);
     }
     int mode = (Integer) a.get("mode");
     int owner = (Integer) a.get("uid");
     int group = (Integer) a.get("gid");
-    String problem = TrustedDirectory.problem("socket " + spec, dir, mode, owner, group, uid,
-        ProcessUser.gid());
+    String problem =
+        TrustedDirectory.problem("socket " + spec, dir, mode, owner, group, uid, ProcessUser.gid());
     if (problem != null) {
       throw new UdsinkException(problem);
     }
     boolean othersWrite = TrustedDirectory.othersMayWrite(mode, group, ProcessUser.gid());
     if (othersWrite) {
       try {
-        int targetOwner = (Integer) Files.getAttribute(target, "unix:uid",
-            LinkOption.NOFOLLOW_LINKS);
+        int targetOwner =
+            (Integer) Files.getAttribute(target, "unix:uid", LinkOption.NOFOLLOW_LINKS);
         if (targetOwner != uid) {
-          throw new UdsinkException("socket " + spec + ": " + target + " already exists and "
-              + "belongs to user " + targetOwner + " in a directory others can write to; "
-              + "refusing to use it");
+          throw new UdsinkException(
+              "socket "
+                  + spec
+                  + ": "
+                  + target
+                  + " already exists and "
+                  + "belongs to user "
+                  + targetOwner
+                  + " in a directory others can write to; "
+                  + "refusing to use it");
         }
       } catch (NoSuchFileException e) {
         // nothing there yet: ours to create
       } catch (IOException e) {
-        throw new UdsinkException("socket " + spec + ": cannot inspect " + target + ": "
-            + e.getMessage(), e);
+        throw new UdsinkException(
+            "socket " + spec + ": cannot inspect " + target + ": " + e.getMessage(), e);
       }
     }
   }

@@ -1,10 +1,9 @@
 package io.udsink.collector.transport;
 
+import io.udsink.collector.UsageException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Objects;
-
-import io.udsink.collector.UsageException;
 
 /**
  * Where a socket is bound: a file system path, or a name in Linux's abstract namespace written
@@ -43,15 +42,25 @@ public final class SocketSpec {
     if (text.startsWith("@")) {
       // The leading NUL of an abstract address takes the place of the '@'.
       if (bytes > MAX_PATH_BYTES) {
-        throw new UsageException("socket " + text + ": abstract name is " + (bytes - 1)
-            + " bytes; Linux allows at most " + (MAX_PATH_BYTES - 1));
+        throw new UsageException(
+            "socket "
+                + text
+                + ": abstract name is "
+                + (bytes - 1)
+                + " bytes; Linux allows at most "
+                + (MAX_PATH_BYTES - 1));
       }
       return new SocketSpec(text, null, text.substring(1));
     }
     if (bytes > MAX_PATH_BYTES) {
-      throw new UsageException("socket " + text + ": path is " + bytes
-          + " bytes; a Unix socket path holds at most " + MAX_PATH_BYTES
-          + " bytes (sun_path); use a shorter path or an @abstract name");
+      throw new UsageException(
+          "socket "
+              + text
+              + ": path is "
+              + bytes
+              + " bytes; a Unix socket path holds at most "
+              + MAX_PATH_BYTES
+              + " bytes (sun_path); use a shorter path or an @abstract name");
     }
     return new SocketSpec(text, Path.of(text), null);
   }

@@ -1,12 +1,10 @@
 package io.udsink.collector.transport;
 
+import io.udsink.collector.sys.Sockets;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import io.udsink.collector.sys.Sockets;
 
 /**
  * systemd's readiness protocol: when {@code NOTIFY_SOCKET} is set (a path, or {@code @name} in the
@@ -16,8 +14,10 @@ import io.udsink.collector.sys.Sockets;
  */
 public final class SystemdNotify {
   private static final Logger LOG = LoggerFactory.getLogger(SystemdNotify.class);
+
   /** Longest wait for room in the notify socket's queue. */
   static final long TIMEOUT_MS = 1000;
+
   private final String target;
 
   private SystemdNotify(String target) {

@@ -15,10 +15,9 @@ public final class Fatal {
 
   private static volatile byte[] reserve;
   private static volatile Throwable first;
-  private static volatile Runnable stop = () -> { };
+  private static volatile Runnable stop = () -> {};
 
-  private Fatal() {
-  }
+  private Fatal() {}
 
   /**
    * Arms the handler: sets aside the memory reserve, makes every thread's uncaught exception
@@ -48,8 +47,11 @@ public final class Fatal {
     }
     try {
       if (firstOne) {
-        LOG.error("fatal: {} failed: {}; stopping (draining the sockets, final flush)", where,
-            e instanceof OutOfMemoryError ? "out of memory (" + e.getMessage() + ")" : e, e);
+        LOG.error(
+            "fatal: {} failed: {}; stopping (draining the sockets, final flush)",
+            where,
+            e instanceof OutOfMemoryError ? "out of memory (" + e.getMessage() + ")" : e,
+            e);
       } else {
         LOG.error("fatal: {} failed too: {}", where, e.toString());
       }

@@ -10,8 +10,7 @@ import java.nio.file.Path;
  * that read came back short here ({@code "1"} for a {@code max_dgram_qlen} of 10).
  */
 public final class ProcFile {
-  private ProcFile() {
-  }
+  private ProcFile() {}
 
   /**
    * The first line, trimmed.

@@ -2,7 +2,6 @@ package io.udsink.collector.util;
 
 import java.util.HashMap;
 import java.util.Map;
-
 import org.slf4j.Logger;
 
 /**

@@ -12,8 +12,7 @@ public final class TrustedDirectory {
   private static final int GROUP_WRITE = 0020;
   private static final int OTHER_WRITE = 0002;
 
-  private TrustedDirectory() {
-  }
+  private TrustedDirectory() {}
 
   /** True when users other than udsink's (and root) may write to a directory of this mode. */
   public static boolean othersMayWrite(int mode, int group, int ownGid) {
@@ -32,15 +31,24 @@ public final class TrustedDirectory {
    * @param ownGid udsink's gid
    * @return the problem, or null
    */
-  public static String problem(String what, Object dir, int mode, int owner, int group,
-      int ownUid, int ownGid) {
+  public static String problem(
+      String what, Object dir, int mode, int owner, int group, int ownUid, int ownGid) {
     if (owner != ownUid && owner != 0) {
-      return what + ": directory " + dir + " belongs to user " + owner + ", who could replace "
+      return what
+          + ": directory "
+          + dir
+          + " belongs to user "
+          + owner
+          + ", who could replace "
           + "what udsink puts there; use a directory of your own or root's";
     }
     if (othersMayWrite(mode, group, ownGid) && (mode & S_ISVTX) == 0) {
-      return what + ": directory " + dir + " is writable by other users (mode "
-          + String.format("%04o", mode & 07777) + ") and not sticky: they could replace what "
+      return what
+          + ": directory "
+          + dir
+          + " is writable by other users (mode "
+          + String.format("%04o", mode & 07777)
+          + ") and not sticky: they could replace what "
           + "udsink puts there; use a private directory or set the sticky bit";
     }
     return null;

@@ -4,21 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.udsink.collector.export.jsonl.JsonLines;
+import io.udsink.collector.parse.MetricType;
+import io.udsink.collector.parse.ParseError;
+import io.udsink.collector.parse.StatsdParser;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.DoubleSupplier;
-
 import org.junit.jupiter.api.Test;
-import io.udsink.collector.export.jsonl.JsonLines;
-import io.udsink.collector.parse.MetricType;
-import io.udsink.collector.parse.ParseError;
-import io.udsink.collector.parse.StatsdParser;
 
 public class AggregatorTest {
-  private final Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> { });
-  private final StatsdParser parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
+  private final Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> {});
+  private final StatsdParser parser =
+      new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
 
   private void feed(String datagram) {
     byte[] b = datagram.getBytes(StandardCharsets.UTF_8);
@@ -35,7 +35,8 @@ public class AggregatorTest {
   public static Series find(Interval iv, String name, MetricType type, String... tags) {
     return Arrays.stream(iv.series())
         .filter(s -> s.name().equals(name) && s.type() == type && s.tags().equals(List.of(tags)))
-        .findFirst().orElse(null);
+        .findFirst()
+        .orElse(null);
   }
 
   @Test
@@ -120,8 +121,18 @@ public class AggregatorTest {
       double exact = values[(int) Math.ceil(q * n) - 1];
       double got = s.quantile(q);
       double err = Math.abs(got - exact) / Math.abs(exact);
-      assertTrue(err <= 0.01, label + " p" + (int) (q * 100) + ": " + got + " vs " + exact
-          + " (relative error " + err + ")");
+      assertTrue(
+          err <= 0.01,
+          label
+              + " p"
+              + (int) (q * 100)
+              + ": "
+              + got
+              + " vs "
+              + exact
+              + " (relative error "
+              + err
+              + ")");
     }
   }
 
@@ -146,8 +157,9 @@ public class AggregatorTest {
 
   @Test
   void shouldDropAndCountSamplesBeyondMaxSeries() {
-    Aggregator small = new Aggregator(3, 10, 0, (r, b, s, e) -> { });
-    StatsdParser p = new StatsdParser(small, small, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
+    Aggregator small = new Aggregator(3, 10, 0, (r, b, s, e) -> {});
+    StatsdParser p =
+        new StatsdParser(small, small, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
     byte[] b = "a:1|c\nb:1|c\nc:1|c\nd:1|c\na:1|c\ne:1|g".getBytes(StandardCharsets.UTF_8);
     p.parse(b, 0, b.length);
     Interval iv = small.takeInterval(1000, false);
@@ -169,10 +181,11 @@ public class AggregatorTest {
 
   @Test
   void shouldRefuseSamplesThatWouldOverflowASumAndKeepTheSeriesFinite() {
-    feed("c:1e308|c\nc:1e308|c\nc:1e300|c|@1e-9\nc:5|c\n"
-        + "h:1e308|h\nh:1e308|h\nh:1|h\n"
-        + "g:1e308|g\ng:+1e308|g\n"
-        + "ok:1|c");
+    feed(
+        "c:1e308|c\nc:1e308|c\nc:1e300|c|@1e-9\nc:5|c\n"
+            + "h:1e308|h\nh:1e308|h\nh:1|h\n"
+            + "g:1e308|g\ng:+1e308|g\n"
+            + "ok:1|c");
     Interval iv = agg.takeInterval(1000, false);
     Series c = find(iv, "c", MetricType.COUNTER);
     assertEquals(1e308 + 5, c.value);
@@ -184,10 +197,13 @@ public class AggregatorTest {
     assertEquals(1, find(iv, "ok", MetricType.COUNTER).value);
     assertEquals(4, iv.parseErrors()[ParseError.VALUE_OUT_OF_RANGE.ordinal()]);
     feed("only.refused:1e308|ms|@1e-9");
-    assertNull(find(agg.takeInterval(2000, false), "only.refused", MetricType.TIMER),
+    assertNull(
+        find(agg.takeInterval(2000, false), "only.refused", MetricType.TIMER),
         "a series whose every sample was refused is not shown");
-    String json = new String(JsonLines.format(iv, List.of(),
-        new io.udsink.collector.export.Telemetry()).bytes(), StandardCharsets.UTF_8);
+    String json =
+        new String(
+            JsonLines.format(iv, List.of(), new io.udsink.collector.export.Telemetry()).bytes(),
+            StandardCharsets.UTF_8);
     assertTrue(!json.contains("Infinity") && !json.contains("NaN"), json);
   }
 
@@ -202,8 +218,9 @@ public class AggregatorTest {
 
   @Test
   void shouldBoundTheGaugesItRemembersByMaxSeries() {
-    Aggregator small = new Aggregator(100, 1000, 0, (r, b, s, e) -> { });
-    StatsdParser p = new StatsdParser(small, small, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
+    Aggregator small = new Aggregator(100, 1000, 0, (r, b, s, e) -> {});
+    StatsdParser p =
+        new StatsdParser(small, small, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
     long dropped = 0;
     for (int interval = 0; interval < 20; interval++) {
       StringBuilder sb = new StringBuilder();
@@ -221,8 +238,9 @@ public class AggregatorTest {
 
   @Test
   void shouldForgetGaugesPastTheirTtlToMakeRoom() {
-    Aggregator small = new Aggregator(10, 1, 0, (r, b, s, e) -> { });
-    StatsdParser p = new StatsdParser(small, small, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
+    Aggregator small = new Aggregator(10, 1, 0, (r, b, s, e) -> {});
+    StatsdParser p =
+        new StatsdParser(small, small, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
     for (int interval = 0; interval < 40; interval++) {
       StringBuilder sb = new StringBuilder();
       for (int i = 0; i < 5; i++) {

@@ -4,16 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
-
-import org.junit.jupiter.api.Test;
 import io.udsink.collector.parse.MetricType;
 import io.udsink.collector.parse.StatsdParser;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
 
 /** Merging intervals an output could not take: nothing lost, shared intervals untouched. */
 class IntervalMergeTest {
-  private final Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> { });
-  private final StatsdParser parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
+  private final Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> {});
+  private final StatsdParser parser =
+      new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
 
   private Interval interval(long endMs, String datagram) {
     byte[] b = datagram.getBytes(StandardCharsets.UTF_8);
@@ -23,8 +23,8 @@ class IntervalMergeTest {
 
   @Test
   void shouldAddCountersKeepTheLastGaugeUniteSetsAndMergeSketches() {
-    Interval one = interval(1000, "c:1|c\nc:-4|c\ng:5|g\nu:a|s\nu:b|s\nt:10|ms\nonly1:1|c\n"
-        + "_e{1,1}:a|b");
+    Interval one =
+        interval(1000, "c:1|c\nc:-4|c\ng:5|g\nu:a|s\nu:b|s\nt:10|ms\nonly1:1|c\n" + "_e{1,1}:a|b");
     Interval two = interval(2000, "c:2|c\ng:+3|g\nu:b|s\nu:c|s\nt:30|ms\nt:20|ms\nonly2:7|g");
     Interval m = Interval.merge(one, false, two, 1000);
     assertEquals(-1, AggregatorTest.find(m, "c", MetricType.COUNTER).value);

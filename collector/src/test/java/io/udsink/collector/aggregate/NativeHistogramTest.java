@@ -8,7 +8,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-
 import org.junit.jupiter.api.Test;
 
 /** Native histogram buckets: every observation in the bucket that holds it, at any schema. */
@@ -40,7 +39,9 @@ class NativeHistogramTest {
     assertEquals(1, NativeHistogram.index(2.0, 0));
     assertEquals(1, NativeHistogram.index(16.0, -2));
     assertEquals(2, NativeHistogram.index(17.0, -2));
-    assertEquals(-1074 * 8, NativeHistogram.index(Double.MIN_VALUE, 3),
+    assertEquals(
+        -1074 * 8,
+        NativeHistogram.index(Double.MIN_VALUE, 3),
         "subnormals too (below the zero threshold, 2^-128, they count as zero)");
     assertEquals(1024 * 8, NativeHistogram.index(Double.MAX_VALUE, 3));
   }
@@ -64,11 +65,21 @@ class NativeHistogramTest {
       for (int i = 0; i < n; i++) {
         double v;
         switch (rnd.nextInt(6)) {
-          case 0: v = 0; break;
-          case 1: v = Double.MIN_VALUE * (1 + rnd.nextInt(1000)); break;
-          case 2: v = Double.MAX_VALUE / (1 + rnd.nextInt(1000)); break;
-          case 3: v = Math.exp(rnd.nextGaussian() * 3); break;
-          default: v = Math.scalb(rnd.nextDouble() + 0.5, rnd.nextInt(2000) - 1000); break;
+          case 0:
+            v = 0;
+            break;
+          case 1:
+            v = Double.MIN_VALUE * (1 + rnd.nextInt(1000));
+            break;
+          case 2:
+            v = Double.MAX_VALUE / (1 + rnd.nextInt(1000));
+            break;
+          case 3:
+            v = Math.exp(rnd.nextGaussian() * 3);
+            break;
+          default:
+            v = Math.scalb(rnd.nextDouble() + 0.5, rnd.nextInt(2000) - 1000);
+            break;
         }
         if (rnd.nextBoolean()) {
           v = -v;
@@ -81,11 +92,13 @@ class NativeHistogramTest {
       int s = h.schema();
       assertEquals(expected(values, s, true), asMap(h.positiveBuckets()), why);
       assertEquals(expected(values, s, false), asMap(h.negativeBuckets()), why);
-      long zeros = values.stream().filter(v -> Math.abs(v) <= NativeHistogram.ZERO_THRESHOLD)
-          .count();
+      long zeros =
+          values.stream().filter(v -> Math.abs(v) <= NativeHistogram.ZERO_THRESHOLD).count();
       assertEquals(zeros, h.zeroCount(), why);
-      assertTrue(s == NativeHistogram.MIN_SCHEMA
-          || h.positiveBuckets()[0].length + h.negativeBuckets()[0].length <= max, why);
+      assertTrue(
+          s == NativeHistogram.MIN_SCHEMA
+              || h.positiveBuckets()[0].length + h.negativeBuckets()[0].length <= max,
+          why);
 
       a.addAll(b); // two hosts' histograms merged: as if one had seen it all
       int ms = a.schema();

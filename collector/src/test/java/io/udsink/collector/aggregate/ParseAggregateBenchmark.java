@@ -1,9 +1,9 @@
 package io.udsink.collector.aggregate;
 
+import io.udsink.collector.parse.StatsdParser;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -15,7 +15,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-import io.udsink.collector.parse.StatsdParser;
 
 /**
  * Parse + aggregate alone, on the receive loop's thread: throughput in lines per second for
@@ -55,8 +54,12 @@ public class ParseAggregateBenchmark {
       if (extra > 1) {
         tags.append(",version:1.").append(rnd.nextInt(4));
       }
-      series[i] = new String[] {"app.service" + rnd.nextInt(20) + ".metric" + rnd.nextInt(50),
-          types[rnd.nextInt(types.length)], tags.toString()};
+      series[i] =
+          new String[] {
+            "app.service" + rnd.nextInt(20) + ".metric" + rnd.nextInt(50),
+            types[rnd.nextInt(types.length)],
+            tags.toString()
+          };
     }
     datagrams = new byte[DATAGRAMS][];
     for (int d = 0; d < DATAGRAMS; d++) {
@@ -71,8 +74,10 @@ public class ParseAggregateBenchmark {
       }
       datagrams[d] = sb.toString().getBytes(StandardCharsets.UTF_8);
     }
-    aggregator = new Aggregator(100_000, 10, 0, (r, b, s, e) -> { });
-    parser = new StatsdParser(aggregator, aggregator, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
+    aggregator = new Aggregator(100_000, 10, 0, (r, b, s, e) -> {});
+    parser =
+        new StatsdParser(
+            aggregator, aggregator, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
   }
 
   /** One datagram of {@value #LINES} lines; a flush hand-off every 10,000 datagrams. */

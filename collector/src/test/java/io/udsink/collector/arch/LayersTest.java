@@ -6,16 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.List;
-
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * The collector's layers, lowest first: a package may use the packages of lower layers, never
@@ -27,26 +25,30 @@ class LayersTest {
   private static final String ROOT = "io.udsink.collector";
 
   /** Each layer's packages; packages of one layer do not use each other. */
-  static final List<List<String>> LAYERS = List.of(
-      List.of(ROOT, ROOT + ".util"),
-      List.of(ROOT + ".sys"),
-      List.of(ROOT + ".transport"),
-      List.of(ROOT + ".loop", ROOT + ".takeover"),
-      List.of(ROOT + ".parse"),
-      List.of(ROOT + ".mapping"),
-      List.of(ROOT + ".aggregate"),
-      List.of(ROOT + ".export"),
-      List.of(ROOT + ".export.cumulative"),
-      List.of(ROOT + ".export.jsonl", ROOT + ".export.prometheus", ROOT + ".export.remotewrite"),
-      List.of(ROOT + ".runtime"),
-      List.of(ROOT + ".cli"));
+  static final List<List<String>> LAYERS =
+      List.of(
+          List.of(ROOT, ROOT + ".util"),
+          List.of(ROOT + ".sys"),
+          List.of(ROOT + ".transport"),
+          List.of(ROOT + ".loop", ROOT + ".takeover"),
+          List.of(ROOT + ".parse"),
+          List.of(ROOT + ".mapping"),
+          List.of(ROOT + ".aggregate"),
+          List.of(ROOT + ".export"),
+          List.of(ROOT + ".export.cumulative"),
+          List.of(
+              ROOT + ".export.jsonl", ROOT + ".export.prometheus", ROOT + ".export.remotewrite"),
+          List.of(ROOT + ".runtime"),
+          List.of(ROOT + ".cli"));
 
   private static JavaClasses main;
 
   @BeforeAll
   static void importClasses() {
-    main = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-        .importPackages(ROOT);
+    main =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages(ROOT);
     assertTrue(main.size() > 100, "the collector's classes were found: " + main.size());
   }
 
@@ -67,9 +69,14 @@ class LayersTest {
         if (forbidden.isEmpty()) {
           continue;
         }
-        rules.add(noClasses().that().resideInAPackage(pkg).should().dependOnClassesThat()
-            .resideInAnyPackage(forbidden.toArray(String[]::new))
-            .because(pkg + " is below " + forbidden));
+        rules.add(
+            noClasses()
+                .that()
+                .resideInAPackage(pkg)
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(forbidden.toArray(String[]::new))
+                .because(pkg + " is below " + forbidden));
       }
     }
     return rules;
@@ -85,8 +92,11 @@ class LayersTest {
   @Test
   void shouldKnowEveryPackage() {
     List<String> known = LAYERS.stream().flatMap(List::stream).toList();
-    main.forEach(c -> assertFalse(!known.contains(c.getPackageName()),
-        c.getName() + " is in a package no layer names: add it to LAYERS"));
+    main.forEach(
+        c ->
+            assertFalse(
+                !known.contains(c.getPackageName()),
+                c.getName() + " is in a package no layer names: add it to LAYERS"));
   }
 
   @Test
@@ -96,16 +106,24 @@ class LayersTest {
 
   @Test
   void shouldFailOnAnArrowThatRunsUpOrSideways() {
-    JavaClasses withViolation = new ClassFileImporter().importClasses(UpwardArrow.class,
-        io.udsink.collector.runtime.Intake.class, io.udsink.collector.takeover.ControlServer.class);
+    JavaClasses withViolation =
+        new ClassFileImporter()
+            .importClasses(
+                UpwardArrow.class,
+                io.udsink.collector.runtime.Intake.class,
+                io.udsink.collector.takeover.ControlServer.class);
     List<List<String>> below = List.of(List.of(ROOT + ".arch"), List.of(ROOT + ".runtime"));
-    assertThrows(AssertionError.class, () -> rules(below).forEach(r -> r.check(withViolation)),
+    assertThrows(
+        AssertionError.class,
+        () -> rules(below).forEach(r -> r.check(withViolation)),
         "a package using a higher layer");
     List<List<String>> siblings = List.of(List.of(ROOT + ".arch", ROOT + ".takeover"));
-    assertThrows(AssertionError.class, () -> rules(siblings).forEach(r -> r.check(
-        withViolation)), "a package using a sibling");
-    List<List<String>> above = List.of(List.of(ROOT + ".runtime", ROOT + ".takeover"),
-        List.of(ROOT + ".arch"));
+    assertThrows(
+        AssertionError.class,
+        () -> rules(siblings).forEach(r -> r.check(withViolation)),
+        "a package using a sibling");
+    List<List<String>> above =
+        List.of(List.of(ROOT + ".runtime", ROOT + ".takeover"), List.of(ROOT + ".arch"));
     rules(above).forEach(r -> r.check(withViolation)); // using lower layers is allowed
   }
 

@@ -3,27 +3,22 @@ package io.udsink.collector.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.udsink.collector.TestSupport;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
-import io.udsink.collector.TestSupport;
-
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class MainTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static MainRunner.Run run(String... args) {
     return MainRunner.run(args);
@@ -67,16 +62,30 @@ class MainTest {
   void shouldCountWhatSendSent() throws Exception {
     Path s1 = dir.resolve("c1");
     Path s2 = dir.resolve("c2");
-    CompletableFuture<MainRunner.Run> counter = CompletableFuture.supplyAsync(() -> run("count",
-        "--socket", s1.toString(), "--socket", s2.toString(), "--duration", "3s",
-        "--per-socket"));
-    TestSupport.await("sockets bound", Duration.ofSeconds(10),
-        () -> Files.exists(s1, LinkOption.NOFOLLOW_LINKS)
-            && Files.exists(s2, LinkOption.NOFOLLOW_LINKS));
-    MainRunner.Run send1 = run("send", "--socket", s1.toString(), "--count", "500", "--size", "100");
+    CompletableFuture<MainRunner.Run> counter =
+        CompletableFuture.supplyAsync(
+            () ->
+                run(
+                    "count",
+                    "--socket",
+                    s1.toString(),
+                    "--socket",
+                    s2.toString(),
+                    "--duration",
+                    "3s",
+                    "--per-socket"));
+    TestSupport.await(
+        "sockets bound",
+        Duration.ofSeconds(10),
+        () ->
+            Files.exists(s1, LinkOption.NOFOLLOW_LINKS)
+                && Files.exists(s2, LinkOption.NOFOLLOW_LINKS));
+    MainRunner.Run send1 =
+        run("send", "--socket", s1.toString(), "--count", "500", "--size", "100");
     assertEquals(0, send1.code, send1.err);
     assertEquals("tx=500 dropped=0 error=none", send1.out.trim());
-    MainRunner.Run send2 = run("send", "--socket", s2.toString(), "--count", "7", "--line", "a:1|c");
+    MainRunner.Run send2 =
+        run("send", "--socket", s2.toString(), "--count", "7", "--line", "a:1|c");
     assertEquals("tx=7 dropped=0 error=none", send2.out.trim());
 
     MainRunner.Run count = counter.get(20, TimeUnit.SECONDS);
@@ -91,10 +100,20 @@ class MainTest {
   @Test
   void shouldPrintJson() throws Exception {
     Path s = dir.resolve("j");
-    CompletableFuture<MainRunner.Run> counter = CompletableFuture.supplyAsync(() -> run("count",
-        "--socket", s.toString(), "--duration", "2s", "--json", "--max-datagram", "10"));
-    TestSupport.await("socket bound", Duration.ofSeconds(10),
-        () -> Files.exists(s, LinkOption.NOFOLLOW_LINKS));
+    CompletableFuture<MainRunner.Run> counter =
+        CompletableFuture.supplyAsync(
+            () ->
+                run(
+                    "count",
+                    "--socket",
+                    s.toString(),
+                    "--duration",
+                    "2s",
+                    "--json",
+                    "--max-datagram",
+                    "10"));
+    TestSupport.await(
+        "socket bound", Duration.ofSeconds(10), () -> Files.exists(s, LinkOption.NOFOLLOW_LINKS));
     assertEquals(0, run("send", "--socket", s.toString(), "--count", "3", "--size", "30").code);
     MainRunner.Run count = counter.get(20, TimeUnit.SECONDS);
     JsonNode json = new ObjectMapper().readTree(count.out);
@@ -118,8 +137,8 @@ class MainTest {
     MainRunner.Run r = run("send", "--socket", dir.resolve("x").toString(), "--size", "3");
     assertEquals(2, r.code);
     assertTrue(r.err.contains("--size"), r.err);
-    MainRunner.Run both = run("send", "--socket", dir.resolve("x").toString(), "--size", "64",
-        "--line", "a:1|c");
+    MainRunner.Run both =
+        run("send", "--socket", dir.resolve("x").toString(), "--size", "64", "--line", "a:1|c");
     assertEquals(2, both.code);
     assertTrue(both.err.contains("not both"), both.err);
   }
@@ -138,8 +157,8 @@ class MainTest {
         org.junit.jupiter.params.provider.Arguments.of("serve --http ::1:9102", "brackets"),
         org.junit.jupiter.params.provider.Arguments.of("serve --http 127.0.0.1:70000", "--http"),
         org.junit.jupiter.params.provider.Arguments.of("serve --socket-mode 0999", "'0999'"),
-        org.junit.jupiter.params.provider.Arguments.of("serve --socket-group no-such-group-x",
-            "--socket-group"),
+        org.junit.jupiter.params.provider.Arguments.of(
+            "serve --socket-group no-such-group-x", "--socket-group"),
         org.junit.jupiter.params.provider.Arguments.of("serve --log-level loud", "--log-level"),
         org.junit.jupiter.params.provider.Arguments.of("serve --log-format xml", "--log-format"),
         org.junit.jupiter.params.provider.Arguments.of("serve --no-such-flag", "no-such-flag"),
@@ -162,15 +181,16 @@ class MainTest {
   void shouldListTheCommandsOnStandardErrorAndExitTwoWithNoArguments() {
     MainRunner.Run r = run();
     assertEquals(2, r.code);
-    assertTrue(r.err.contains("serve") && r.err.contains("count") && r.err.contains("send"),
-        r.err);
+    assertTrue(r.err.contains("serve") && r.err.contains("count") && r.err.contains("send"), r.err);
     assertEquals("", r.out);
   }
 
   @Test
   void shouldAnswerVersionOnEveryCommand() {
-    for (String[] args : new String[][] {{"--version"}, {"serve", "--version"},
-        {"count", "--version"}, {"send", "--version"}}) {
+    for (String[] args :
+        new String[][] {
+          {"--version"}, {"serve", "--version"}, {"count", "--version"}, {"send", "--version"}
+        }) {
       MainRunner.Run r = run(args);
       assertEquals(0, r.code, String.join(" ", args));
       assertEquals("udsink " + Main.VERSION, r.out.trim(), String.join(" ", args));
@@ -192,10 +212,11 @@ class MainTest {
     assertTrue(any.getAddress().isAnyLocalAddress(), any.toString());
     assertEquals(9102, any.getPort());
     java.net.InetSocketAddress v6 = ServeConfig.parseHostPort("[::1]:9102");
-    assertTrue(v6.getAddress().isLoopbackAddress() && v6.getAddress() instanceof
-        java.net.Inet6Address, v6.toString());
+    assertTrue(
+        v6.getAddress().isLoopbackAddress() && v6.getAddress() instanceof java.net.Inet6Address,
+        v6.toString());
     assertEquals("[0:0:0:0:0:0:0:1]:9102", ServeConfig.hostPort(v6));
-    assertEquals("127.0.0.1:9102", ServeConfig.hostPort(
-        ServeConfig.parseHostPort("127.0.0.1:9102")));
+    assertEquals(
+        "127.0.0.1:9102", ServeConfig.hostPort(ServeConfig.parseHostPort("127.0.0.1:9102")));
   }
 }

@@ -3,6 +3,8 @@ package io.udsink.collector.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.udsink.collector.TestSupport;
+import io.udsink.collector.UdsinkProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,13 +14,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-
-import io.udsink.collector.TestSupport;
-import io.udsink.collector.UdsinkProcess;
 
 /** {@code serve} with statsd_exporter's mapping file: its flags, reloads, and refusals. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -27,33 +25,47 @@ class MappingServeTest {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static void send(Path sock, String line, int count) {
-    MainRunner.Run r = MainRunner.run("send", "--socket", sock.toString(), "--count",
-        Integer.toString(count), "--line", line);
+    MainRunner.Run r =
+        MainRunner.run(
+            "send",
+            "--socket",
+            sock.toString(),
+            "--count",
+            Integer.toString(count),
+            "--line",
+            line);
     assertEquals(0, r.code, r.err);
   }
 
   private static void awaitMetric(int port, String sample) {
-    TestSupport.await(sample, WAIT, () -> {
-      String t = UdsinkProcess.get(port, "/metrics");
-      return t != null && t.contains(sample + "\n");
-    });
+    TestSupport.await(
+        sample,
+        WAIT,
+        () -> {
+          String t = UdsinkProcess.get(port, "/metrics");
+          return t != null && t.contains(sample + "\n");
+        });
   }
 
   private static HttpResponse<String> reload(int port, String method) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/-/reload"))
-        .method(method, HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10))
-        .build(), HttpResponse.BodyHandlers.ofString());
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/-/reload"))
+            .method(method, HttpRequest.BodyPublishers.noBody())
+            .timeout(Duration.ofSeconds(10))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
   void shouldMapReloadOnSighupAndPostAndKeepTheRulesWhenTheFileIsBad() throws Exception {
     Path sock = dir.resolve("m.sock");
     Path rules = dir.resolve("mapping.yml");
-    Files.writeString(rules, """
+    Files.writeString(
+        rules,
+        """
         mappings:
         - match: "api.*.hits"
           name: "api_hits_total"
@@ -62,18 +74,32 @@ class MappingServeTest {
         """);
     int port = UdsinkProcess.freePort();
     // statsd_exporter's spellings of its flags, as a user switching keeps them
-    try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(), "serve",
-        "--statsd.listen-unixgram", sock.toString(), "--out", "off", "--web.listen-address",
-        "127.0.0.1:" + port, "--flush-interval", "200ms", "--statsd.mapping-config",
-        rules.toString(), "--statsd.cache-size", "100", "--web.enable-lifecycle")) {
+    try (UdsinkProcess p =
+        UdsinkProcess.start(
+            dir,
+            List.of(),
+            "serve",
+            "--statsd.listen-unixgram",
+            sock.toString(),
+            "--out",
+            "off",
+            "--web.listen-address",
+            "127.0.0.1:" + port,
+            "--flush-interval",
+            "200ms",
+            "--statsd.mapping-config",
+            rules.toString(),
+            "--statsd.cache-size",
+            "100",
+            "--web.enable-lifecycle")) {
       p.awaitSocket(sock);
       send(sock, "api.home.hits:1|c", 3);
       awaitMetric(port, "api_hits_total{endpoint=\"home\"} 3.0");
       awaitMetric(port, "udsink_mapping_rules 1.0");
 
       Files.writeString(rules, "mappings:\n- match: api.*.hits\n  name: other\n  colour: red\n");
-      assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(p.process.pid()))
-          .start().waitFor());
+      assertEquals(
+          0, new ProcessBuilder("kill", "-HUP", Long.toString(p.process.pid())).start().waitFor());
       awaitMetric(port, "udsink_mapping_reloads_total{outcome=\"failure\"} 1.0");
       send(sock, "api.about.hits:2|c", 1);
       awaitMetric(port, "api_hits_total{endpoint=\"about\"} 2.0");
@@ -83,7 +109,9 @@ class MappingServeTest {
       assertTrue(refused.body().contains("colour"), refused.body());
       assertEquals(405, reload(port, "GET").statusCode(), "a GET does not reload");
 
-      Files.writeString(rules, """
+      Files.writeString(
+          rules,
+          """
           mappings:
           - match: "api.*.hits"
             name: "web_hits_total"
@@ -105,22 +133,59 @@ class MappingServeTest {
   void shouldRefuseToStartOnAMappingFileThatDoesNotCheck() throws Exception {
     Path rules = dir.resolve("bad.yml");
     Files.writeString(rules, "mappings:\n- match: \"a..b\"\n  name: x\n");
-    MainRunner.Run r = MainRunner.run("serve", "--socket", dir.resolve("s").toString(),
-        "--out", "off", "--http", "off", "--mapping-config", rules.toString());
+    MainRunner.Run r =
+        MainRunner.run(
+            "serve",
+            "--socket",
+            dir.resolve("s").toString(),
+            "--out",
+            "off",
+            "--http",
+            "off",
+            "--mapping-config",
+            rules.toString());
     assertEquals(2, r.code);
     assertTrue(r.err.contains("invalid match") && r.err.contains(rules.toString()), r.err);
-    MainRunner.Run missing = MainRunner.run("serve", "--socket", dir.resolve("s").toString(),
-        "--out", "off", "--http", "off", "--mapping-config", dir.resolve("none.yml").toString());
+    MainRunner.Run missing =
+        MainRunner.run(
+            "serve",
+            "--socket",
+            dir.resolve("s").toString(),
+            "--out",
+            "off",
+            "--http",
+            "off",
+            "--mapping-config",
+            dir.resolve("none.yml").toString());
     assertTrue(missing.code != 0 && missing.err.contains("cannot read"), missing.err);
-    MainRunner.Run type = MainRunner.run("serve", "--socket", dir.resolve("s").toString(),
-        "--out", "off", "--http", "off", "--observer-type", "sketch");
+    MainRunner.Run type =
+        MainRunner.run(
+            "serve",
+            "--socket",
+            dir.resolve("s").toString(),
+            "--out",
+            "off",
+            "--http",
+            "off",
+            "--observer-type",
+            "sketch");
     assertEquals(2, type.code);
     assertTrue(type.err.contains("sketch"), type.err);
     Path good = dir.resolve("good.yml");
     Files.writeString(good, "mappings: []\n");
-    MainRunner.Run both = MainRunner.run("serve", "--socket", dir.resolve("s").toString(),
-        "--out", "off", "--http", "off", "--observer-type", "histogram", "--mapping-config",
-        good.toString());
+    MainRunner.Run both =
+        MainRunner.run(
+            "serve",
+            "--socket",
+            dir.resolve("s").toString(),
+            "--out",
+            "off",
+            "--http",
+            "off",
+            "--observer-type",
+            "histogram",
+            "--mapping-config",
+            good.toString());
     assertEquals(2, both.code);
     assertTrue(both.err.contains("defaults.observer_type"), both.err);
   }
@@ -131,9 +196,21 @@ class MappingServeTest {
     Path rules = dir.resolve("m.yml");
     Files.writeString(rules, "mappings:\n- match: a.*\n  name: a_total\n");
     int port = UdsinkProcess.freePort();
-    try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(), "serve", "--socket",
-        sock.toString(), "--out", "off", "--http", "127.0.0.1:" + port, "--flush-interval",
-        "200ms", "--mapping-config", rules.toString())) {
+    try (UdsinkProcess p =
+        UdsinkProcess.start(
+            dir,
+            List.of(),
+            "serve",
+            "--socket",
+            sock.toString(),
+            "--out",
+            "off",
+            "--http",
+            "127.0.0.1:" + port,
+            "--flush-interval",
+            "200ms",
+            "--mapping-config",
+            rules.toString())) {
       p.awaitSocket(sock);
       awaitMetric(port, "udsink_mapping_rules 1.0");
       HttpResponse<String> off = reload(port, "POST");
@@ -141,13 +218,13 @@ class MappingServeTest {
       // the file replaced by a FIFO, then by /dev/zero: each SIGHUP is refused at once
       Files.delete(rules);
       assertEquals(0, new ProcessBuilder("mkfifo", rules.toString()).start().waitFor());
-      assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(p.process.pid()))
-          .start().waitFor());
+      assertEquals(
+          0, new ProcessBuilder("kill", "-HUP", Long.toString(p.process.pid())).start().waitFor());
       awaitMetric(port, "udsink_mapping_reloads_total{outcome=\"failure\"} 1.0");
       Files.delete(rules);
       Files.createSymbolicLink(rules, Path.of("/dev/zero"));
-      assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(p.process.pid()))
-          .start().waitFor());
+      assertEquals(
+          0, new ProcessBuilder("kill", "-HUP", Long.toString(p.process.pid())).start().waitFor());
       awaitMetric(port, "udsink_mapping_reloads_total{outcome=\"failure\"} 2.0");
       send(sock, "a.b:1|c", 2);
       awaitMetric(port, "a_total 2.0"); // the rules in force stay, and so does udsink

@@ -4,6 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.udsink.collector.BlockingSenders;
+import io.udsink.collector.TestSupport;
+import io.udsink.collector.UdsinkProcess;
+import io.udsink.collector.transport.ProcessUser;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,18 +22,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
-import io.udsink.collector.BlockingSenders;
-import io.udsink.collector.TestSupport;
-import io.udsink.collector.UdsinkProcess;
-import io.udsink.collector.transport.ProcessUser;
 
 /** Daily operations of a real udsink process: signals, log rotation, logs, the HTTP endpoint. */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -35,12 +32,11 @@ class OperationsTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static void signal(UdsinkProcess p, String sig) throws Exception {
-    assertEquals(0, new ProcessBuilder("kill", "-" + sig, Long.toString(p.process.pid()))
-        .start().waitFor());
+    assertEquals(
+        0, new ProcessBuilder("kill", "-" + sig, Long.toString(p.process.pid())).start().waitFor());
   }
 
   private static double sum(List<Path> files, String name) throws Exception {
@@ -63,8 +59,19 @@ class OperationsTest {
   void shouldSurviveSighupUnderLoadAndReopenTheFileAfterLogrotateMovesIt() throws Exception {
     Path sock = dir.resolve("h.sock");
     Path out = dir.resolve("out.jsonl");
-    try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(), "serve", "--socket",
-        sock.toString(), "--out", out.toString(), "--http", "off", "--flush-interval", "200ms")) {
+    try (UdsinkProcess p =
+        UdsinkProcess.start(
+            dir,
+            List.of(),
+            "serve",
+            "--socket",
+            sock.toString(),
+            "--out",
+            out.toString(),
+            "--http",
+            "off",
+            "--flush-interval",
+            "200ms")) {
       p.awaitSocket(sock);
       List<Path> files = new java.util.ArrayList<>();
       long sent;
@@ -72,8 +79,8 @@ class OperationsTest {
         for (int i = 1; i <= 3; i++) {
           long before = senders.sent();
           TestSupport.await("load", WAIT, () -> senders.sent() > before + 1000);
-          TestSupport.await("lines in the file", WAIT, () -> Files.exists(out)
-              && out.toFile().length() > 0);
+          TestSupport.await(
+              "lines in the file", WAIT, () -> Files.exists(out) && out.toFile().length() > 0);
           Path rotated = dir.resolve("out.jsonl." + i);
           Files.move(out, rotated); // what logrotate does, then it sends SIGHUP
           files.add(rotated);
@@ -101,11 +108,23 @@ class OperationsTest {
     Path fifo = dir.resolve("fifo");
     assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
     Path sock = dir.resolve("t.sock");
-    try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(), "serve", "--socket",
-        sock.toString(), "--out", fifo.toString(), "--http", "off", "--stop-timeout", "5m")) {
+    try (UdsinkProcess p =
+        UdsinkProcess.start(
+            dir,
+            List.of(),
+            "serve",
+            "--socket",
+            sock.toString(),
+            "--out",
+            fifo.toString(),
+            "--http",
+            "off",
+            "--stop-timeout",
+            "5m")) {
       p.awaitSocket(sock);
-      MainRunner.Run sent = MainRunner.run("send", "--socket", sock.toString(), "--count", "3",
-          "--line", "stuck:1|c");
+      MainRunner.Run sent =
+          MainRunner.run(
+              "send", "--socket", sock.toString(), "--count", "3", "--line", "stuck:1|c");
       assertEquals(0, sent.code, sent.err);
       signal(p, "TERM");
       TestSupport.await("the stop to begin", WAIT, () -> p.stderr().contains("stopping:"));
@@ -123,15 +142,34 @@ class OperationsTest {
   void shouldLogIsoTimesAndLevelsAsTextOrJsonAndFollowTheJournalConvention() throws Exception {
     Path sock = dir.resolve("l.sock");
     for (String format : new String[] {"text", "json"}) {
-      try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(), "serve", "--socket",
-          sock.toString(), "--out", "off", "--http", "off", "--log-level", "info",
-          "--log-format", format, "--duration", "1s")) {
+      try (UdsinkProcess p =
+          UdsinkProcess.start(
+              dir,
+              List.of(),
+              "serve",
+              "--socket",
+              sock.toString(),
+              "--out",
+              "off",
+              "--http",
+              "off",
+              "--log-level",
+              "info",
+              "--log-format",
+              format,
+              "--duration",
+              "1s")) {
         assertEquals(0, p.waitFor(WAIT), p.stderr());
-        String line = p.stderr().lines().filter(l -> l.contains("receiving on")).findFirst()
-            .orElseThrow(() -> new AssertionError(p.stderr()));
+        String line =
+            p.stderr()
+                .lines()
+                .filter(l -> l.contains("receiving on"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(p.stderr()));
         if (format.equals("text")) {
-          assertTrue(line.matches(
-              "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) INFO .*"),
+          assertTrue(
+              line.matches(
+                  "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) INFO .*"),
               line);
         } else {
           JsonNode n = JSON.readTree(line);
@@ -146,15 +184,31 @@ class OperationsTest {
     Path err = dir.resolve("journal.err");
     Files.createFile(err);
     Map<String, Object> a = Files.readAttributes(err, "unix:dev,ino");
-    List<String> cmd = UdsinkProcess.javaCommand("serve", "--socket", sock.toString(), "--out",
-        "off", "--http", "off", "--duration", "1s", "--log-level", "info");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile())
-        .redirectOutput(dir.resolve("journal.out").toFile());
+    List<String> cmd =
+        UdsinkProcess.javaCommand(
+            "serve",
+            "--socket",
+            sock.toString(),
+            "--out",
+            "off",
+            "--http",
+            "off",
+            "--duration",
+            "1s",
+            "--log-level",
+            "info");
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectError(err.toFile())
+            .redirectOutput(dir.resolve("journal.out").toFile());
     pb.environment().put("JOURNAL_STREAM", a.get("dev") + ":" + a.get("ino"));
     Process p = pb.start();
     assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    String line = Files.readAllLines(err).stream().filter(l -> l.contains("receiving on"))
-        .findFirst().orElseThrow();
+    String line =
+        Files.readAllLines(err).stream()
+            .filter(l -> l.contains("receiving on"))
+            .findFirst()
+            .orElseThrow();
     assertTrue(line.startsWith("<6>INFO "), line);
   }
 
@@ -162,48 +216,96 @@ class OperationsTest {
   void shouldServeMetricsThroughThePrometheusExporter() throws Exception {
     Path sock = dir.resolve("m.sock");
     int port = UdsinkProcess.freePort();
-    try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(), "serve", "--socket",
-        sock.toString(), "--out", "off", "--http", "127.0.0.1:" + port, "--flush-interval",
-        "200ms")) {
+    try (UdsinkProcess p =
+        UdsinkProcess.start(
+            dir,
+            List.of(),
+            "serve",
+            "--socket",
+            sock.toString(),
+            "--out",
+            "off",
+            "--http",
+            "127.0.0.1:" + port,
+            "--flush-interval",
+            "200ms")) {
       p.awaitSocket(sock);
-      MainRunner.Run sent = MainRunner.run("send", "--socket", sock.toString(), "--count", "5",
-          "--line", "exported:1|c|#k:v");
+      MainRunner.Run sent =
+          MainRunner.run(
+              "send", "--socket", sock.toString(), "--count", "5", "--line", "exported:1|c|#k:v");
       assertEquals(0, sent.code, sent.err);
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
       String base = "http://127.0.0.1:" + port;
-      TestSupport.await("the counter", WAIT, () -> {
-        String t = UdsinkProcess.get(port, "/metrics");
-        return t != null && t.contains("exported_total{k=\"v\"} 5.0");
-      });
-      HttpResponse<String> text = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
-          .build(), HttpResponse.BodyHandlers.ofString());
+      TestSupport.await(
+          "the counter",
+          WAIT,
+          () -> {
+            String t = UdsinkProcess.get(port, "/metrics");
+            return t != null && t.contains("exported_total{k=\"v\"} 5.0");
+          });
+      HttpResponse<String> text =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+              HttpResponse.BodyHandlers.ofString());
       assertTrue(text.headers().firstValue("Content-Type").orElse("").contains("0.0.4"));
-      assertTrue(text.body().contains("jvm_memory_used_bytes")
-          && text.body().contains("process_cpu_seconds_total"), "JVM and process metrics");
-      HttpResponse<String> om = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
-          .header("Accept", "application/openmetrics-text; version=1.0.0").build(),
-          HttpResponse.BodyHandlers.ofString());
+      assertTrue(
+          text.body().contains("jvm_memory_used_bytes")
+              && text.body().contains("process_cpu_seconds_total"),
+          "JVM and process metrics");
+      HttpResponse<String> om =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/metrics"))
+                  .header("Accept", "application/openmetrics-text; version=1.0.0")
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertTrue(om.headers().firstValue("Content-Type").orElse("").contains("openmetrics"));
       assertTrue(om.body().trim().endsWith("# EOF"), "OpenMetrics ends with # EOF");
-      HttpResponse<byte[]> pb = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
-          .header("Accept", "application/vnd.google.protobuf; "
-              + "proto=io.prometheus.client.MetricFamily; encoding=delimited").build(),
-          HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> pb =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/metrics"))
+                  .header(
+                      "Accept",
+                      "application/vnd.google.protobuf; "
+                          + "proto=io.prometheus.client.MetricFamily; encoding=delimited")
+                  .build(),
+              HttpResponse.BodyHandlers.ofByteArray());
       assertTrue(pb.headers().firstValue("Content-Type").orElse("").contains("protobuf"));
-      HttpResponse<byte[]> gz = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
-          .header("Accept-Encoding", "gzip").build(), HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> gz =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/metrics"))
+                  .header("Accept-Encoding", "gzip")
+                  .build(),
+              HttpResponse.BodyHandlers.ofByteArray());
       assertEquals("gzip", gz.headers().firstValue("Content-Encoding").orElse(""));
-      String unzipped = new String(new GZIPInputStream(new java.io.ByteArrayInputStream(
-          gz.body())).readAllBytes(), StandardCharsets.UTF_8);
+      String unzipped =
+          new String(
+              new GZIPInputStream(new java.io.ByteArrayInputStream(gz.body())).readAllBytes(),
+              StandardCharsets.UTF_8);
       assertTrue(unzipped.contains("exported_total"));
-      assertEquals(404, http.send(HttpRequest.newBuilder(URI.create(base + "/metricsX")).build(),
-          HttpResponse.BodyHandlers.ofString()).statusCode());
-      assertEquals(404, http.send(HttpRequest.newBuilder(URI.create(base + "/nothing")).build(),
-          HttpResponse.BodyHandlers.ofString()).statusCode());
-      assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(base + "/-/healthy"))
-          .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
-      assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(base + "/-/ready")).build(),
-          HttpResponse.BodyHandlers.ofString()).statusCode());
+      assertEquals(
+          404,
+          http.send(
+                  HttpRequest.newBuilder(URI.create(base + "/metricsX")).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .statusCode());
+      assertEquals(
+          404,
+          http.send(
+                  HttpRequest.newBuilder(URI.create(base + "/nothing")).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .statusCode());
+      assertEquals(
+          200,
+          http.send(
+                  HttpRequest.newBuilder(URI.create(base + "/-/healthy")).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .statusCode());
+      assertEquals(
+          200,
+          http.send(
+                  HttpRequest.newBuilder(URI.create(base + "/-/ready")).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .statusCode());
       io.udsink.collector.Promtool.check(text.body());
     }
   }
@@ -211,23 +313,35 @@ class OperationsTest {
   @Test
   void shouldLetAnotherUserSendToTheSocketByDefault() throws Exception {
     assumeTrue(ProcessUser.uid() == 0, "needs root to run a sender as user nobody");
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv"))
-        && Files.isExecutable(Path.of("/usr/bin/python3")), "needs setpriv and python3");
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/setpriv"))
+            && Files.isExecutable(Path.of("/usr/bin/python3")),
+        "needs setpriv and python3");
     Path shared = Files.createTempDirectory(Path.of("/tmp"), "pm");
     try {
       new ProcessBuilder("chmod", "0755", shared.toString()).start().waitFor();
       Path sock = shared.resolve("d.sock");
-      try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(), "count", "--socket",
-          sock.toString())) {
+      try (UdsinkProcess p =
+          UdsinkProcess.start(dir, List.of(), "count", "--socket", sock.toString())) {
         p.awaitSocket(sock);
-        assertEquals("rw-rw-rw-", java.nio.file.attribute.PosixFilePermissions.toString(
-            Files.getPosixFilePermissions(sock, java.nio.file.LinkOption.NOFOLLOW_LINKS)),
+        assertEquals(
+            "rw-rw-rw-",
+            java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(sock, java.nio.file.LinkOption.NOFOLLOW_LINKS)),
             "the default mode lets every local process send");
-        Process s = new ProcessBuilder("/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-            "--clear-groups", "/usr/bin/python3", "-c",
-            "import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\n"
-                + "s.connect(sys.argv[1])\nfor i in range(10): s.send(b'x:1|c')\nprint('sent')",
-            sock.toString()).redirectErrorStream(true).start();
+        Process s =
+            new ProcessBuilder(
+                    "/usr/bin/setpriv",
+                    "--reuid=65534",
+                    "--regid=65534",
+                    "--clear-groups",
+                    "/usr/bin/python3",
+                    "-c",
+                    "import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\n"
+                        + "s.connect(sys.argv[1])\nfor i in range(10): s.send(b'x:1|c')\nprint('sent')",
+                    sock.toString())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(s.waitFor(30, TimeUnit.SECONDS));
         assertEquals("sent", out.trim(), "user nobody could send: " + out);

@@ -3,6 +3,7 @@ package io.udsink.collector.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.udsink.collector.TestSupport;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -12,51 +13,67 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.udsink.collector.TestSupport;
-
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ServeCommandTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void shouldServeUntilItsDurationAndFlushEverythingAtTheEnd() throws Exception {
     Path sock = dir.resolve("s");
     Path out = dir.resolve("out.jsonl");
-    CompletableFuture<MainRunner.Run> serve = CompletableFuture.supplyAsync(() -> MainTest.run(
-        "serve", "--socket", sock.toString(), "--out", out.toString(), "--http",
-        "127.0.0.1:0", "--flush-interval", "1h", "--duration", "2s"));
-    TestSupport.await("the socket", Duration.ofSeconds(10),
-        () -> Files.exists(sock, LinkOption.NOFOLLOW_LINKS));
-    MainRunner.Run send = MainTest.run("send", "--socket", sock.toString(), "--count", "40",
-        "--line", "cli.test:2|c|#k:v");
+    CompletableFuture<MainRunner.Run> serve =
+        CompletableFuture.supplyAsync(
+            () ->
+                MainTest.run(
+                    "serve",
+                    "--socket",
+                    sock.toString(),
+                    "--out",
+                    out.toString(),
+                    "--http",
+                    "127.0.0.1:0",
+                    "--flush-interval",
+                    "1h",
+                    "--duration",
+                    "2s"));
+    TestSupport.await(
+        "the socket", Duration.ofSeconds(10), () -> Files.exists(sock, LinkOption.NOFOLLOW_LINKS));
+    MainRunner.Run send =
+        MainTest.run(
+            "send", "--socket", sock.toString(), "--count", "40", "--line", "cli.test:2|c|#k:v");
     assertEquals(0, send.code, send.err);
     MainRunner.Run r = serve.get(20, TimeUnit.SECONDS);
     assertEquals(0, r.code, r.err);
     List<String> lines = Files.readAllLines(out);
-    assertTrue(lines.stream().anyMatch(l -> l.contains("\"name\":\"cli.test\"")
-        && l.contains("\"value\":80") && l.contains("\"count\":40")), lines.toString());
+    assertTrue(
+        lines.stream()
+            .anyMatch(
+                l ->
+                    l.contains("\"name\":\"cli.test\"")
+                        && l.contains("\"value\":80")
+                        && l.contains("\"count\":40")),
+        lines.toString());
   }
 
   @Test
   void shouldCheckEverySettingBeforeOpeningOrBindingAnything() {
     String[][] bad = {
-        {"--max-series", "0", "--max-series"},
-        {"--remote-write-label", "bad", "--remote-write-label"},
-        {"--http", "nowhere", "--http nowhere"},
-        {"--observer-type", "sketch", "--observer-type"},
-        {"--mapping-cache-size", "0", "--mapping-cache-size"},
-        {"--remote-write-password-file", "/nonexistent/p", "--remote-write-password-file"}};
+      {"--max-series", "0", "--max-series"},
+      {"--remote-write-label", "bad", "--remote-write-label"},
+      {"--http", "nowhere", "--http nowhere"},
+      {"--observer-type", "sketch", "--observer-type"},
+      {"--mapping-cache-size", "0", "--mapping-cache-size"},
+      {"--remote-write-password-file", "/nonexistent/p", "--remote-write-password-file"}
+    };
     for (String[] b : bad) {
       Path sock = dir.resolve("c");
       Path out = dir.resolve("never.jsonl");
-      MainRunner.Run r = MainTest.run("serve", "--socket", sock.toString(), "--out",
-          out.toString(), b[0], b[1]);
+      MainRunner.Run r =
+          MainTest.run("serve", "--socket", sock.toString(), "--out", out.toString(), b[0], b[1]);
       assertEquals(2, r.code, r.err);
       assertTrue(r.err.contains(b[2]), b[0] + ": " + r.err);
       assertTrue(!Files.exists(out, LinkOption.NOFOLLOW_LINKS), "opened nothing: " + b[0]);
@@ -66,8 +83,15 @@ class ServeCommandTest {
 
   @Test
   void shouldNameABadHttpAddress() {
-    MainRunner.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(), "--http",
-        "localhost", "--out", "off");
+    MainRunner.Run r =
+        MainTest.run(
+            "serve",
+            "--socket",
+            dir.resolve("s").toString(),
+            "--http",
+            "localhost",
+            "--out",
+            "off");
     assertEquals(2, r.code);
     assertTrue(r.err.contains("--http localhost") && r.err.contains("HOST:PORT"), r.err);
   }
@@ -75,18 +99,27 @@ class ServeCommandTest {
   @Test
   void shouldNameBadRemoteWriteSettingsBeforeBinding() {
     String[][] bad = {
-        {"--remote-write", "localhost:9090/api/v1/write", "http://"},
-        {"--remote-write", "http://h:1/x y", "not a URL"},
-        {"--remote-write-label", "2bad=x", "NAME=VALUE"},
-        {"--remote-write-label", "__name__=x", "NAME=VALUE"},
-        {"--remote-write-label", "novalue", "NAME=VALUE"},
-        {"--remote-write-header", "no colon", "'NAME: VALUE'"},
-        {"--remote-write-header", "Host: elsewhere", "restricted header name"},
-        {"--remote-write-header", "X-Tenant: a\r\nX-Evil: b", "invalid header value"},
+      {"--remote-write", "localhost:9090/api/v1/write", "http://"},
+      {"--remote-write", "http://h:1/x y", "not a URL"},
+      {"--remote-write-label", "2bad=x", "NAME=VALUE"},
+      {"--remote-write-label", "__name__=x", "NAME=VALUE"},
+      {"--remote-write-label", "novalue", "NAME=VALUE"},
+      {"--remote-write-header", "no colon", "'NAME: VALUE'"},
+      {"--remote-write-header", "Host: elsewhere", "restricted header name"},
+      {"--remote-write-header", "X-Tenant: a\r\nX-Evil: b", "invalid header value"},
     };
     for (String[] b : bad) {
-      MainRunner.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(),
-          "--http", "off", "--out", "off", b[0], b[1]);
+      MainRunner.Run r =
+          MainTest.run(
+              "serve",
+              "--socket",
+              dir.resolve("s").toString(),
+              "--http",
+              "off",
+              "--out",
+              "off",
+              b[0],
+              b[1]);
       assertEquals(2, r.code, String.join(" ", b) + ": " + r.err);
       assertTrue(r.err.contains(b[0] + " " + b[1]) && r.err.contains(b[2]), r.err);
       assertTrue(!Files.exists(dir.resolve("s"), LinkOption.NOFOLLOW_LINKS));
@@ -97,8 +130,9 @@ class ServeCommandTest {
   void shouldNameAPortInUse() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       String addr = "127.0.0.1:" + taken.getLocalPort();
-      MainRunner.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(), "--http",
-          addr, "--out", "off");
+      MainRunner.Run r =
+          MainTest.run(
+              "serve", "--socket", dir.resolve("s").toString(), "--http", addr, "--out", "off");
       assertEquals(1, r.code);
       assertTrue(r.err.contains("--http " + addr) && r.err.contains("cannot listen"), r.err);
       assertTrue(!Files.exists(dir.resolve("s"), LinkOption.NOFOLLOW_LINKS));
@@ -109,8 +143,15 @@ class ServeCommandTest {
   void shouldNameAnOutputItCannotOpen() throws Exception {
     Path d = dir.resolve("adir");
     Files.createDirectory(d);
-    MainRunner.Run r = MainTest.run("serve", "--socket", dir.resolve("s").toString(), "--http",
-        "off", "--out", d.toString());
+    MainRunner.Run r =
+        MainTest.run(
+            "serve",
+            "--socket",
+            dir.resolve("s").toString(),
+            "--http",
+            "off",
+            "--out",
+            d.toString());
     assertEquals(1, r.code);
     assertTrue(r.err.contains("--out " + d), r.err);
   }

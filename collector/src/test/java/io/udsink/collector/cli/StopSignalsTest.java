@@ -3,7 +3,6 @@ package io.udsink.collector.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.concurrent.atomic.AtomicInteger;
-
 import org.junit.jupiter.api.Test;
 
 /** A SIGHUP that arrives while udsink starts is acted on once, when the action exists. */

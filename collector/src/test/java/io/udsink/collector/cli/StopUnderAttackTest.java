@@ -3,6 +3,12 @@ package io.udsink.collector.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.udsink.collector.BlockingSenders;
+import io.udsink.collector.TestSupport;
+import io.udsink.collector.UdsinkProcess;
+import io.udsink.collector.transport.ProcessUser;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,18 +22,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
-import io.udsink.collector.BlockingSenders;
-import io.udsink.collector.TestSupport;
-import io.udsink.collector.UdsinkProcess;
-import io.udsink.collector.transport.ProcessUser;
 
 /**
  * The hostile conditions of the security findings, applied together to one {@code udsink serve}
@@ -39,15 +36,13 @@ import io.udsink.collector.transport.ProcessUser;
 class StopUnderAttackTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** A shell command, as user nobody when the tests run as root (else as this user). */
   private static void attacker(String script) throws Exception {
     List<String> cmd = new ArrayList<>();
     if (ProcessUser.uid() == 0 && Files.isExecutable(Path.of("/usr/bin/setpriv"))) {
-      cmd.addAll(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-          "--clear-groups"));
+      cmd.addAll(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
     }
     cmd.addAll(List.of("/bin/sh", "-c", script));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -90,10 +85,23 @@ class StopUnderAttackTest {
     List<Socket> slow = new ArrayList<>();
     long sent;
     List<Path> rotated = new ArrayList<>();
-    try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(), "serve", "--socket",
-        sock.toString(), "--socket-mode", "0666", "--out", out.toString(), "--http",
-        "127.0.0.1:" + port, "--flush-interval", "100ms", "--mapping-config",
-        rules.toString())) {
+    try (UdsinkProcess p =
+        UdsinkProcess.start(
+            dir,
+            List.of(),
+            "serve",
+            "--socket",
+            sock.toString(),
+            "--socket-mode",
+            "0666",
+            "--out",
+            out.toString(),
+            "--http",
+            "127.0.0.1:" + port,
+            "--flush-interval",
+            "100ms",
+            "--mapping-config",
+            rules.toString())) {
       p.awaitSocket(sock);
       try (BlockingSenders senders = new BlockingSenders(sock, 2, "attack.c:1|c")) {
         TestSupport.await("load", WAIT, () -> senders.sent() > 2000);
@@ -104,8 +112,8 @@ class StopUnderAttackTest {
         }
         // rotation, and the attacker is quicker than the reopen: a link, then a FIFO (made by
         // the attacker, put in place the instant the path is free)
-        attacker("ln -s " + target + " " + logs.resolve("link") + " && mkfifo "
-            + logs.resolve("fifo"));
+        attacker(
+            "ln -s " + target + " " + logs.resolve("link") + " && mkfifo " + logs.resolve("fifo"));
         rotateTo(out, logs.resolve("link"), rotated);
         long before = senders.sent();
         TestSupport.await("more load", WAIT, () -> senders.sent() > before + 2000);
@@ -114,18 +122,25 @@ class StopUnderAttackTest {
         // the mapping file becomes a FIFO and is reloaded; reloads are posted without the flag
         Files.delete(rules);
         assertEquals(0, new ProcessBuilder("mkfifo", rules.toString()).start().waitFor());
-        assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(p.process.pid()))
-            .start().waitFor());
+        assertEquals(
+            0,
+            new ProcessBuilder("kill", "-HUP", Long.toString(p.process.pid())).start().waitFor());
         for (int i = 0; i < 5; i++) {
-          HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(
-              "http://127.0.0.1:" + port + "/-/reload")).timeout(Duration.ofSeconds(5))
-              .POST(HttpRequest.BodyPublishers.noBody()).build(),
-              HttpResponse.BodyHandlers.ofString());
+          HttpResponse<String> r =
+              http.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/-/reload"))
+                      .timeout(Duration.ofSeconds(5))
+                      .POST(HttpRequest.BodyPublishers.noBody())
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
           assertEquals(403, r.statusCode());
         }
-        HttpResponse<String> scrape = http.send(HttpRequest.newBuilder(URI.create(
-            "http://127.0.0.1:" + port + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> scrape =
+            http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                    .timeout(Duration.ofSeconds(5))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, scrape.statusCode());
         long mid = senders.sent();
         TestSupport.await("load under attack", WAIT, () -> senders.sent() > mid + 2000);

@@ -3,6 +3,10 @@ package io.udsink.collector.export;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.udsink.collector.Promtool;
+import io.udsink.collector.TestSupport;
+import io.udsink.collector.parse.ParseError;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,18 +20,11 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
-
-import com.fasterxml.jackson.databind.JsonNode;
-
-import io.udsink.collector.Promtool;
-import io.udsink.collector.TestSupport;
-import io.udsink.collector.parse.ParseError;
 
 /**
  * Random and mutated input, mixed with known-good counters, through a real socket into a running
@@ -37,21 +34,53 @@ import io.udsink.collector.parse.ParseError;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class FuzzTest {
   private static final String[] TEMPLATES = {
-      "m.a:1|c", "m.b:-2.5|c|@0.5|#env:prod,host:a", "m.g:+3|g", "m.g:-7|g|#k", "m.s:u1:u2|s",
-      "m.t:12.5|ms|@0.25", "m.h:1:2:3|h|#a:b", "m.d:0.001|d", "_e{5,4}:title|text|#x:y",
-      "_sc|svc|2|#a|m:msg", "m.x:1|c|c:abc|T1700000000", "fa:1|c", "fa_gauge:2|ms", "fa:3|g",
-      "fa_sum:1|g", "fa_total:2|g", "fa_count:1|s", "udsink_datagrams:1|c", "m.ü:1|c|#ключ:v",
-      "{\"name\":\"j\",\"type\":\"counter\",\"value\":-3}",
-      "{\"name\":\"j\",\"type\":\"h\",\"values\":[1,2],\"tags\":{\"a\":\"b\"}}",
-      "[{\"name\":\"j2\",\"type\":\"set\",\"values\":[\"a\",1]}]"};
-  private static final String[] NASTY = {"1e308", "-1e308", "1.79e308", "2e308", "NaN",
-      "Infinity", "-0", "0", "1e-320", "4.9e-324", "99999999999999999999999", "+", "-", ".",
-      "1e", "0x10", "١"};
-  private static final String[] NASTY_RATES = {"@1e-320", "@1e-10", "@0", "@1", "@1e-9",
-      "@0.5", "@2", "@NaN", "@-1", "@"};
+    "m.a:1|c",
+    "m.b:-2.5|c|@0.5|#env:prod,host:a",
+    "m.g:+3|g",
+    "m.g:-7|g|#k",
+    "m.s:u1:u2|s",
+    "m.t:12.5|ms|@0.25",
+    "m.h:1:2:3|h|#a:b",
+    "m.d:0.001|d",
+    "_e{5,4}:title|text|#x:y",
+    "_sc|svc|2|#a|m:msg",
+    "m.x:1|c|c:abc|T1700000000",
+    "fa:1|c",
+    "fa_gauge:2|ms",
+    "fa:3|g",
+    "fa_sum:1|g",
+    "fa_total:2|g",
+    "fa_count:1|s",
+    "udsink_datagrams:1|c",
+    "m.ü:1|c|#ключ:v",
+    "{\"name\":\"j\",\"type\":\"counter\",\"value\":-3}",
+    "{\"name\":\"j\",\"type\":\"h\",\"values\":[1,2],\"tags\":{\"a\":\"b\"}}",
+    "[{\"name\":\"j2\",\"type\":\"set\",\"values\":[\"a\",1]}]"
+  };
+  private static final String[] NASTY = {
+    "1e308",
+    "-1e308",
+    "1.79e308",
+    "2e308",
+    "NaN",
+    "Infinity",
+    "-0",
+    "0",
+    "1e-320",
+    "4.9e-324",
+    "99999999999999999999999",
+    "+",
+    "-",
+    ".",
+    "1e",
+    "0x10",
+    "١"
+  };
+  private static final String[] NASTY_RATES = {
+    "@1e-320", "@1e-10", "@0", "@1", "@1e-9", "@0.5", "@2", "@NaN", "@-1", "@"
+  };
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @ParameterizedTest
   @ValueSource(longs = {1, 2, 3})
@@ -90,15 +119,15 @@ class FuzzTest {
         if (b.length == 0) {
           continue;
         }
-        while (ch.write(ByteBuffer.wrap(b)) == 0) {
-          Thread.onSpinWait();
-        }
+        TestSupport.sendWaiting(ch, ByteBuffer.wrap(b));
         if (d % 500 == 499) { // after a flush that took in what came so far
           long before = h.telemetry.flushes();
-          TestSupport.await("a flush", Duration.ofSeconds(10),
-              () -> h.telemetry.flushes() > before + 1);
-          HttpResponse<String> r = http.send(HttpRequest.newBuilder(metrics)
-              .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+          TestSupport.await(
+              "a flush", Duration.ofSeconds(10), () -> h.telemetry.flushes() > before + 1);
+          HttpResponse<String> r =
+              http.send(
+                  HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(10)).build(),
+                  HttpResponse.BodyHandlers.ofString());
           assertEquals(200, r.statusCode());
           if (scrapes++ % 2 == 0) {
             Promtool.check(r.body());
@@ -110,16 +139,20 @@ class FuzzTest {
       for (Map.Entry<String, Long> e : good.entrySet()) {
         String sample = e.getKey().replace('.', '_') + "_total{g=\"1\"}";
         long want = e.getValue();
-        TestSupport.await(sample + " = " + want, Duration.ofSeconds(20),
-            () -> scrape(h, sample) == want);
+        TestSupport.await(
+            sample + " = " + want, Duration.ofSeconds(20), () -> scrape(h, sample) == want);
       }
-      HttpResponse<String> last = http.send(HttpRequest.newBuilder(metrics)
-          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> last =
+          http.send(
+              HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(10)).build(),
+              HttpResponse.BodyHandlers.ofString());
       Promtool.check(last.body());
       h.close();
       Map<String, Long> fromJson = new TreeMap<>();
       for (JsonNode n : h.lines()) {
-        if (n.has("name") && n.get("name").asText().startsWith("zzgood.") && n.get("type").asText().equals("counter")) {
+        if (n.has("name")
+            && n.get("name").asText().startsWith("zzgood.")
+            && n.get("type").asText().equals("counter")) {
           fromJson.merge(n.get("name").asText(), n.get("value").asLong(), Long::sum);
         }
         for (String f : new String[] {"value", "sum", "count", "p99"}) {
@@ -128,9 +161,17 @@ class FuzzTest {
       }
       assertEquals(good, fromJson);
       assertEquals(0, h.loop.stats().handlerErrors(), "exceptions out of the handler");
-      assertEquals(0, h.telemetry.value(io.udsink.collector.export.TelemetryMetric.PARSE_ERRORS, ParseError.INTERNAL_ERROR.label()));
+      assertEquals(
+          0,
+          h.telemetry.value(
+              io.udsink.collector.export.TelemetryMetric.PARSE_ERRORS,
+              ParseError.INTERNAL_ERROR.label()));
       assertEquals(0, h.telemetry.value(io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS));
-      assertTrue(h.telemetry.value(io.udsink.collector.export.TelemetryMetric.PARSE_ERRORS, ParseError.BAD_VALUE.label()) > 0);
+      assertTrue(
+          h.telemetry.value(
+                  io.udsink.collector.export.TelemetryMetric.PARSE_ERRORS,
+                  ParseError.BAD_VALUE.label())
+              > 0);
     }
     assertEquals(6, scrapes, "scraped after several flushes");
   }
@@ -164,77 +205,92 @@ class FuzzTest {
     switch (rnd.nextInt(12)) {
       case 0:
         return s.getBytes(StandardCharsets.UTF_8);
-      case 1: { // a nasty number in place of the value
-        int colon = s.indexOf(':');
-        int pipe = s.indexOf('|');
-        if (colon > 0 && pipe > colon) {
-          s = s.substring(0, colon + 1) + NASTY[rnd.nextInt(NASTY.length)] + s.substring(pipe);
+      case 1:
+        { // a nasty number in place of the value
+          int colon = s.indexOf(':');
+          int pipe = s.indexOf('|');
+          if (colon > 0 && pipe > colon) {
+            s = s.substring(0, colon + 1) + NASTY[rnd.nextInt(NASTY.length)] + s.substring(pipe);
+          }
+          break;
         }
-        break;
-      }
       case 2:
         s = s + "|" + NASTY_RATES[rnd.nextInt(NASTY_RATES.length)];
         break;
       case 3:
         s = s.substring(0, rnd.nextInt(s.length() + 1));
         break;
-      case 4: { // many tags, some repeated, some empty
-        StringBuilder sb = new StringBuilder(s).append("|#");
-        int n = rnd.nextInt(300);
-        for (int i = 0; i < n; i++) {
-          sb.append(i == 0 ? "" : ",").append("t").append(rnd.nextInt(50)).append(':')
-              .append(rnd.nextInt(3) == 0 ? "" : "v");
+      case 4:
+        { // many tags, some repeated, some empty
+          StringBuilder sb = new StringBuilder(s).append("|#");
+          int n = rnd.nextInt(300);
+          for (int i = 0; i < n; i++) {
+            sb.append(i == 0 ? "" : ",")
+                .append("t")
+                .append(rnd.nextInt(50))
+                .append(':')
+                .append(rnd.nextInt(3) == 0 ? "" : "v");
+          }
+          s = sb.toString();
+          break;
         }
-        s = sb.toString();
-        break;
-      }
-      case 5: { // a separator inserted anywhere
-        int at = rnd.nextInt(s.length() + 1);
-        s = s.substring(0, at) + "|:#,@{}\"\\"
-            .charAt(rnd.nextInt(9)) + s.substring(at);
-        break;
-      }
-      case 6: { // invalid UTF-8 inside
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        byte[] bad = {(byte) 0xC0, (byte) 0x80, (byte) 0xFF, (byte) 0xED, (byte) 0xA0, (byte) 0x80};
-        int at = rnd.nextInt(b.length + 1);
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        o.write(b, 0, at);
-        o.write(bad, 0, 1 + rnd.nextInt(bad.length));
-        o.write(b, at, b.length - at);
-        return o.toByteArray();
-      }
+      case 5:
+        { // a separator inserted anywhere
+          int at = rnd.nextInt(s.length() + 1);
+          s = s.substring(0, at) + "|:#,@{}\"\\".charAt(rnd.nextInt(9)) + s.substring(at);
+          break;
+        }
+      case 6:
+        { // invalid UTF-8 inside
+          byte[] b = s.getBytes(StandardCharsets.UTF_8);
+          byte[] bad = {
+            (byte) 0xC0, (byte) 0x80, (byte) 0xFF, (byte) 0xED, (byte) 0xA0, (byte) 0x80
+          };
+          int at = rnd.nextInt(b.length + 1);
+          ByteArrayOutputStream o = new ByteArrayOutputStream();
+          o.write(b, 0, at);
+          o.write(bad, 0, 1 + rnd.nextInt(bad.length));
+          o.write(b, at, b.length - at);
+          return o.toByteArray();
+        }
       case 7: // a long name
         s = "n".repeat(rnd.nextInt(5000)) + s;
         break;
-      case 8: { // many values
-        int colon = s.indexOf(':');
-        int pipe = s.indexOf('|');
-        if (colon > 0 && pipe > colon) {
-          StringBuilder sb = new StringBuilder(s.substring(0, colon));
-          int n = rnd.nextInt(1500);
-          for (int i = 0; i < n; i++) {
-            sb.append(':').append(rnd.nextInt(3) == 0 ? NASTY[rnd.nextInt(NASTY.length)]
-                : Double.toString(rnd.nextGaussian() * 1e6));
+      case 8:
+        { // many values
+          int colon = s.indexOf(':');
+          int pipe = s.indexOf('|');
+          if (colon > 0 && pipe > colon) {
+            StringBuilder sb = new StringBuilder(s.substring(0, colon));
+            int n = rnd.nextInt(1500);
+            for (int i = 0; i < n; i++) {
+              sb.append(':')
+                  .append(
+                      rnd.nextInt(3) == 0
+                          ? NASTY[rnd.nextInt(NASTY.length)]
+                          : Double.toString(rnd.nextGaussian() * 1e6));
+            }
+            s = sb.append(s.substring(pipe)).toString();
           }
-          s = sb.append(s.substring(pipe)).toString();
+          break;
         }
-        break;
-      }
       case 9: // a random type
-        s = s.replaceFirst("\\|[a-z]+", "|" + "cgsmhdxy".charAt(rnd.nextInt(8))
-            + (rnd.nextBoolean() ? "s" : ""));
+        s =
+            s.replaceFirst(
+                "\\|[a-z]+",
+                "|" + "cgsmhdxy".charAt(rnd.nextInt(8)) + (rnd.nextBoolean() ? "s" : ""));
         break;
       case 10: // carriage returns, blanks, NUL
         s = s.replace("|", rnd.nextBoolean() ? "\r|" : "|\u0000");
         break;
-      default: { // a random byte flipped
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        if (b.length > 0) {
-          b[rnd.nextInt(b.length)] ^= (byte) (1 << rnd.nextInt(8));
+      default:
+        { // a random byte flipped
+          byte[] b = s.getBytes(StandardCharsets.UTF_8);
+          if (b.length > 0) {
+            b[rnd.nextInt(b.length)] ^= (byte) (1 << rnd.nextInt(8));
+          }
+          return b;
         }
-        return b;
-      }
     }
     return s.getBytes(StandardCharsets.UTF_8);
   }

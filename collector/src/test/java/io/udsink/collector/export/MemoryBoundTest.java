@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.udsink.collector.TestSupport;
+import io.udsink.collector.UdsinkProcess;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,14 +16,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
-
-import io.udsink.collector.TestSupport;
-import io.udsink.collector.UdsinkProcess;
 
 /**
  * Memory is bounded by settings, not by senders: udsink in a 256 MB heap, its JSON output
@@ -29,8 +27,7 @@ import io.udsink.collector.UdsinkProcess;
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class MemoryBoundTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** Packs lines into datagrams of about 8 KB and sends them, waiting while the queue is full. */
   static final class Flood implements AutoCloseable {
@@ -53,13 +50,7 @@ class MemoryBoundTest {
         return;
       }
       ByteBuffer b = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.UTF_8));
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (ch.write(b) == 0) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("udsink stopped reading");
-        }
-        Thread.onSpinWait();
-      }
+      TestSupport.sendWaiting(ch, b);
       sb.setLength(0);
     }
 
@@ -75,10 +66,23 @@ class MemoryBoundTest {
     Path sock = dir.resolve("m");
     Path fifo = BlockedOutputTest.mkfifo(dir.resolve("fifo"));
     int port = UdsinkProcess.freePort();
-    try (UdsinkProcess p = UdsinkProcess.start(dir, List.of("-Xmx256m", "-XX:+UseSerialGC"),
-        "serve", "--socket", sock.toString(), "--out", fifo.toString(), "--http",
-        "127.0.0.1:" + port, "--flush-interval", "300ms", "--max-series", "1000",
-        "--stop-timeout", "1s")) {
+    try (UdsinkProcess p =
+        UdsinkProcess.start(
+            dir,
+            List.of("-Xmx256m", "-XX:+UseSerialGC"),
+            "serve",
+            "--socket",
+            sock.toString(),
+            "--out",
+            fifo.toString(),
+            "--http",
+            "127.0.0.1:" + port,
+            "--flush-interval",
+            "300ms",
+            "--max-series",
+            "1000",
+            "--stop-timeout",
+            "1s")) {
       p.awaitSocket(sock);
       String tags = "|#" + "t".repeat(3000) + ":v";
       try (Flood f = new Flood(sock)) {
@@ -98,7 +102,9 @@ class MemoryBoundTest {
           f.line("wide.set." + s + ":" + s + "|s" + tags);
         }
       }
-      TestSupport.await("a scrape after the flood", Duration.ofSeconds(60),
+      TestSupport.await(
+          "a scrape after the flood",
+          Duration.ofSeconds(60),
           () -> UdsinkProcess.get(port, "/metrics") != null);
       String text = UdsinkProcess.get(port, "/metrics");
       assertNotNull(text);
@@ -120,9 +126,23 @@ class MemoryBoundTest {
   void shouldStopTheNormalWayAndExitNonZeroWhenMemoryRunsOut() throws Exception {
     Path sock = dir.resolve("o");
     Path out = dir.resolve("out.jsonl");
-    try (UdsinkProcess p = UdsinkProcess.start(dir, List.of("-Xmx48m", "-XX:+UseSerialGC"),
-        "serve", "--socket", sock.toString(), "--out", out.toString(), "--http", "off",
-        "--flush-interval", "1h", "--max-series", "100000000", "--stop-timeout", "5s")) {
+    try (UdsinkProcess p =
+        UdsinkProcess.start(
+            dir,
+            List.of("-Xmx48m", "-XX:+UseSerialGC"),
+            "serve",
+            "--socket",
+            sock.toString(),
+            "--out",
+            out.toString(),
+            "--http",
+            "off",
+            "--flush-interval",
+            "1h",
+            "--max-series",
+            "100000000",
+            "--stop-timeout",
+            "5s")) {
       p.awaitSocket(sock);
       String tags = "|#" + "t".repeat(3000) + ":v";
       try (Flood f = new Flood(sock)) {

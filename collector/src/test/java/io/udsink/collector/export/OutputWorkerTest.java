@@ -3,6 +3,11 @@ package io.udsink.collector.export;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.udsink.collector.TestSupport;
+import io.udsink.collector.aggregate.Aggregator;
+import io.udsink.collector.aggregate.Interval;
+import io.udsink.collector.aggregate.Series;
+import io.udsink.collector.parse.StatsdParser;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -12,20 +17,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-
-import io.udsink.collector.TestSupport;
-import io.udsink.collector.aggregate.Aggregator;
-import io.udsink.collector.aggregate.Interval;
-import io.udsink.collector.aggregate.Series;
-import io.udsink.collector.parse.StatsdParser;
 
 /** One output's worker: an inbox the receive loop only adds to, merged off the loop's thread. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class OutputWorkerTest {
-  private final Aggregator agg = new Aggregator(1000, 1, 0, (r, b, s, e) -> { });
+  private final Aggregator agg = new Aggregator(1000, 1, 0, (r, b, s, e) -> {});
   private final StatsdParser parser = new StatsdParser(agg, agg, Series.MAX_SKETCH_VALUE);
   private long clock;
 
@@ -86,7 +84,9 @@ class OutputWorkerTest {
     for (int i = 0; i < 200; i++) {
       w.offer(interval("c:1|c\ng:" + i + "|g\n", false));
     }
-    TestSupport.await("the helper merged the inbox", Duration.ofSeconds(20),
+    TestSupport.await(
+        "the helper merged the inbox",
+        Duration.ofSeconds(20),
         () -> w.inboxSize() <= OutputWorker.MERGE_AT && w.backlogIntervals() == 201);
     assertTrue(w.mergedIntervals() >= 190, "merged: " + w.mergedIntervals());
     // one series in flight; two in the merged head; two for each interval still in the inbox

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.udsink.client.CollectorUnavailableException;
+import io.udsink.collector.TestSupport;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,23 +16,15 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
-import io.udsink.client.CollectorUnavailableException;
-import io.udsink.collector.TestSupport;
-import io.udsink.collector.aggregate.Counter;
-
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ServeEndToEndTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** What a workload should add up to, per series key "type name [tags]". */
   static final class Expected {
@@ -57,8 +52,10 @@ class ServeEndToEndTest {
       StringBuilder sb = new StringBuilder();
       int lines = 1 + rnd.nextInt(5);
       for (int l = 0; l < lines; l++) {
-        String tags = rnd.nextBoolean() ? "" : "|#env:e" + rnd.nextInt(2) + ",host:h" + rnd.nextInt(3);
-        String sortedTags = tags.isEmpty() ? "[]" : "[" + tags.substring(2).replace(",", ", ") + "]";
+        String tags =
+            rnd.nextBoolean() ? "" : "|#env:e" + rnd.nextInt(2) + ",host:h" + rnd.nextInt(3);
+        String sortedTags =
+            tags.isEmpty() ? "[]" : "[" + tags.substring(2).replace(",", ", ") + "]";
         int kind = rnd.nextInt(4);
         if (kind == 0) {
           String name = "c" + rnd.nextInt(4);
@@ -118,10 +115,14 @@ class ServeEndToEndTest {
       for (String dg : datagrams) {
         assertTrue(TestSupport.send(tx, dg) > 0);
       }
-      TestSupport.await("a flush with every datagram", Duration.ofSeconds(20),
-          () -> h.telemetry.value(io.udsink.collector.export.TelemetryMetric.DATAGRAMS) == datagrams.size());
-      TestSupport.await("Prometheus state to catch up", Duration.ofSeconds(20),
-          () -> h.telemetry.flushes() >= 2);
+      TestSupport.await(
+          "a flush with every datagram",
+          Duration.ofSeconds(20),
+          () ->
+              h.telemetry.value(io.udsink.collector.export.TelemetryMetric.DATAGRAMS)
+                  == datagrams.size());
+      TestSupport.await(
+          "Prometheus state to catch up", Duration.ofSeconds(20), () -> h.telemetry.flushes() >= 2);
       scraped = h.scrape();
     } finally {
       h.close();
@@ -190,8 +191,8 @@ class ServeEndToEndTest {
       // histograms in Prometheus: timers in seconds, the rest as sent
       double scale = e.getKey().startsWith("timer ") ? 0.001 : 1;
       double want = e.getValue() * scale;
-      assertEquals(want, scraped.get(promSample(e.getKey(), "_sum")), Math.abs(want) * 1e-9,
-          e.getKey());
+      assertEquals(
+          want, scraped.get(promSample(e.getKey(), "_sum")), Math.abs(want) * 1e-9, e.getKey());
       double promCount = (double) Math.round(ex.distCount.get(e.getKey()));
       assertEquals(promCount, scraped.get(promSample(e.getKey(), "_count")), e.getKey());
       String inf = promSample(e.getKey(), "_bucket");
@@ -229,29 +230,32 @@ class ServeEndToEndTest {
       final int id = i;
       AFUNIXDatagramChannel ch = TestSupport.connect(h.socket);
       ch.configureBlocking(false);
-      threads[i] = new Thread(() -> {
-        try (ch) {
-          while (true) {
-            if (TestSupport.send(ch, "load:1|c|#sender:" + id + "\nload.t:5|ms") > 0) {
-              sent[id]++;
-            } else {
-              Thread.yield();
-            }
-          }
-        } catch (Exception e) {
-          failures[id] = e;
-        }
-      });
+      threads[i] =
+          new Thread(
+              () -> {
+                try (ch) {
+                  while (true) {
+                    if (TestSupport.send(ch, "load:1|c|#sender:" + id + "\nload.t:5|ms") > 0) {
+                      sent[id]++;
+                    } else {
+                      Thread.yield();
+                    }
+                  }
+                } catch (Exception e) {
+                  failures[id] = e;
+                }
+              });
       threads[i].start();
     }
-    TestSupport.await("a few flushes under load", Duration.ofSeconds(20),
-        () -> h.telemetry.flushes() >= 3);
+    TestSupport.await(
+        "a few flushes under load", Duration.ofSeconds(20), () -> h.telemetry.flushes() >= 3);
     h.close();
     long total = 0;
     for (int i = 0; i < senders; i++) {
       threads[i].join(10_000);
       assertNotNull(failures[i]);
-      assertNotNull(CollectorUnavailableException.classify("p", failures[i]), failures[i].toString());
+      assertNotNull(
+          CollectorUnavailableException.classify("p", failures[i]), failures[i].toString());
       total += sent[i];
     }
     Map<String, Double> perSender = new TreeMap<>();

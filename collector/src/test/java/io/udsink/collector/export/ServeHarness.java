@@ -1,5 +1,15 @@
 package io.udsink.collector.export;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.udsink.collector.export.cumulative.CumulativeState;
+import io.udsink.collector.export.jsonl.JsonLinesOutput;
+import io.udsink.collector.export.prometheus.MetricsServer;
+import io.udsink.collector.export.prometheus.PrometheusOutput;
+import io.udsink.collector.loop.ReceiveLoop;
+import io.udsink.collector.runtime.Intake;
+import io.udsink.collector.transport.BoundSocket;
+import io.udsink.collector.transport.SocketSpec;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -14,20 +24,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
-import io.udsink.collector.loop.ReceiveLoop;
-import io.udsink.collector.transport.BoundSocket;
-import io.udsink.collector.transport.SocketSpec;
-import io.udsink.collector.runtime.Intake;
-import io.udsink.collector.export.jsonl.JsonLinesOutput;
-import io.udsink.collector.export.prometheus.MetricsServer;
-import io.udsink.collector.export.prometheus.PrometheusOutput;
-import io.udsink.collector.export.cumulative.CumulativeState;
 
 /** The pieces of {@code udsink serve}, assembled in-process over a real socket. */
 public final class ServeHarness implements AutoCloseable {
@@ -37,9 +33,11 @@ public final class ServeHarness implements AutoCloseable {
   final CumulativeState prometheus;
   final MetricsServer server;
   final ReceiveLoop loop;
+
   /** One client for every scrape, as a scraper keeps one connection. */
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
   final JsonLinesOutput json;
   final Flusher flusher;
   final Intake handler;
@@ -54,10 +52,20 @@ public final class ServeHarness implements AutoCloseable {
     json = JsonLinesOutput.open(out, telemetry);
     prometheus = new CumulativeState(TimeUnit.MINUTES.toMillis(5), 100_000, telemetry);
     server = MetricsServer.start(new InetSocketAddress("127.0.0.1", 0), prometheus);
-    flusher = new Flusher(List.of(new OutputWorker(json, 100_000),
-        new OutputWorker(new PrometheusOutput(prometheus), 100_000)), telemetry);
-    handler = new Intake(flusher, TimeUnit.MILLISECONDS.toNanos(flushMs),
-        100_000, TimeUnit.MINUTES.toNanos(5), System::currentTimeMillis, 10_000);
+    flusher =
+        new Flusher(
+            List.of(
+                new OutputWorker(json, 100_000),
+                new OutputWorker(new PrometheusOutput(prometheus), 100_000)),
+            telemetry);
+    handler =
+        new Intake(
+            flusher,
+            TimeUnit.MILLISECONDS.toNanos(flushMs),
+            100_000,
+            TimeUnit.MINUTES.toNanos(5),
+            System::currentTimeMillis,
+            10_000);
     BoundSocket bound = BoundSocket.bind(SocketSpec.parse(socket.toString()), 0600, false);
     loop = ReceiveLoop.create(List.of(bound), handler, 64, 65536);
     telemetry.watch(loop, io.udsink.collector.sys.Sockets.maxDgramQlen());
@@ -88,9 +96,13 @@ public final class ServeHarness implements AutoCloseable {
 
   /** {@code /metrics} as served. */
   byte[] scrapeText() throws Exception {
-    HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-        + server.address().getPort() + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> r =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.address().getPort() + "/metrics"))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     if (r.statusCode() != 200) {
       throw new AssertionError("GET /metrics: " + r.statusCode());
     }
@@ -99,9 +111,13 @@ public final class ServeHarness implements AutoCloseable {
 
   /** {@code /metrics} parsed: sample name with its labels as written, to value. */
   Map<String, Double> scrape() throws Exception {
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-        + server.address().getPort() + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.address().getPort() + "/metrics"))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new AssertionError("GET /metrics: " + r.statusCode());
     }

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.udsink.collector.Promtool;
+import io.udsink.collector.TestSupport;
+import io.udsink.collector.transport.BoundSocket;
+import io.udsink.collector.transport.SocketSpec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,16 +20,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
-
-import io.udsink.collector.Promtool;
-import io.udsink.collector.TestSupport;
-import io.udsink.collector.transport.BoundSocket;
-import io.udsink.collector.transport.SocketSpec;
 
 /**
  * What only the native receive path gives: each datagram's sender, from the kernel, and the
@@ -35,8 +33,7 @@ import io.udsink.collector.transport.SocketSpec;
 class CredentialsAndDepthTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** Records, by datagram text, the pid and uid the loop gave with it. */
   private static final class SenderHandler implements DatagramHandler {
@@ -48,8 +45,8 @@ class CredentialsAndDepthTest {
     }
 
     @Override
-    public void onDatagram(int socket, ByteBuffer datagram, boolean truncated, int pid, int uid,
-        int gid) {
+    public void onDatagram(
+        int socket, ByteBuffer datagram, boolean truncated, int pid, int uid, int gid) {
       seen.put(StandardCharsets.UTF_8.decode(datagram).toString(), new int[] {pid, uid, gid});
     }
   }
@@ -57,10 +54,15 @@ class CredentialsAndDepthTest {
   /** Sends one datagram, its own pid as text, from a python3 process (as another user). */
   private static long sendFromChild(Path socket, String... asUser) throws Exception {
     List<String> cmd = new java.util.ArrayList<>(List.of(asUser));
-    cmd.addAll(List.of("/usr/bin/python3", "-c", "import os,socket,sys\n"
-        + "s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\n"
-        + "s.sendto(('pid:%d' % os.getpid()).encode(), sys.argv[1])\n"
-        + "print(os.getpid())", socket.toString()));
+    cmd.addAll(
+        List.of(
+            "/usr/bin/python3",
+            "-c",
+            "import os,socket,sys\n"
+                + "s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\n"
+                + "s.sendto(('pid:%d' % os.getpid()).encode(), sys.argv[1])\n"
+                + "print(os.getpid())",
+            socket.toString()));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     assertTrue(p.waitFor(20, TimeUnit.SECONDS), "sender ended");
@@ -86,11 +88,12 @@ class CredentialsAndDepthTest {
       assertEquals(new com.sun.security.auth.module.UnixSystem().getUid(), c[1]);
       boolean root = new com.sun.security.auth.module.UnixSystem().getUid() == 0;
       if (System.getenv("CI") == null) {
-        assumeTrue(root && Promtool.onPath("setpriv"),
+        assumeTrue(
+            root && Promtool.onPath("setpriv"),
             "sending as another user needs root and setpriv; skipped outside CI");
       }
-      long nobodyPid = sendFromChild(sock, "setpriv", "--reuid=65534", "--regid=65534",
-          "--clear-groups");
+      long nobodyPid =
+          sendFromChild(sock, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups");
       TestSupport.await("nobody's datagram", WAIT, () -> h.seen.containsKey("pid:" + nobodyPid));
       assertEquals(65534, h.seen.get("pid:" + nobodyPid)[1], "the uid is the sender's");
       assertEquals(65534, h.seen.get("pid:" + nobodyPid)[2], "and the gid");
@@ -131,25 +134,26 @@ class CredentialsAndDepthTest {
     CountDownLatch release = new CountDownLatch(1);
     AtomicLong handled = new AtomicLong();
     AtomicLong flushes = new AtomicLong();
-    DatagramHandler h = new DatagramHandler() {
-      @Override
-      public void onDatagram(int socket, ByteBuffer datagram, boolean truncated) {
-        if (handled.incrementAndGet() == 1) {
-          holding.countDown();
-          try {
-            release.await(); // the test seam: the loop is held here
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    DatagramHandler h =
+        new DatagramHandler() {
+          @Override
+          public void onDatagram(int socket, ByteBuffer datagram, boolean truncated) {
+            if (handled.incrementAndGet() == 1) {
+              holding.countDown();
+              try {
+                release.await(); // the test seam: the loop is held here
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
           }
-        }
-      }
 
-      @Override
-      public long onTimer(long nowNs) {
-        flushes.incrementAndGet();
-        return nowNs + TimeUnit.MILLISECONDS.toNanos(20);
-      }
-    };
+          @Override
+          public long onTimer(long nowNs) {
+            flushes.incrementAndGet();
+            return nowNs + TimeUnit.MILLISECONDS.toNanos(20);
+          }
+        };
     ReceiveLoop loop = ReceiveLoop.create(List.of(s), h, 64, 1024);
     loop.start();
     try (AFUNIXDatagramChannel tx = TestSupport.connect(sock)) {
@@ -164,13 +168,12 @@ class CredentialsAndDepthTest {
       release.countDown();
       final int expected = queued;
       SocketStats st = loop.socketStats()[0];
-      TestSupport.await("the held queue's depth at a flush", WAIT,
-          () -> st.queueMax() == expected);
+      TestSupport.await("the held queue's depth at a flush", WAIT, () -> st.queueMax() == expected);
       assertEquals(1 + expected, handled.get());
       // then, with one datagram at a time, it falls back
       TestSupport.send(tx, "one");
-      TestSupport.await("one datagram at a time", WAIT,
-          () -> st.queueMax() == 1 && st.queueLast() == 1);
+      TestSupport.await(
+          "one datagram at a time", WAIT, () -> st.queueMax() == 1 && st.queueLast() == 1);
       long f = flushes.get();
       TestSupport.await("a flush without traffic", WAIT, () -> flushes.get() > f + 1);
       assertEquals(0, st.queueMax(), "nothing was queued in the last interval");

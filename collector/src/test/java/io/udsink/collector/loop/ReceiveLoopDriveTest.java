@@ -3,22 +3,20 @@ package io.udsink.collector.loop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.udsink.collector.TestSupport;
+import io.udsink.collector.transport.BoundSocket;
+import io.udsink.collector.transport.SocketSpec;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
-
-import io.udsink.collector.TestSupport;
-import io.udsink.collector.transport.BoundSocket;
-import io.udsink.collector.transport.SocketSpec;
 
 /**
  * The loop driven one pass at a time on the test's own thread, with a clock the test moves: no
@@ -26,8 +24,7 @@ import io.udsink.collector.transport.SocketSpec;
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ReceiveLoopDriveTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final AtomicLong clock = new AtomicLong(1_000_000_000L);
   private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -75,8 +72,8 @@ class ReceiveLoopDriveTest {
   @Test
   void shouldServeEachSocketUpToItsBudgetPerPassAndRotate() throws Exception {
     Recorder h = new Recorder(TimeUnit.SECONDS.toNanos(10));
-    ReceiveLoop loop = new ReceiveLoop(List.of(bind("a"), bind("b")), h, 4, 256,
-        Long.MAX_VALUE, clock::get);
+    ReceiveLoop loop =
+        new ReceiveLoop(List.of(bind("a"), bind("b")), h, 4, 256, Long.MAX_VALUE, clock::get);
     closeables.add(loop);
     AFUNIXDatagramChannel a = sender("a");
     AFUNIXDatagramChannel b = sender("b");
@@ -90,10 +87,11 @@ class ReceiveLoopDriveTest {
     // one pass: a gives its budget of 4 and stays queued, b is drained (a short batch); the
     // order between sockets is the selector's
     assertEquals(7, first, h.seen.toString());
-    assertEquals(List.of("0:a0", "0:a1", "0:a2", "0:a3"),
+    assertEquals(
+        List.of("0:a0", "0:a1", "0:a2", "0:a3"),
         h.seen.stream().filter(x -> x.startsWith("0:")).toList());
-    assertEquals(List.of("1:b0", "1:b1", "1:b2"),
-        h.seen.stream().filter(x -> x.startsWith("1:")).toList());
+    assertEquals(
+        List.of("1:b0", "1:b1", "1:b2"), h.seen.stream().filter(x -> x.startsWith("1:")).toList());
     assertEquals(4, loop.doWork(), "a again, its budget");
     assertEquals(2, loop.doWork(), "the rest of a, then a short batch ends its turn");
     assertEquals(13, h.seen.size());
@@ -105,8 +103,8 @@ class ReceiveLoopDriveTest {
   @Test
   void shouldRunTheTimerAndStopAtTheDurationByTheLoopsClock() throws Exception {
     Recorder h = new Recorder(TimeUnit.SECONDS.toNanos(10));
-    ReceiveLoop loop = new ReceiveLoop(List.of(bind("t")), h, 64, 256,
-        TimeUnit.SECONDS.toNanos(25), clock::get);
+    ReceiveLoop loop =
+        new ReceiveLoop(List.of(bind("t")), h, 64, 256, TimeUnit.SECONDS.toNanos(25), clock::get);
     closeables.add(loop);
     AFUNIXDatagramChannel t = sender("t");
     TestSupport.send(t, "x");

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.udsink.collector.TestSupport;
+import io.udsink.collector.transport.BoundSocket;
+import io.udsink.collector.transport.SocketSpec;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -13,22 +16,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 
-import io.udsink.collector.TestSupport;
-import io.udsink.collector.transport.BoundSocket;
-import io.udsink.collector.transport.SocketSpec;
-
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ReceiveLoopTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
   @AfterEach
@@ -90,30 +87,33 @@ class ReceiveLoopTest {
     List<BoundSocket> sockets = bind("a", "b");
     AtomicLong handledA = new AtomicLong();
     AtomicLong aWhenB = new AtomicLong(-1);
-    DatagramHandler h = (socket, datagram, cut) -> {
-      if (socket == 0) {
-        handledA.incrementAndGet();
-        long until = System.nanoTime() + 20_000; // slower than the sender: A never runs dry
-        while (System.nanoTime() < until) {
-          Thread.onSpinWait();
-        }
-      } else {
-        aWhenB.set(handledA.get());
-      }
-    };
+    DatagramHandler h =
+        (socket, datagram, cut) -> {
+          if (socket == 0) {
+            handledA.incrementAndGet();
+            long until = System.nanoTime() + 20_000; // slower than the sender: A never runs dry
+            while (System.nanoTime() < until) {
+              Thread.onSpinWait();
+            }
+          } else {
+            aWhenB.set(handledA.get());
+          }
+        };
     ReceiveLoop loop = loop(sockets, h, budget, 1024);
     loop.start();
 
     AFUNIXDatagramChannel floodA = sender("a", true);
-    Thread flooder = new Thread(() -> {
-      try {
-        while (!Thread.currentThread().isInterrupted()) {
-          TestSupport.send(floodA, "flood");
-        }
-      } catch (Exception e) {
-        // the loop stopped; done
-      }
-    });
+    Thread flooder =
+        new Thread(
+            () -> {
+              try {
+                while (!Thread.currentThread().isInterrupted()) {
+                  TestSupport.send(floodA, "flood");
+                }
+              } catch (Exception e) {
+                // the loop stopped; done
+              }
+            });
     flooder.start();
     try {
       TestSupport.await("A to be flooded", WAIT, () -> handledA.get() > 2000);
@@ -122,7 +122,8 @@ class ReceiveLoopTest {
       long aAfterSend = handledA.get();
       TestSupport.await("B's datagram", WAIT, () -> aWhenB.get() >= 0);
       long waitedFor = aWhenB.get() - aAfterSend;
-      assertTrue(waitedFor <= budget,
+      assertTrue(
+          waitedFor <= budget,
           "B waited for " + waitedFor + " of A's datagrams; budget is " + budget);
       assertTrue(loop.stats().nonBlockingSelects() > 0);
     } finally {
@@ -154,7 +155,7 @@ class ReceiveLoopTest {
     ReceiveLoop loop = loop(bind("a"), h, 64, 10);
     loop.start();
     AFUNIXDatagramChannel tx = sender("a", true);
-    TestSupport.send(tx, "0123456789");      // exactly the maximum: whole
+    TestSupport.send(tx, "0123456789"); // exactly the maximum: whole
     TestSupport.send(tx, "0123456789abcdef"); // longer: cut
     TestSupport.await("two datagrams", WAIT, () -> h.total.get() == 2);
     loop.close();
@@ -209,11 +210,12 @@ class ReceiveLoopTest {
   @Test
   void shouldKeepGoingWhenTheHandlerThrows() throws Exception {
     AtomicLong seen = new AtomicLong();
-    DatagramHandler h = (socket, datagram, cut) -> {
-      if (seen.incrementAndGet() % 2 == 0) {
-        throw new IllegalStateException("bad datagram");
-      }
-    };
+    DatagramHandler h =
+        (socket, datagram, cut) -> {
+          if (seen.incrementAndGet() % 2 == 0) {
+            throw new IllegalStateException("bad datagram");
+          }
+        };
     ReceiveLoop loop = loop(bind("a"), h, 64, 1024);
     loop.start();
     AFUNIXDatagramChannel tx = sender("a", true);
@@ -229,17 +231,17 @@ class ReceiveLoopTest {
   @Test
   void shouldCallTheHandlersTimerWithoutTraffic() throws Exception {
     AtomicLong ticks = new AtomicLong();
-    DatagramHandler h = new DatagramHandler() {
-      @Override
-      public void onDatagram(int socket, ByteBuffer datagram, boolean cut) {
-      }
+    DatagramHandler h =
+        new DatagramHandler() {
+          @Override
+          public void onDatagram(int socket, ByteBuffer datagram, boolean cut) {}
 
-      @Override
-      public long onTimer(long nowNs) {
-        ticks.incrementAndGet();
-        return nowNs + TimeUnit.MILLISECONDS.toNanos(20);
-      }
-    };
+          @Override
+          public long onTimer(long nowNs) {
+            ticks.incrementAndGet();
+            return nowNs + TimeUnit.MILLISECONDS.toNanos(20);
+          }
+        };
     ReceiveLoop loop = loop(bind("a"), h, 64, 1024);
     loop.start();
     TestSupport.await("five timer calls", WAIT, () -> ticks.get() >= 5);
@@ -248,8 +250,9 @@ class ReceiveLoopTest {
   @Test
   void shouldStopByItselfAfterItsTimeLimit() throws Exception {
     RecordingHandler h = new RecordingHandler(1, false);
-    ReceiveLoop loop = new ReceiveLoop(bind("a"), h, 64, 1024,
-        TimeUnit.MILLISECONDS.toNanos(100), System::nanoTime);
+    ReceiveLoop loop =
+        new ReceiveLoop(
+            bind("a"), h, 64, 1024, TimeUnit.MILLISECONDS.toNanos(100), System::nanoTime);
     closeables.add(loop);
     loop.start();
     assertTrue(loop.awaitTermination(10, TimeUnit.SECONDS));

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.udsink.client.CollectorUnavailableException;
+import io.udsink.collector.TestSupport;
+import io.udsink.collector.transport.BoundSocket;
+import io.udsink.collector.transport.SocketSpec;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,16 +16,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
-
-import io.udsink.client.CollectorUnavailableException;
-import io.udsink.collector.TestSupport;
-import io.udsink.collector.transport.BoundSocket;
-import io.udsink.collector.transport.SocketSpec;
 
 /**
  * The failure this project exists to prevent: a receiver stopped while senders are still sending
@@ -30,8 +28,7 @@ import io.udsink.collector.transport.SocketSpec;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class StopUnderLoadTest {
   private static final int SENDERS = 3;
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static final class Sender extends Thread {
     final AFUNIXDatagramChannel channel;
@@ -65,9 +62,10 @@ class StopUnderLoadTest {
   void shouldCountEverySuccessfulSendWhenStoppedUnderLoad() throws Exception {
     Path a = dir.resolve("a");
     Path b = dir.resolve("b");
-    List<BoundSocket> sockets = List.of(
-        BoundSocket.bind(SocketSpec.parse(a.toString()), 0600, false),
-        BoundSocket.bind(SocketSpec.parse(b.toString()), 0600, false));
+    List<BoundSocket> sockets =
+        List.of(
+            BoundSocket.bind(SocketSpec.parse(a.toString()), 0600, false),
+            BoundSocket.bind(SocketSpec.parse(b.toString()), 0600, false));
     RecordingHandler h = new RecordingHandler(2, false);
     ReceiveLoop loop = ReceiveLoop.create(sockets, h, 16, 1024);
     Thread loopThread = loop.start();
@@ -92,7 +90,8 @@ class StopUnderLoadTest {
       sent += s.sent.get();
       Exception e = s.failure.get();
       assertNotNull(e, s.getName() + " ended without an error");
-      assertNotNull(CollectorUnavailableException.classify("p", e),
+      assertNotNull(
+          CollectorUnavailableException.classify("p", e),
           s.getName() + " failed with something other than the collector going away: " + e);
       s.channel.close();
     }
@@ -101,11 +100,14 @@ class StopUnderLoadTest {
 
     // and a send after the stop fails with an error, never silently
     for (Path p : List.of(a, b)) {
-      Exception e = assertThrows(Exception.class, () -> {
-        try (AFUNIXDatagramChannel late = TestSupport.connect(p)) {
-          TestSupport.send(late, "late:1|c");
-        }
-      });
+      Exception e =
+          assertThrows(
+              Exception.class,
+              () -> {
+                try (AFUNIXDatagramChannel late = TestSupport.connect(p)) {
+                  TestSupport.send(late, "late:1|c");
+                }
+              });
       assertNotNull(CollectorUnavailableException.classify(p.toString(), e), e.toString());
     }
   }

@@ -10,25 +10,22 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.udsink.collector.parse.MetricType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import io.udsink.collector.parse.MetricType;
 
 /**
  * The mapping file's rules, case by case: the cases statsd_exporter's documentation describes,
  * and what a file must not be able to do.
  */
 class MapperTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static Mapper rules(String yaml) {
     return MappingFile.parse(yaml, 1000);
@@ -36,7 +33,9 @@ class MapperTest {
 
   @Test
   void shouldTurnGlobPartsIntoNameAndLabels() {
-    Mapper m = rules("""
+    Mapper m =
+        rules(
+            """
         mappings:
         - match: "test.dispatcher.*.*.*"
           name: "dispatcher_events_total"
@@ -58,13 +57,23 @@ class MapperTest {
         """);
     Mapped a = m.map("test.dispatcher.FooProcessor.send.success", MetricType.COUNTER);
     assertEquals("dispatcher_events_total", a.name());
-    assertEquals(Map.of("processor", "FooProcessor", "action", "send", "outcome", "success",
-        "job", "test_dispatcher"), a.labels());
+    assertEquals(
+        Map.of(
+            "processor",
+            "FooProcessor",
+            "action",
+            "send",
+            "outcome",
+            "success",
+            "job",
+            "test_dispatcher"),
+        a.labels());
     assertTrue(a.matched());
     Mapped b = m.map("foo_product.signup.facebook.failure", MetricType.COUNTER);
     assertEquals("signup_events_total", b.name());
-    assertEquals(Map.of("provider", "facebook", "outcome", "failure",
-        "job", "foo_product_server"), b.labels());
+    assertEquals(
+        Map.of("provider", "facebook", "outcome", "failure", "job", "foo_product_server"),
+        b.labels());
     Mapped c = m.map("test.aws.requests.counter", MetricType.COUNTER);
     assertEquals("requests_total", c.name(), "a capture in the name");
     assertEquals(Map.of("provider", "aws"), c.labels());
@@ -72,13 +81,16 @@ class MapperTest {
     assertEquals("test_web_server_foo_bar", none.name(), "unmatched names are escaped");
     assertEquals(Map.of(), none.labels());
     assertFalse(none.matched());
-    assertEquals("test_dispatcher_x_y", m.map("test.dispatcher.x.y", MetricType.COUNTER).name(),
+    assertEquals(
+        "test_dispatcher_x_y",
+        m.map("test.dispatcher.x.y", MetricType.COUNTER).name(),
         "a * stands for exactly one part");
   }
 
   @Test
   void shouldLetTheFirstGlobInTheFileWinUnlessOrderingIsDisabled() {
-    String rules = """
+    String rules =
+        """
         mappings:
         - match: "a.*.*"
           name: "star_star"
@@ -94,7 +106,9 @@ class MapperTest {
     assertEquals("star_star", ordered.map("a.x.d", MetricType.GAUGE).name());
     Mapper unordered = rules("defaults:\n  glob_disable_ordering: true\n" + rules);
     assertEquals("b_c", unordered.map("a.b.c", MetricType.GAUGE).name());
-    assertEquals("b_star", unordered.map("a.b.d", MetricType.GAUGE).name(),
+    assertEquals(
+        "b_star",
+        unordered.map("a.b.d", MetricType.GAUGE).name(),
         "a literal part beats a * at the same level, left to right");
     assertEquals("star_d", unordered.map("a.x.d", MetricType.GAUGE).name());
     assertEquals("star_star", unordered.map("a.x.y", MetricType.GAUGE).name());
@@ -102,7 +116,9 @@ class MapperTest {
 
   @Test
   void shouldTryGlobsBeforeRegexesWhateverTheirOrder() {
-    Mapper m = rules("""
+    Mapper m =
+        rules(
+            """
         mappings:
         - match: "svc\\\\.(\\\\w+)\\\\.hits"
           match_type: regex
@@ -111,13 +127,17 @@ class MapperTest {
           name: "glob_${1}"
         """);
     assertEquals("glob_api", m.map("svc.api.hits", MetricType.COUNTER).name());
-    assertEquals("regex_api", m.map("pre.svc.api.hits", MetricType.COUNTER).name(),
+    assertEquals(
+        "regex_api",
+        m.map("pre.svc.api.hits", MetricType.COUNTER).name(),
         "a regex searches the name; it need not match all of it");
   }
 
   @Test
   void shouldExpandRegexGroupsAndTheWholeMatch() {
-    Mapper m = rules("""
+    Mapper m =
+        rules(
+            """
         mappings:
         - match: "(.*)\\\\.(.*)--(.*)\\\\.status\\\\.(.*)\\\\.count"
           match_type: regex
@@ -135,28 +155,31 @@ class MapperTest {
         """);
     Mapped r = m.map("web01.proxy--http.status.200.count", MetricType.COUNTER);
     assertEquals("request_total", r.name());
-    assertEquals(Map.of("hostname", "web01", "exec", "proxy", "protocol", "http", "code", "200"),
+    assertEquals(
+        Map.of("hostname", "web01", "exec", "proxy", "protocol", "http", "code", "200"),
         r.labels());
     Mapped all = m.map("my.statsd_counter", MetricType.COUNTER);
     assertEquals("my_statsd_counter", all.name(), "the name is escaped after expansion");
-    assertEquals(Map.of("statsd_metric_name", "my.statsd_counter"), all.labels(),
+    assertEquals(
+        Map.of("statsd_metric_name", "my.statsd_counter"),
+        all.labels(),
         "label values are not escaped");
   }
 
   @Test
   void shouldEscapeNamesAsStatsdExporterDoes() {
     String[][] table = {
-        {"clean", "clean"},
-        {"0starts_with_digit", "_0starts_with_digit"},
-        {"with_underscore", "with_underscore"},
-        {"with--doubledash", "with_doubledash"},
-        {"with---multiple-dashes", "with_multiple_dashes"},
-        {"with.dot", "with_dot"},
-        {"with\uD83D\uDE31emoji", "with_emoji"},
-        {"with.*.multiple", "with___multiple"},
-        {"test.web-server.foo.bar", "test_web_server_foo_bar"},
-        {"caf\u00e9", "caf_"},
-        {"", ""},
+      {"clean", "clean"},
+      {"0starts_with_digit", "_0starts_with_digit"},
+      {"with_underscore", "with_underscore"},
+      {"with--doubledash", "with_doubledash"},
+      {"with---multiple-dashes", "with_multiple_dashes"},
+      {"with.dot", "with_dot"},
+      {"with\uD83D\uDE31emoji", "with_emoji"},
+      {"with.*.multiple", "with___multiple"},
+      {"test.web-server.foo.bar", "test_web_server_foo_bar"},
+      {"caf\u00e9", "caf_"},
+      {"", ""},
     };
     for (String[] row : table) {
       assertEquals(row[1], Escape.metricName(row[0]), row[0]);
@@ -165,7 +188,9 @@ class MapperTest {
 
   @Test
   void shouldDropOnActionDropAndOnANameThatExpandsToNothing() {
-    Mapper m = rules("""
+    Mapper m =
+        rules(
+            """
         mappings:
         - match: "test.timing.*.*.*"
           name: "my_timer"
@@ -189,7 +214,9 @@ class MapperTest {
 
   @Test
   void shouldMatchOnlyTheGivenMetricType() {
-    Mapper m = rules("""
+    Mapper m =
+        rules(
+            """
         mappings:
         - match: "test.foo.*"
           name: "test_foo_total"
@@ -209,8 +236,8 @@ class MapperTest {
     assertEquals("test_foo_total", m.map("test.foo.x", MetricType.COUNTER).name());
     assertEquals("test_foo_seconds", m.map("test.foo.x", MetricType.TIMER).name());
     assertEquals("test_foo_seconds", m.map("test.foo.x", MetricType.DISTRIBUTION).name());
-    assertEquals("test_foo_x", m.map("test.foo.x", MetricType.GAUGE).name(),
-        "no rule for gauges: escaped");
+    assertEquals(
+        "test_foo_x", m.map("test.foo.x", MetricType.GAUGE).name(), "no rule for gauges: escaped");
     assertEquals("tank_level", m.map("tank.level", MetricType.GAUGE).name());
     assertEquals("tank_level", m.map("tank.level", MetricType.SET).name(), "a set is a gauge");
     assertFalse(m.map("tank.level", MetricType.COUNTER).matched());
@@ -218,7 +245,9 @@ class MapperTest {
 
   @Test
   void shouldTakeDefaultsForTtlObserverAndOptions() {
-    Mapper m = rules("""
+    Mapper m =
+        rules(
+            """
         defaults:
           ttl: 1m20s
           observer_type: histogram
@@ -271,14 +300,20 @@ class MapperTest {
     assertEquals(ObserverSpec.Kind.SUMMARY, m.observer().kind());
     assertEquals(ObserverSpec.DEFAULT_QUANTILES, m.observer().quantiles());
     assertEquals(600_000, m.observer().maxAgeMs());
-    assertEquals(ObserverSpec.Kind.NATIVE, Mapper.none(ObserverSpec.defaults(
-        ObserverSpec.Kind.NATIVE)).map("x", MetricType.TIMER).observer().kind(),
+    assertEquals(
+        ObserverSpec.Kind.NATIVE,
+        Mapper.none(ObserverSpec.defaults(ObserverSpec.Kind.NATIVE))
+            .map("x", MetricType.TIMER)
+            .observer()
+            .kind(),
         "without a file, udsink's own default");
   }
 
   @Test
   void shouldCarryScaleHelpAndHonorLabels() {
-    Mapper m = rules("""
+    Mapper m =
+        rules(
+            """
         mappings:
         - match: foo.latency_ms
           name: foo_latency_seconds
@@ -304,28 +339,36 @@ class MapperTest {
   @Test
   void shouldRefuseFilesStatsdExporterRefusesNamingTheProblem() {
     String[][] bad = {
-        {"mappings:\n- match: a.b\n  name: x\n  colour: red\n", "colour"},
-        {"mappings:\n- match: a.b\n", "didn't set a metric name"},
-        {"mappings:\n- match: a..b\n  name: x\n", "invalid match"},
-        {"mappings:\n- match: a.b\n  name: 9x\n", "9x"},
-        {"mappings:\n- match: a.b\n  name: x\n  labels:\n    bad-key: v\n", "bad-key"},
-        {"mappings:\n- match: '(a'\n  match_type: regex\n  name: x\n", "invalid regex"},
-        {"mappings:\n- match: a.b\n  name: x\n  action: explode\n", "explode"},
-        {"mappings:\n- match: a.b\n  name: x\n  match_metric_type: set\n", "set"},
-        {"mappings:\n- match: a.b\n  name: x\n  observer_type: histogram\n  summary_options:\n"
-            + "    max_age: 1m\n", "summary options"},
-        {"mappings:\n- match: a.b\n  name: x\n  ttl: soon\n", "soon"},
-        {"mappings:\n- match: a.b\n  name: x\n  observer_type: histogram\n"
-            + "  histogram_options:\n    buckets: [2, 1]\n", "ascending"},
-        {"mappings:\n- match: a.b\n  name: x\n  scale: .nan\n", "finite"},
-        {"mappings:\n- match: a.b\n  name: x\n  scale: lots\n", "lots"},
-        {"mappings:\n- match: a.b\n  name: x\n  summary_options:\n    age_buckets: 100000\n",
-            "age_buckets"},
-        {"mappings: [", ""},
+      {"mappings:\n- match: a.b\n  name: x\n  colour: red\n", "colour"},
+      {"mappings:\n- match: a.b\n", "didn't set a metric name"},
+      {"mappings:\n- match: a..b\n  name: x\n", "invalid match"},
+      {"mappings:\n- match: a.b\n  name: 9x\n", "9x"},
+      {"mappings:\n- match: a.b\n  name: x\n  labels:\n    bad-key: v\n", "bad-key"},
+      {"mappings:\n- match: '(a'\n  match_type: regex\n  name: x\n", "invalid regex"},
+      {"mappings:\n- match: a.b\n  name: x\n  action: explode\n", "explode"},
+      {"mappings:\n- match: a.b\n  name: x\n  match_metric_type: set\n", "set"},
+      {
+        "mappings:\n- match: a.b\n  name: x\n  observer_type: histogram\n  summary_options:\n"
+            + "    max_age: 1m\n",
+        "summary options"
+      },
+      {"mappings:\n- match: a.b\n  name: x\n  ttl: soon\n", "soon"},
+      {
+        "mappings:\n- match: a.b\n  name: x\n  observer_type: histogram\n"
+            + "  histogram_options:\n    buckets: [2, 1]\n",
+        "ascending"
+      },
+      {"mappings:\n- match: a.b\n  name: x\n  scale: .nan\n", "finite"},
+      {"mappings:\n- match: a.b\n  name: x\n  scale: lots\n", "lots"},
+      {
+        "mappings:\n- match: a.b\n  name: x\n  summary_options:\n    age_buckets: 100000\n",
+        "age_buckets"
+      },
+      {"mappings: [", ""},
     };
     for (String[] b : bad) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> rules(b[0]), b[0]);
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> rules(b[0]), b[0]);
       assertTrue(e.getMessage().contains(b[1]), b[0] + " -> " + e.getMessage());
     }
   }
@@ -383,8 +426,8 @@ class MapperTest {
         int parts = 1 + rnd.nextInt(4);
         StringBuilder g = new StringBuilder();
         for (int p = 0; p < parts; p++) {
-          g.append(p == 0 ? "" : ".").append(rnd.nextInt(3) == 0 ? "*"
-              : words[rnd.nextInt(words.length)]);
+          g.append(p == 0 ? "" : ".")
+              .append(rnd.nextInt(3) == 0 ? "*" : words[rnd.nextInt(words.length)]);
         }
         globs.add(g.toString());
         yaml.append("- match: \"").append(g).append("\"\n  name: r").append(i).append('\n');
@@ -439,7 +482,9 @@ class MapperTest {
    */
   @Test
   void shouldMatchRegexesInTimeLinearInTheName() {
-    Mapper m = rules("""
+    Mapper m =
+        rules(
+            """
         mappings:
         - match: "(.*)\\\\.(.*)--(.*)\\\\.status\\\\.(.*)\\\\.count"
           match_type: regex
@@ -447,19 +492,23 @@ class MapperTest {
           labels:
             code: "$4"
         """);
-    assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
-      for (int k = 0; k < 20; k++) {
-        String hostile = "x".repeat(k) + ".x".repeat(2040) + "--y.status.";
-        assertFalse(m.map(hostile, MetricType.COUNTER).matched());
-      }
-    });
-    assertEquals("200", m.map("web.proxy--http.status.200.count", MetricType.COUNTER)
-        .labels().get("code"));
+    assertTimeoutPreemptively(
+        java.time.Duration.ofSeconds(20),
+        () -> {
+          for (int k = 0; k < 20; k++) {
+            String hostile = "x".repeat(k) + ".x".repeat(2040) + "--y.status.";
+            assertFalse(m.map(hostile, MetricType.COUNTER).matched());
+          }
+        });
+    assertEquals(
+        "200", m.map("web.proxy--http.status.200.count", MetricType.COUNTER).labels().get("code"));
   }
 
   @Test
   void shouldReadGoRegexSyntaxAsStatsdExporterDoes() {
-    Mapper m = rules("""
+    Mapper m =
+        rules(
+            """
         mappings:
         - match: "^(?P<svc>[a-z]+)\\\\.(?P<op>\\\\w+)\\\\.hits$"
           match_type: regex
@@ -471,15 +520,19 @@ class MapperTest {
     Mapped r = m.map("cart.add_item.hits", MetricType.COUNTER);
     assertEquals("cart_hits_total", r.name());
     assertEquals(Map.of("op", "add_item", "price", "$1"), r.labels());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> rules(
-        "mappings:\n- match: \"(?<=a)b\"\n  match_type: regex\n  name: x\n"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> rules("mappings:\n- match: \"(?<=a)b\"\n  match_type: regex\n  name: x\n"));
     assertTrue(e.getMessage().contains("invalid regex"), e.getMessage());
   }
 
   @Test
   void shouldNotLetAHostileNameOrRuleCostMoreThanItsOwnSeries() {
     Mapper m = rules("mappings:\n- match: \"*.*\"\n  name: \"${1}_${2}_${3}_${99}\"\n");
-    assertEquals("a_b__", m.map("a.b", MetricType.COUNTER).name(),
+    assertEquals(
+        "a_b__",
+        m.map("a.b", MetricType.COUNTER).name(),
         "references to captures that do not exist expand to nothing");
     String huge = "x.".repeat(2000) + "y";
     Mapped h = m.map(huge, MetricType.COUNTER);
@@ -489,29 +542,46 @@ class MapperTest {
 
   @Test
   void shouldDropWhatWouldExpandBeyondTheLineLimit() {
-    Mapper m = rules("mappings:\n- match: \"svc.*\"\n  name: \"svc_total\"\n  labels:\n"
-        + "    all: \"" + "${1}".repeat(200) + "\"\n");
+    Mapper m =
+        rules(
+            "mappings:\n- match: \"svc.*\"\n  name: \"svc_total\"\n  labels:\n"
+                + "    all: \""
+                + "${1}".repeat(200)
+                + "\"\n");
     assertFalse(m.map("svc.short", MetricType.COUNTER).drop(), "200 x 5 bytes fit");
     String capture = "x".repeat(100);
-    assertTrue(m.map("svc." + capture, MetricType.COUNTER).drop(),
+    assertTrue(
+        m.map("svc." + capture, MetricType.COUNTER).drop(),
         "200 x 100 bytes would make a 20 KB label: dropped, not a series");
   }
 
   @Test
   void shouldRefuseARegexThatWouldCompileToMoreThanItsLimit() {
-    assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> rules(
-          "mappings:\n- match: \"((((a{100}){100}){100}){100})\"\n  match_type: regex\n"
-          + "  name: \"x\"\n"));
-      assertTrue(e.getMessage().contains("too large"), e.getMessage());
-    });
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> rules(
-        "mappings:\n- match: \"a{1001}\"\n  match_type: regex\n  name: \"x\"\n"));
+    assertTimeoutPreemptively(
+        java.time.Duration.ofSeconds(10),
+        () -> {
+          IllegalArgumentException e =
+              assertThrows(
+                  IllegalArgumentException.class,
+                  () ->
+                      rules(
+                          "mappings:\n- match: \"((((a{100}){100}){100}){100})\"\n  match_type: regex\n"
+                              + "  name: \"x\"\n"));
+          assertTrue(e.getMessage().contains("too large"), e.getMessage());
+        });
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> rules("mappings:\n- match: \"a{1001}\"\n  match_type: regex\n  name: \"x\"\n"));
     assertTrue(e.getMessage().contains("above 1000"), e.getMessage());
     // statsd_exporter's own examples and ordinary rules stay well within it
-    for (String ok : new String[] {"^(?P<job>\\w+)\\.(\\w+)\\.(\\w+)$",
-        "^regsvc(\\d+)\\.(\\w+)\\.latency$", "[a-z]{1,64}\\.(x|y|z){3}",
-        "((a{10}){10}){10}"}) {
+    for (String ok :
+        new String[] {
+          "^(?P<job>\\w+)\\.(\\w+)\\.(\\w+)$",
+          "^regsvc(\\d+)\\.(\\w+)\\.latency$",
+          "[a-z]{1,64}\\.(x|y|z){3}",
+          "((a{10}){10}){10}"
+        }) {
       assertTrue(RegexSize.estimate(ok) < RegexSize.MAX, ok + ": " + RegexSize.estimate(ok));
     }
     assertTrue(RegexSize.estimate("((a{100}){100}){100}") > RegexSize.MAX);

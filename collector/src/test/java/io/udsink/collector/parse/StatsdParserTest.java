@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
-
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -27,8 +26,8 @@ class StatsdParserTest {
         json(l);
         return;
       }
-      StringBuilder sb = new StringBuilder(l.type().label()).append(' ').append(l.name())
-          .append(" [");
+      StringBuilder sb =
+          new StringBuilder(l.type().label()).append(' ').append(l.name()).append(" [");
       for (int i = 0; i < l.valueCount(); i++) {
         if (i > 0) {
           sb.append(',');
@@ -50,8 +49,12 @@ class StatsdParserTest {
     }
 
     private void json(MetricLine l) {
-      StringBuilder sb = new StringBuilder("json ").append(l.type().label()).append(' ')
-          .append(l.name()).append(' ');
+      StringBuilder sb =
+          new StringBuilder("json ")
+              .append(l.type().label())
+              .append(' ')
+              .append(l.name())
+              .append(' ');
       List<String> v = new ArrayList<>();
       for (int i = 0; i < l.valueCount(); i++) {
         v.add(l.type() == MetricType.SET ? l.member(i) : fmt(l.value(i)));
@@ -94,7 +97,8 @@ class StatsdParserTest {
 
   static List<String> parse(byte[] datagram) {
     Recorder r = new Recorder();
-    new StatsdParser(r, r, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE).parse(datagram, 0, datagram.length);
+    new StatsdParser(r, r, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE)
+        .parse(datagram, 0, datagram.length);
     return r.out;
   }
 
@@ -134,25 +138,33 @@ class StatsdParserTest {
         c("api:1|c|x:future-field|#k:v", "counter api [1] #k:v"),
         c("api:1|c|#", "counter api [1]"),
         c("ünïcode:1|c|#ключ:значение", "counter ünïcode [1] #ключ:значение"),
-        c("_e{5,4}:hello|text",
+        c(
+            "_e{5,4}:hello|text",
             "event Event[title=hello, text=text, timestamp=null, hostname=null, "
                 + "aggregationKey=null, priority=null, sourceType=null, alertType=null, tags=[]]"),
-        c("_e{5,10}:hello|line\\nnext|d:1700000000|h:web1|k:key|p:low|s:src|t:error|#b,a",
+        c(
+            "_e{5,10}:hello|line\\nnext|d:1700000000|h:web1|k:key|p:low|s:src|t:error|#b,a",
             "event Event[title=hello, text=line\nnext, timestamp=1700000000, hostname=web1, "
                 + "aggregationKey=key, priority=low, sourceType=src, alertType=error, "
                 + "tags=[a, b]]"),
-        c("_sc|db.up|0", "check ServiceCheck[name=db.up, status=0, timestamp=null, "
-            + "hostname=null, tags=[], message=null]"),
-        c("_sc|db.up|2|d:1700000000|h:db1|#role:primary|m:down | since 5m",
+        c(
+            "_sc|db.up|0",
+            "check ServiceCheck[name=db.up, status=0, timestamp=null, "
+                + "hostname=null, tags=[], message=null]"),
+        c(
+            "_sc|db.up|2|d:1700000000|h:db1|#role:primary|m:down | since 5m",
             "check ServiceCheck[name=db.up, status=2, timestamp=1700000000, hostname=db1, "
                 + "tags=[role:primary], message=down | since 5m]"),
         // JSON
-        c("{\"name\":\"j\",\"type\":\"counter\",\"value\":2,\"tags\":{\"env\":\"prod\",\"bare\":null}}",
+        c(
+            "{\"name\":\"j\",\"type\":\"counter\",\"value\":2,\"tags\":{\"env\":\"prod\",\"bare\":null}}",
             "json counter j [2] [bare, env:prod]"),
-        c("[{\"name\":\"a\",\"type\":\"gauge\",\"value\":1.5},"
-            + "{\"name\":\"b\",\"type\":\"timer\",\"values\":[1,2],\"sample_rate\":0.5,"
-            + "\"tags\":[\"x:1\"]}]",
-            "json gauge a [1.5] []", "json timer b [1, 2] @0.5 [x:1]"),
+        c(
+            "[{\"name\":\"a\",\"type\":\"gauge\",\"value\":1.5},"
+                + "{\"name\":\"b\",\"type\":\"timer\",\"values\":[1,2],\"sample_rate\":0.5,"
+                + "\"tags\":[\"x:1\"]}]",
+            "json gauge a [1.5] []",
+            "json timer b [1, 2] @0.5 [x:1]"),
         c("  {\"name\":\"s\",\"type\":\"set\",\"values\":[\"u1\",7]}", "json set s [u1, 7] []"),
         c("{\"name\":\"d\",\"type\":\"d\",\"value\":3}", "json distribution d [3] []"),
         // malformed StatsD, each with the next line still parsed
@@ -197,16 +209,21 @@ class StatsdParserTest {
         c("{\"type\":\"counter\",\"value\":1}", "error bad_json"),
         c("{\"name\":\"j\",\"type\":\"meter\",\"value\":1}", "error bad_json"),
         c("{\"name\":\"j\",\"type\":\"counter\",\"value\":\"x\"}", "error bad_json"),
-        c("{\"name\":\"j\",\"type\":\"counter\",\"value\":1,\"sample_rate\":5}",
+        c(
+            "{\"name\":\"j\",\"type\":\"counter\",\"value\":1,\"sample_rate\":5}",
             "error bad_sample_rate"),
-        c("[{\"name\":\"ok\",\"type\":\"counter\",\"value\":1}, 5]",
-            "json counter ok [1] []", "error bad_json"),
+        c(
+            "[{\"name\":\"ok\",\"type\":\"counter\",\"value\":1}, 5]",
+            "json counter ok [1] []",
+            "error bad_json"),
         c("{\"name\":\"j\",\"type\":\"counter\",\"value\":-3}", "json counter j [-3] []"),
         c("{\"name\":\"j\",\"type\":\"counter\",\"value\":1e400}", "error bad_value"),
         c("{\"name\":\"j\",\"type\":\"h\",\"value\":1.79e308}", "error value_out_of_range"),
-        c("{\"name\":\"j\",\"type\":\"c\",\"value\":1,\"sample_rate\":1e-320}",
+        c(
+            "{\"name\":\"j\",\"type\":\"c\",\"value\":1,\"sample_rate\":1e-320}",
             "error sample_rate_out_of_range"),
-        c("{\"name\":\"j\",\"type\":\"set\",\"values\":[\"b\",\"a\"],\"tags\":[\"z\",\"y\",\"z\"]}",
+        c(
+            "{\"name\":\"j\",\"type\":\"set\",\"values\":[\"b\",\"a\"],\"tags\":[\"z\",\"y\",\"z\"]}",
             "json set j [b, a] [y, z]"));
   }
 
@@ -240,24 +257,38 @@ class StatsdParserTest {
 
   @org.junit.jupiter.api.Test
   void shouldCountALineTheSinkFailsOnAndParseTheRest() {
-    Recorder r = new Recorder() {
-      @Override
-      public void metric(MetricLine l) {
-        if (l.name().equals("boom")) {
-          throw new IllegalStateException("a bug in the sink");
-        }
-        super.metric(l);
-      }
-    };
+    Recorder r =
+        new Recorder() {
+          @Override
+          public void metric(MetricLine l) {
+            if (l.name().equals("boom")) {
+              throw new IllegalStateException("a bug in the sink");
+            }
+            super.metric(l);
+          }
+        };
     byte[] b = "a:1|c\nboom:1|c\nb:2|c".getBytes(StandardCharsets.UTF_8);
-    new StatsdParser(r, r, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE).parse(b, 0, b.length);
+    new StatsdParser(r, r, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE)
+        .parse(b, 0, b.length);
     assertEquals(List.of("counter a [1]", "error internal_error", "counter b [2]"), r.out);
   }
 
   @org.junit.jupiter.api.Test
   void shouldParseNumbersExactly() {
-    String[] texts = {"0.1", "0.3", "123.456", "-7.25", "1e-7", "3.141592653589793", "100000",
-        "0.0001", "99999999999999999999", "1.7976931348623157e308", ".5", "5."};
+    String[] texts = {
+      "0.1",
+      "0.3",
+      "123.456",
+      "-7.25",
+      "1e-7",
+      "3.141592653589793",
+      "100000",
+      "0.0001",
+      "99999999999999999999",
+      "1.7976931348623157e308",
+      ".5",
+      "5."
+    };
     for (String t : texts) {
       byte[] b = t.getBytes(StandardCharsets.US_ASCII);
       assertEquals(Double.parseDouble(t), Bytes.parseNumber(b, 0, b.length), t);

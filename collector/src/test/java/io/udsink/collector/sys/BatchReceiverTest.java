@@ -5,26 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.udsink.collector.TestSupport;
+import io.udsink.collector.transport.BoundSocket;
+import io.udsink.collector.transport.SocketSpec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 
-import io.udsink.collector.TestSupport;
-import io.udsink.collector.transport.BoundSocket;
-import io.udsink.collector.transport.SocketSpec;
-
 /** recvmmsg through the native layer, on real sockets. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class BatchReceiverTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static byte[] fill(int n, byte b) {
     byte[] a = new byte[n];
@@ -39,10 +36,10 @@ class BatchReceiverTest {
     try (BoundSocket s = BoundSocket.bind(SocketSpec.parse(p.toString()), 0600, false);
         AFUNIXDatagramChannel tx = TestSupport.connect(p);
         BatchReceiver r = new BatchReceiver(16, max)) {
-      tx.write(ByteBuffer.wrap(fill(max, (byte) 'm')));        // exactly the maximum: whole
-      TestSupport.sendEmpty(p);                                // zero-length
-      tx.write(ByteBuffer.wrap(fill(max + 1, (byte) 'o')));    // one byte over: cut
-      tx.write(ByteBuffer.wrap(fill(5000, (byte) 'x')));       // far over: cut
+      tx.write(ByteBuffer.wrap(fill(max, (byte) 'm'))); // exactly the maximum: whole
+      TestSupport.sendEmpty(p); // zero-length
+      tx.write(ByteBuffer.wrap(fill(max + 1, (byte) 'o'))); // one byte over: cut
+      tx.write(ByteBuffer.wrap(fill(5000, (byte) 'x'))); // far over: cut
       TestSupport.sendEmpty(p);
       tx.write(ByteBuffer.wrap("end".getBytes(StandardCharsets.UTF_8)));
       int n = s.receive(r, 16);

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,8 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Descriptor-based file operations: links are never followed, FIFOs never block. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class FsTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void shouldCreateAppendAndDescribeAFileThroughItsDirectory() throws Exception {
@@ -50,14 +48,15 @@ class FsTest {
     Path realDir = Files.createDirectory(dir.resolve("real"));
     Files.createSymbolicLink(dir.resolve("dirlink"), realDir);
     try (Fs.Fd d = Fs.openDirectory(dir)) {
-      NativeException e = assertThrows(NativeException.class,
-          () -> Fs.openAppend(d, "link", 0640));
+      NativeException e = assertThrows(NativeException.class, () -> Fs.openAppend(d, "link", 0640));
       assertTrue(e.isSymlink(), e.getMessage());
       assertTrue(Fs.lstatAt(d, "link").isSymlink());
       assertThrows(NativeException.class, () -> Fs.openDirectoryAt(d, "dirlink"));
     }
-    NativeException e = assertThrows(NativeException.class,
-        () -> Fs.openDirectory(dir.resolve("dirlink").resolve("x").getParent()));
+    NativeException e =
+        assertThrows(
+            NativeException.class,
+            () -> Fs.openDirectory(dir.resolve("dirlink").resolve("x").getParent()));
     assertTrue(e.isSymlink() || e.errno() == Native.ENOTDIR, e.getMessage());
     assertEquals(0, Files.size(target), "nothing was written through a link");
   }
@@ -69,8 +68,7 @@ class FsTest {
     assertEquals(0, p.waitFor());
     try (Fs.Fd d = Fs.openDirectory(dir)) {
       // no reader: a blocking open would wait forever; this one fails at once with ENXIO
-      NativeException e = assertThrows(NativeException.class,
-          () -> Fs.openAppend(d, "fifo", 0640));
+      NativeException e = assertThrows(NativeException.class, () -> Fs.openAppend(d, "fifo", 0640));
       assertEquals(6, e.errno(), e.getMessage());
       try (Fs.Fd f = Fs.openRead(d, "fifo")) {
         assertTrue(Fs.stat(f).isFifo());

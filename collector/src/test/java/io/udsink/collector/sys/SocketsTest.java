@@ -4,23 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.udsink.collector.TestSupport;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
-import io.udsink.collector.TestSupport;
-
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class SocketsTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void shouldSendADatagramToAPathAndToAnAbstractName() throws Exception {
@@ -51,8 +48,10 @@ class SocketsTest {
         // fill the queue: a notify socket nobody reads
       }
       long t0 = System.nanoTime();
-      IOException e = assertThrows(IOException.class,
-          () -> Sockets.sendDatagram(p.toString(), "READY=1".getBytes(), 200));
+      IOException e =
+          assertThrows(
+              IOException.class,
+              () -> Sockets.sendDatagram(p.toString(), "READY=1".getBytes(), 200));
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
       assertTrue(e.getMessage().contains("no room"), e.getMessage());
       assertTrue(ms >= 150 && ms < 10_000, "gave up after " + ms + " ms");
@@ -61,11 +60,13 @@ class SocketsTest {
 
   @Test
   void shouldNameTheErrorWhenNothingListens() {
-    NativeException e = assertThrows(NativeException.class,
-        () -> Sockets.sendDatagram(dir.resolve("none").toString(), new byte[] {1}, 100));
+    NativeException e =
+        assertThrows(
+            NativeException.class,
+            () -> Sockets.sendDatagram(dir.resolve("none").toString(), new byte[] {1}, 100));
     assertTrue(e.isNotFound(), e.getMessage());
-    assertThrows(IOException.class,
-        () -> Sockets.sendDatagram("x".repeat(200), new byte[] {1}, 100));
+    assertThrows(
+        IOException.class, () -> Sockets.sendDatagram("x".repeat(200), new byte[] {1}, 100));
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.udsink.collector.UdsinkException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,13 +14,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-
-import io.udsink.collector.UdsinkException;
 
 /**
  * What a local user who can write next to the socket can do to a bind: nothing. Attacks run as
@@ -29,8 +27,7 @@ import io.udsink.collector.UdsinkException;
 class BindSafetyTest {
   private static final int NOBODY = 65534;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   private Path shared;
   private Process attacker;
 
@@ -66,8 +63,10 @@ class BindSafetyTest {
 
   private static void assumeRootWithSetpriv() {
     assumeTrue(ProcessUser.uid() == 0, "needs root to run an attacker as another user");
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv"))
-        && Files.isExecutable(Path.of("/usr/bin/python3")), "needs setpriv and python3");
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/setpriv"))
+            && Files.isExecutable(Path.of("/usr/bin/python3")),
+        "needs setpriv and python3");
   }
 
   /** Starts a Python loop as user nobody; it writes its count of successes to {@code result}. */
@@ -75,13 +74,23 @@ class BindSafetyTest {
     Path file = shared.resolve("attack.py");
     Files.writeString(file, script);
     chmod(file, "0644");
-    return new ProcessBuilder("/usr/bin/setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
-        "--clear-groups", "/usr/bin/python3", file.toString(), result.toString())
-        .redirectErrorStream(true).redirectOutput(shared.resolve("attack.log").toFile()).start();
+    return new ProcessBuilder(
+            "/usr/bin/setpriv",
+            "--reuid=" + NOBODY,
+            "--regid=" + NOBODY,
+            "--clear-groups",
+            "/usr/bin/python3",
+            file.toString(),
+            result.toString())
+        .redirectErrorStream(true)
+        .redirectOutput(shared.resolve("attack.log").toFile())
+        .start();
   }
 
   private void awaitReady(Path result) {
-    io.udsink.collector.TestSupport.await("the attacker to start", java.time.Duration.ofSeconds(30),
+    io.udsink.collector.TestSupport.await(
+        "the attacker to start",
+        java.time.Duration.ofSeconds(30),
         () -> Files.exists(Path.of(result + ".ready")));
   }
 
@@ -91,8 +100,9 @@ class BindSafetyTest {
     Files.createDirectory(open);
     Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
     UdsinkException e = assertThrows(UdsinkException.class, () -> bind(open.resolve("s"), 0600));
-    assertTrue(e.getMessage().contains("writable by other users")
-        && e.getMessage().contains("not sticky"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("writable by other users") && e.getMessage().contains("not sticky"),
+        e.getMessage());
     assertTrue(!Files.exists(open.resolve("s"), LinkOption.NOFOLLOW_LINKS));
     chmod(open, "1777"); // sticky: like /tmp, accepted
     bind(open.resolve("s"), 0600).close();
@@ -107,16 +117,22 @@ class BindSafetyTest {
     Path evil = Files.createDirectory(dir.resolve("evil"));
     Files.createSymbolicLink(evil.resolve("run"), rootOnly);
     Files.setAttribute(evil, "unix:uid", NOBODY);
-    UdsinkException e = assertThrows(UdsinkException.class,
-        () -> bind(evil.resolve("run").resolve("m.sock"), 0600));
+    UdsinkException e =
+        assertThrows(
+            UdsinkException.class, () -> bind(evil.resolve("run").resolve("m.sock"), 0600));
     assertTrue(e.getMessage().contains("belongs to user " + NOBODY), e.getMessage());
     assertEquals(0, Files.list(rootOnly).count(), "nothing bound in the root-only directory");
     // the link alone, in a directory of root's, is refused too: the walk follows no link
     Path mine = Files.createDirectory(dir.resolve("mine"));
     Files.createSymbolicLink(mine.resolve("run"), rootOnly);
-    e = assertThrows(UdsinkException.class,
-        () -> BoundSocket.bind(SocketSpec.parse(mine.resolve("run").resolve("m.sock")
-            .toString()), 0600, true));
+    e =
+        assertThrows(
+            UdsinkException.class,
+            () ->
+                BoundSocket.bind(
+                    SocketSpec.parse(mine.resolve("run").resolve("m.sock").toString()),
+                    0600,
+                    true));
     assertTrue(e.getMessage().contains("symbolic link"), e.getMessage());
     assertEquals(0, Files.list(rootOnly).count());
     // an ancestor others may write, not sticky, anywhere above
@@ -132,8 +148,11 @@ class BindSafetyTest {
     Path p = dir.resolve("x").resolve("y").resolve("m.sock");
     try (BoundSocket s = BoundSocket.bind(SocketSpec.parse(p.toString()), 0600, true)) {
       for (Path d : new Path[] {dir.resolve("x"), dir.resolve("x").resolve("y")}) {
-        assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(d,
-            LinkOption.NOFOLLOW_LINKS)), d.toString());
+        assertEquals(
+            "rwxr-xr-x",
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(d, LinkOption.NOFOLLOW_LINKS)),
+            d.toString());
       }
       assertTrue(Files.exists(p, LinkOption.NOFOLLOW_LINKS));
     }
@@ -164,30 +183,36 @@ class BindSafetyTest {
     Path d = sharedDirectory();
     Path target = d.resolve("m.sock");
     Path result = d.resolve("connects");
-    attacker = runAsNobody(String.join("\n",
-        "import socket, sys, os, time",
-        "path = '" + target + "'",
-        "wins = 0",
-        "tries = 0",
-        "open(sys.argv[1] + '.ready', 'w').close()",
-        "end = time.time() + 60",
-        "while time.time() < end and not os.path.exists(sys.argv[1] + '.stop'):",
-        "    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)",
-        "    tries += 1",
-        "    try:",
-        "        s.connect(path)",
-        "        s.send(b'x:1|c')",
-        "        wins += 1",
-        "    except OSError:",
-        "        pass",
-        "    s.close()",
-        "open(sys.argv[1], 'w').write('%d %d' % (wins, tries))",
-        ""), result);
+    attacker =
+        runAsNobody(
+            String.join(
+                "\n",
+                "import socket, sys, os, time",
+                "path = '" + target + "'",
+                "wins = 0",
+                "tries = 0",
+                "open(sys.argv[1] + '.ready', 'w').close()",
+                "end = time.time() + 60",
+                "while time.time() < end and not os.path.exists(sys.argv[1] + '.stop'):",
+                "    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)",
+                "    tries += 1",
+                "    try:",
+                "        s.connect(path)",
+                "        s.send(b'x:1|c')",
+                "        wins += 1",
+                "    except OSError:",
+                "        pass",
+                "    s.close()",
+                "open(sys.argv[1], 'w').write('%d %d' % (wins, tries))",
+                ""),
+            result);
     awaitReady(result);
     for (int i = 0; i < 300; i++) {
       try (BoundSocket s = bind(target, 0600)) {
-        assertEquals("rw-------", PosixFilePermissions.toString(
-            Files.getPosixFilePermissions(target, LinkOption.NOFOLLOW_LINKS)));
+        assertEquals(
+            "rw-------",
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(target, LinkOption.NOFOLLOW_LINKS)));
       }
     }
     Files.writeString(Path.of(result + ".stop"), "");
@@ -206,24 +231,28 @@ class BindSafetyTest {
     Files.setPosixFilePermissions(victim, PosixFilePermissions.fromString("rw-------"));
     Path target = d.resolve("m.sock");
     Path result = d.resolve("links");
-    attacker = runAsNobody(String.join("\n",
-        "import os, sys, time",
-        "path = '" + target + "'",
-        "made = 0",
-        "open(sys.argv[1] + '.ready', 'w').close()",
-        "end = time.time() + 60",
-        "while time.time() < end and not os.path.exists(sys.argv[1] + '.stop'):",
-        "    try:",
-        "        os.symlink('" + victim + "', path)",
-        "        made += 1",
-        "    except OSError:",
-        "        pass",
-        "    try:",
-        "        os.unlink(path)",
-        "    except OSError:",
-        "        pass",
-        "open(sys.argv[1], 'w').write(str(made))",
-        ""), result);
+    attacker =
+        runAsNobody(
+            String.join(
+                "\n",
+                "import os, sys, time",
+                "path = '" + target + "'",
+                "made = 0",
+                "open(sys.argv[1] + '.ready', 'w').close()",
+                "end = time.time() + 60",
+                "while time.time() < end and not os.path.exists(sys.argv[1] + '.stop'):",
+                "    try:",
+                "        os.symlink('" + victim + "', path)",
+                "        made += 1",
+                "    except OSError:",
+                "        pass",
+                "    try:",
+                "        os.unlink(path)",
+                "    except OSError:",
+                "        pass",
+                "open(sys.argv[1], 'w').write(str(made))",
+                ""),
+            result);
     awaitReady(result);
     int bound = 0;
     int refused = 0;
@@ -232,16 +261,20 @@ class BindSafetyTest {
         bound++;
       } catch (UdsinkException e) {
         refused++;
-        assertTrue(e.getMessage().contains("symbolic link")
-            || e.getMessage().contains("belongs to user " + NOBODY)
-            || e.getMessage().contains("taken while binding"), e.getMessage());
+        assertTrue(
+            e.getMessage().contains("symbolic link")
+                || e.getMessage().contains("belongs to user " + NOBODY)
+                || e.getMessage().contains("taken while binding"),
+            e.getMessage());
       }
     }
     Files.writeString(Path.of(result + ".stop"), "");
     assertTrue(attacker.waitFor(30, TimeUnit.SECONDS));
     assertTrue(Integer.parseInt(Files.readString(result)) > 0, "the attacker made symlinks");
-    assertEquals("rw-------", PosixFilePermissions.toString(
-        Files.getPosixFilePermissions(victim)), "bound " + bound + ", refused " + refused);
+    assertEquals(
+        "rw-------",
+        PosixFilePermissions.toString(Files.getPosixFilePermissions(victim)),
+        "bound " + bound + ", refused " + refused);
     assertEquals(0, (Integer) Files.getAttribute(victim, "unix:uid"));
     assertEquals(List.of("secret"), Files.readAllLines(victim, StandardCharsets.UTF_8));
   }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.udsink.collector.TestSupport;
+import io.udsink.collector.UdsinkException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,20 +14,15 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
-import io.udsink.collector.TestSupport;
-import io.udsink.collector.UdsinkException;
-
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
 class BoundSocketTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static BoundSocket bind(Path p) {
     return BoundSocket.bind(SocketSpec.parse(p.toString()), 0660, false);
@@ -51,8 +48,8 @@ class BoundSocketTest {
 
     try (BoundSocket s = BoundSocket.bind(SocketSpec.parse(p.toString()), 0660, true)) {
       assertTrue(Files.isDirectory(p.getParent()));
-      assertEquals("rwxr-xr-x",
-          PosixFilePermissions.toString(Files.getPosixFilePermissions(p.getParent())));
+      assertEquals(
+          "rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(p.getParent())));
       assertTrue(Files.exists(p, LinkOption.NOFOLLOW_LINKS));
     }
   }
@@ -70,16 +67,18 @@ class BoundSocketTest {
   void shouldRefuseADirectoryAndASymlink() throws Exception {
     Path d = dir.resolve("d");
     Files.createDirectory(d);
-    assertTrue(assertThrows(UdsinkException.class, () -> bind(d)).getMessage()
-        .contains("directory"));
+    assertTrue(
+        assertThrows(UdsinkException.class, () -> bind(d)).getMessage().contains("directory"));
     assertTrue(Files.isDirectory(d));
 
     Path target = dir.resolve("t");
     Files.writeString(target, "t");
     Path link = dir.resolve("l");
     Files.createSymbolicLink(link, target);
-    assertTrue(assertThrows(UdsinkException.class, () -> bind(link)).getMessage()
-        .contains("symbolic link"));
+    assertTrue(
+        assertThrows(UdsinkException.class, () -> bind(link))
+            .getMessage()
+            .contains("symbolic link"));
     assertTrue(Files.isSymbolicLink(link));
     assertEquals("t", Files.readString(target));
   }
@@ -92,7 +91,8 @@ class BoundSocketTest {
     crashed.close(); // a datagram socket leaves its file behind
     assertTrue(Files.exists(p, LinkOption.NOFOLLOW_LINKS));
 
-    try (BoundSocket s = bind(p); AFUNIXDatagramChannel tx = TestSupport.connect(p)) {
+    try (BoundSocket s = bind(p);
+        AFUNIXDatagramChannel tx = TestSupport.connect(p)) {
       TestSupport.send(tx, "hello");
       assertEquals(5, TestSupport.receiveOne(s));
     }
@@ -111,8 +111,8 @@ class BoundSocketTest {
       }
       ByteBuffer buf = ByteBuffer.allocate(32);
       owner.receive(buf);
-      assertEquals("still-mine",
-          new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8));
+      assertEquals(
+          "still-mine", new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8));
     }
   }
 
@@ -146,8 +146,10 @@ class BoundSocketTest {
       tx.connect(AFUNIXSocketAddress.inAbstractNamespace(name));
       TestSupport.send(tx, "abc");
       assertEquals(3, TestSupport.receiveOne(s));
-      UdsinkException e = assertThrows(UdsinkException.class,
-          () -> BoundSocket.bind(SocketSpec.parse("@" + name), 0660, false));
+      UdsinkException e =
+          assertThrows(
+              UdsinkException.class,
+              () -> BoundSocket.bind(SocketSpec.parse("@" + name), 0660, false));
       assertTrue(e.getMessage().contains("already in use"), e.getMessage());
     }
   }
@@ -155,7 +157,8 @@ class BoundSocketTest {
   @Test
   void shouldTellAnEmptyQueueFromAZeroLengthDatagram() throws Exception {
     Path p = dir.resolve("z");
-    try (BoundSocket s = bind(p); AFUNIXDatagramChannel tx = TestSupport.connect(p)) {
+    try (BoundSocket s = bind(p);
+        AFUNIXDatagramChannel tx = TestSupport.connect(p)) {
       assertEquals(-1, TestSupport.receiveOne(s));
       TestSupport.sendEmpty(p);
       assertEquals(0, TestSupport.receiveOne(s));

@@ -4,6 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.udsink.collector.BlockingSenders;
+import io.udsink.collector.Promtool;
+import io.udsink.collector.TestSupport;
+import io.udsink.collector.UdsinkProcess;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,20 +22,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
-import io.udsink.collector.BlockingSenders;
-import io.udsink.collector.Promtool;
-import io.udsink.collector.TestSupport;
-import io.udsink.collector.UdsinkProcess;
 
 /**
  * Socket activation as systemd does it: a parent holds the socket and starts udsink again and
@@ -41,35 +38,61 @@ class SocketActivationTest {
   private static final Path HOLDER = Path.of("..", "scripts", "socket-holder").toAbsolutePath();
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** Runs the holder to its end; its per-run JSON objects, the summary last. */
-  private List<JsonNode> hold(Path socket, int runs, String pass, List<String> command,
-      BlockingSenders[] senders, String line) throws Exception {
+  private List<JsonNode> hold(
+      Path socket,
+      int runs,
+      String pass,
+      List<String> command,
+      BlockingSenders[] senders,
+      String line)
+      throws Exception {
     Promtool.requireProgram("python3");
     Path stop = dir.resolve("stop-draining");
-    List<String> cmd = new ArrayList<>(List.of("python3", HOLDER.toString(), "--socket",
-        socket.toString(), "--runs", Integer.toString(runs), "--run", "1", "--pass", pass,
-        "--drain-until", stop.toString(), "--"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "python3",
+                HOLDER.toString(),
+                "--socket",
+                socket.toString(),
+                "--runs",
+                Integer.toString(runs),
+                "--run",
+                "1",
+                "--pass",
+                pass,
+                "--drain-until",
+                stop.toString(),
+                "--"));
     cmd.addAll(command);
     Path out = dir.resolve("holder.out");
-    Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile())
-        .redirectError(dir.resolve("holder.err").toFile()).start();
+    Process p =
+        new ProcessBuilder(cmd)
+            .redirectOutput(out.toFile())
+            .redirectError(dir.resolve("holder.err").toFile())
+            .start();
     try {
       if (senders != null) {
-        TestSupport.await("the held socket", Duration.ofSeconds(30),
+        TestSupport.await(
+            "the held socket",
+            Duration.ofSeconds(30),
             () -> Files.exists(socket, LinkOption.NOFOLLOW_LINKS));
         senders[0] = new BlockingSenders(socket, 2, line);
       }
-      TestSupport.await("the holder to finish its runs", Duration.ofSeconds(240), () -> {
-        try {
-          String o = Files.readString(out);
-          return o.contains("\"draining\"") || o.contains("\"summary\"");
-        } catch (java.io.IOException e) {
-          return false;
-        }
-      });
+      TestSupport.await(
+          "the holder to finish its runs",
+          Duration.ofSeconds(240),
+          () -> {
+            try {
+              String o = Files.readString(out);
+              return o.contains("\"draining\"") || o.contains("\"summary\"");
+            } catch (java.io.IOException e) {
+              return false;
+            }
+          });
       if (senders != null) {
         senders[0].close(); // the holder reads now, so every sender's last send completes
       }
@@ -92,8 +115,8 @@ class SocketActivationTest {
   void shouldRestartCountThreeTimesUnderLoadLosingNothingAndKeepingTheSocket() throws Exception {
     Path sock = dir.resolve("a.sock");
     BlockingSenders[] senders = new BlockingSenders[1];
-    List<JsonNode> runs = hold(sock, 3, "dgram", UdsinkProcess.javaCommand("count"), senders,
-        "activated:1|c");
+    List<JsonNode> runs =
+        hold(sock, 3, "dgram", UdsinkProcess.javaCommand("count"), senders, "activated:1|c");
     long rx = 0;
     for (JsonNode r : runs.subList(0, 3)) {
       assertEquals(0, r.get("exit").asInt(), r.toString());
@@ -116,8 +139,15 @@ class SocketActivationTest {
     Path sock = dir.resolve("s.sock");
     Path out = dir.resolve("out.jsonl");
     BlockingSenders[] senders = new BlockingSenders[1];
-    List<JsonNode> runs = hold(sock, 3, "dgram", UdsinkProcess.javaCommand("serve", "--out",
-        out.toString(), "--http", "off", "--flush-interval", "300ms"), senders, "activated:1|c");
+    List<JsonNode> runs =
+        hold(
+            sock,
+            3,
+            "dgram",
+            UdsinkProcess.javaCommand(
+                "serve", "--out", out.toString(), "--http", "off", "--flush-interval", "300ms"),
+            senders,
+            "activated:1|c");
     for (JsonNode r : runs.subList(0, 3)) {
       assertEquals(0, r.get("exit").asInt(), r.toString());
     }
@@ -130,49 +160,66 @@ class SocketActivationTest {
     }
     long sent = senders[0].sent();
     assertEquals(List.of(), senders[0].errors());
-    assertEquals(sent, total + runs.get(3).get("drained").asLong(),
+    assertEquals(
+        sent,
+        total + runs.get(3).get("drained").asLong(),
         "every sample in the JSON lines, but what came after the last run");
   }
 
   @Test
   void shouldRefuseAStreamSocketOrAFileAtDescriptorThree() throws Exception {
-    List<JsonNode> stream = hold(dir.resolve("st.sock"), 1, "stream",
-        UdsinkProcess.javaCommand("count"), null, null);
+    List<JsonNode> stream =
+        hold(dir.resolve("st.sock"), 1, "stream", UdsinkProcess.javaCommand("count"), null, null);
     assertEquals(1, stream.get(0).get("exit").asInt());
-    assertTrue(stream.get(0).get("stderr").asText().contains(
-        "inherited fd 3 is an AF_UNIX stream socket"), stream.toString());
-    List<JsonNode> file = hold(dir.resolve("plain"), 1, "file",
-        UdsinkProcess.javaCommand("serve", "--http", "off"), null, null);
+    assertTrue(
+        stream.get(0).get("stderr").asText().contains("inherited fd 3 is an AF_UNIX stream socket"),
+        stream.toString());
+    List<JsonNode> file =
+        hold(
+            dir.resolve("plain"),
+            1,
+            "file",
+            UdsinkProcess.javaCommand("serve", "--http", "off"),
+            null,
+            null);
     assertEquals(1, file.get(0).get("exit").asInt());
-    assertTrue(file.get(0).get("stderr").asText().contains(
-        "inherited fd 3 is not a socket but the file " + dir.resolve("plain")), file.toString());
+    assertTrue(
+        file.get(0)
+            .get("stderr")
+            .asText()
+            .contains("inherited fd 3 is not a socket but the file " + dir.resolve("plain")),
+        file.toString());
   }
 
   @Test
   void shouldRunUnderSystemdSocketActivate() throws Exception {
     Promtool.requireProgram("systemd-socket-activate");
     Path sock = dir.resolve("sd.sock");
-    List<String> cmd = new ArrayList<>(List.of("systemd-socket-activate", "--datagram", "-l",
-        sock.toString()));
+    List<String> cmd =
+        new ArrayList<>(List.of("systemd-socket-activate", "--datagram", "-l", sock.toString()));
     cmd.addAll(UdsinkProcess.javaCommand("count", "--duration", "3s"));
-    Process p = new ProcessBuilder(cmd).redirectOutput(dir.resolve("sd.out").toFile())
-        .redirectError(dir.resolve("sd.err").toFile()).start();
+    Process p =
+        new ProcessBuilder(cmd)
+            .redirectOutput(dir.resolve("sd.out").toFile())
+            .redirectError(dir.resolve("sd.err").toFile())
+            .start();
     try {
-      TestSupport.await("the socket", Duration.ofSeconds(30),
+      TestSupport.await(
+          "the socket",
+          Duration.ofSeconds(30),
           () -> Files.exists(sock, LinkOption.NOFOLLOW_LINKS));
       try (AFUNIXDatagramChannel ch = TestSupport.connect(sock)) {
         for (int i = 0; i < 50; i++) {
-          while (ch.write(ByteBuffer.wrap("sd:1|c".getBytes(StandardCharsets.UTF_8))) == 0) {
-            Thread.onSpinWait();
-          }
+          TestSupport.sendWaiting(ch, "sd:1|c");
         }
       }
       assertTrue(p.waitFor(60, TimeUnit.SECONDS));
       String err = Files.readString(dir.resolve("sd.err"));
       assertEquals(0, p.exitValue(), err);
-      assertEquals("rx=50 bytes=300 truncated=0", Files.readString(dir.resolve("sd.out")).trim(),
-          err);
-      assertTrue(Files.exists(sock, LinkOption.NOFOLLOW_LINKS),
+      assertEquals(
+          "rx=50 bytes=300 truncated=0", Files.readString(dir.resolve("sd.out")).trim(), err);
+      assertTrue(
+          Files.exists(sock, LinkOption.NOFOLLOW_LINKS),
           "an inherited socket's file is left to its owner");
     } finally {
       p.destroyForcibly();
@@ -185,9 +232,18 @@ class SocketActivationTest {
     try (AFUNIXDatagramChannel notify = AFUNIXDatagramChannel.open()) {
       notify.bind(AFUNIXSocketAddress.of(notifyPath));
       Path sock = dir.resolve("n.sock");
-      try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(),
-          Map.of("NOTIFY_SOCKET", notifyPath.toString()), "serve", "--socket", sock.toString(),
-          "--http", "off", "--out", "off")) {
+      try (UdsinkProcess p =
+          UdsinkProcess.start(
+              dir,
+              List.of(),
+              Map.of("NOTIFY_SOCKET", notifyPath.toString()),
+              "serve",
+              "--socket",
+              sock.toString(),
+              "--http",
+              "off",
+              "--out",
+              "off")) {
         assertEquals("READY=1", receive(notify));
         assertTrue(Files.exists(sock, LinkOption.NOFOLLOW_LINKS), "ready after the bind");
         p.process.destroy();

@@ -4,23 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.nio.ByteBuffer;
+import io.udsink.client.CollectorUnavailableException;
+import io.udsink.collector.TestSupport;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 
-import io.udsink.client.CollectorUnavailableException;
-import io.udsink.collector.TestSupport;
-
 /** The route to shutdown(SHUT_RD): if a junixsocket upgrade breaks it, this fails. */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
 class SocketShutdownTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void shouldMakeSendersFailWithEpipeWhileQueuedDatagramsStayReadable() throws Exception {
@@ -39,7 +35,8 @@ class SocketShutdownTest {
 
       try (AFUNIXDatagramChannel other = TestSupport.connect(path)) {
         Exception e2 = assertThrows(Exception.class, () -> TestSupport.send(other, "x"));
-        assertEquals(CollectorUnavailableException.Reason.SHUT_DOWN,
+        assertEquals(
+            CollectorUnavailableException.Reason.SHUT_DOWN,
             CollectorUnavailableException.classify("p", e2).reason());
       } catch (Exception connectFailed) {
         // connect itself may be refused after the shutdown; either way nothing was queued
@@ -47,7 +44,8 @@ class SocketShutdownTest {
       }
       assertEquals(8, TestSupport.receiveOne(socket));
       assertEquals(8, TestSupport.receiveOne(socket));
-      assertEquals(-1, TestSupport.receiveOne(socket), "queue should be empty after the two datagrams");
+      assertEquals(
+          -1, TestSupport.receiveOne(socket), "queue should be empty after the two datagrams");
     }
   }
 }

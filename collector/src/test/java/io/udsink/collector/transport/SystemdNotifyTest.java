@@ -3,23 +3,20 @@ package io.udsink.collector.transport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.udsink.collector.TestSupport;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
-import io.udsink.collector.TestSupport;
-
 /** systemd's notify socket: a message arrives; a socket nobody reads never holds udsink. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class SystemdNotifyTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void shouldDeliverReadyAndStopping() throws Exception {

@@ -1,14 +1,5 @@
 package io.udsink.collector.export.cumulative;
 
-import java.io.IOException;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicLong;
-
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -26,6 +17,14 @@ import io.udsink.collector.export.Telemetry;
 import io.udsink.collector.export.TelemetryMetric;
 import io.udsink.collector.mapping.Mapped;
 import io.udsink.collector.parse.MetricType;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The cumulative series that {@code /metrics} and remote write show: series updated within the
@@ -52,6 +51,7 @@ import io.udsink.collector.parse.MetricType;
 public final class CumulativeState {
   /** The output's name in telemetry. */
   static final String OUTPUT = "prometheus";
+
   /** The JVM and process metrics {@code /metrics} shows beside the series. */
   public static final MetricSnapshots JVM_METRICS = jvmMetrics();
 
@@ -91,9 +91,12 @@ public final class CumulativeState {
       }
     }
     for (MetricSnapshot m : JVM_METRICS) {
-      PromKind t = m instanceof CounterSnapshot ? PromKind.COUNTER
-          : m instanceof HistogramSnapshot ? PromKind.HISTOGRAM
-          : m instanceof SummarySnapshot ? PromKind.SUMMARY : PromKind.GAUGE;
+      PromKind t =
+          m instanceof CounterSnapshot
+              ? PromKind.COUNTER
+              : m instanceof HistogramSnapshot
+                  ? PromKind.HISTOGRAM
+                  : m instanceof SummarySnapshot ? PromKind.SUMMARY : PromKind.GAUGE;
       names.reserve(t, m.getMetadata().getPrometheusName());
       names.reserve(t, m.getMetadata().getName());
       if (m instanceof InfoSnapshot) {
@@ -109,8 +112,7 @@ public final class CumulativeState {
   }
 
   /** A series handed over by the previous instance, until it expires. */
-  record ImportedKey(PromKind kind, String family, Map<String, String> labels) {
-  }
+  record ImportedKey(PromKind kind, String family, Map<String, String> labels) {}
 
   static Labels labels(Map<String, String> m) {
     Labels.Builder b = Labels.builder();
@@ -119,8 +121,7 @@ public final class CumulativeState {
   }
 
   /** A series of the intervals, under what the mapping made of it. */
-  record Key(MetricType type, String name, List<String> tags, Mapped mapped) {
-  }
+  record Key(MetricType type, String name, List<String> tags, Mapped mapped) {}
 
   private static final java.util.Comparator<Series> APPLY_ORDER =
       java.util.Comparator.comparing(Series::type).thenComparing(Series::name);
@@ -174,8 +175,8 @@ public final class CumulativeState {
     }
     Labels labels = labels(s.tags(), m.labels(), m.honorLabels(), kind);
     FamilyNames.Family f = names.acquire(kind, base, preferredFamily);
-    return new PromSeries(f, labels, s.name(), kind, m.ttlMs() > 0 ? m.ttlMs() : ttlMs,
-        m.help(), m.observer());
+    return new PromSeries(
+        f, labels, s.name(), kind, m.ttlMs() > 0 ? m.ttlMs() : ttlMs, m.help(), m.observer());
   }
 
   private static double clamp(double v) {
@@ -207,7 +208,6 @@ public final class CumulativeState {
     }
   }
 
-
   /** Series currently shown. */
   public synchronized int size() {
     return series.size();
@@ -227,8 +227,8 @@ public final class CumulativeState {
    * given twice joins its values with {@code ,}) and the mapping's labels, which win over a tag
    * of the same name unless the mapping honours labels.
    */
-  static Labels labels(List<String> tags, Map<String, String> mapped, boolean honorLabels,
-      PromKind kind) {
+  static Labels labels(
+      List<String> tags, Map<String, String> mapped, boolean honorLabels, PromKind kind) {
     if (tags.isEmpty() && mapped.isEmpty()) {
       return Labels.EMPTY;
     }
@@ -239,11 +239,12 @@ public final class CumulativeState {
       String v = colon < 0 ? "true" : t.substring(colon + 1);
       m.merge(k, v, (a, b) -> a + "," + b);
     }
-    mapped.forEach((k, v) -> {
-      if (!(honorLabels && m.containsKey(k))) {
-        m.put(k, v);
-      }
-    });
+    mapped.forEach(
+        (k, v) -> {
+          if (!(honorLabels && m.containsKey(k))) {
+            m.put(k, v);
+          }
+        });
     if (kind == PromKind.HISTOGRAM && m.containsKey("le")) {
       m.put("tag_le", m.remove("le"));
     }
@@ -273,8 +274,16 @@ public final class CumulativeState {
         for (PromSeries p : members) {
           if (!p.reportedLeftOut) {
             p.reportedLeftOut = true;
-            telemetry.leftOut(SeriesLeftOut.FAILED, OUTPUT, p.kind.name().toLowerCase(
-                java.util.Locale.ROOT) + " " + p.rawName + " (" + p.family.name() + ")", e);
+            telemetry.leftOut(
+                SeriesLeftOut.FAILED,
+                OUTPUT,
+                p.kind.name().toLowerCase(java.util.Locale.ROOT)
+                    + " "
+                    + p.rawName
+                    + " ("
+                    + p.family.name()
+                    + ")",
+                e);
           }
         }
       }

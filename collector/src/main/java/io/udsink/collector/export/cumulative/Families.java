@@ -1,10 +1,5 @@
 package io.udsink.collector.export.cumulative;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
@@ -25,6 +20,10 @@ import io.udsink.collector.aggregate.NativeHistogram;
 import io.udsink.collector.export.SeriesLeftOut;
 import io.udsink.collector.export.Telemetry;
 import io.udsink.collector.mapping.ObserverSpec;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Renders one family of the cumulative state as the Prometheus library's snapshot: points of
@@ -32,14 +31,14 @@ import io.udsink.collector.mapping.ObserverSpec;
  * the one updated last is shown and the others are counted as left out.
  */
 final class Families {
-  private Families() {
-  }
+  private Families() {}
 
   static MetricSnapshot render(List<PromSeries> members, long nowMs, Telemetry telemetry) {
     FamilyNames.Family f = members.get(0).family;
     // latest first, so that of points that cannot add up the one updated last is shown
-    members.sort(java.util.Comparator.comparingLong((PromSeries p) -> -p.updatedMs)
-        .thenComparing(p -> p.rawName));
+    members.sort(
+        java.util.Comparator.comparingLong((PromSeries p) -> -p.updatedMs)
+            .thenComparing(p -> p.rawName));
     // StatsD names the mapping made alike add up (a gauge: the latest)
     Map<Labels, PromSeries> points = new LinkedHashMap<>();
     for (PromSeries p : members) {
@@ -50,56 +49,78 @@ final class Families {
         p.addInto(first);
       } else if (!p.reportedLeftOut) {
         p.reportedLeftOut = true;
-        telemetry.leftOut(SeriesLeftOut.LAYOUT_CONFLICT, CumulativeState.OUTPUT, p.kind.name().toLowerCase(
-            java.util.Locale.ROOT) + " " + p.rawName + " (" + f.name() + p.labels + ")", null);
+        telemetry.leftOut(
+            SeriesLeftOut.LAYOUT_CONFLICT,
+            CumulativeState.OUTPUT,
+            p.kind.name().toLowerCase(java.util.Locale.ROOT)
+                + " "
+                + p.rawName
+                + " ("
+                + f.name()
+                + p.labels
+                + ")",
+            null);
       }
     }
-    String help = members.get(0).help != null ? members.get(0).help
-        : f.type() == PromKind.UNTYPED ? "udsink counter"
-        : "udsink " + f.type().name().toLowerCase(java.util.Locale.ROOT);
+    String help =
+        members.get(0).help != null
+            ? members.get(0).help
+            : f.type() == PromKind.UNTYPED
+                ? "udsink counter"
+                : "udsink " + f.type().name().toLowerCase(java.util.Locale.ROOT);
     MetricMetadata meta = new MetricMetadata(f.name(), help);
     switch (f.type()) {
-      case COUNTER: {
-        List<CounterDataPointSnapshot> dp = new ArrayList<>();
-        points.values().forEach(p -> dp.add(new CounterDataPointSnapshot(p.value, p.labels,
-            null, 0)));
-        return new CounterSnapshot(meta, dp);
-      }
-      case UNTYPED: {
-        List<UnknownSnapshot.UnknownDataPointSnapshot> dp = new ArrayList<>();
-        points.values().forEach(p -> dp.add(new UnknownSnapshot.UnknownDataPointSnapshot(p.value,
-            p.labels, null)));
-        return new UnknownSnapshot(meta, dp);
-      }
+      case COUNTER:
+        {
+          List<CounterDataPointSnapshot> dp = new ArrayList<>();
+          points
+              .values()
+              .forEach(p -> dp.add(new CounterDataPointSnapshot(p.value, p.labels, null, 0)));
+          return new CounterSnapshot(meta, dp);
+        }
+      case UNTYPED:
+        {
+          List<UnknownSnapshot.UnknownDataPointSnapshot> dp = new ArrayList<>();
+          points
+              .values()
+              .forEach(
+                  p ->
+                      dp.add(
+                          new UnknownSnapshot.UnknownDataPointSnapshot(p.value, p.labels, null)));
+          return new UnknownSnapshot(meta, dp);
+        }
       case GAUGE:
-      case SET: {
-        List<GaugeDataPointSnapshot> dp = new ArrayList<>();
-        points.values().forEach(p -> dp.add(new GaugeDataPointSnapshot(p.value, p.labels,
-            null)));
-        return new GaugeSnapshot(meta, dp);
-      }
-      case HISTOGRAM: {
-        List<HistogramSnapshot.HistogramDataPointSnapshot> dp = new ArrayList<>();
-        for (PromSeries p : points.values()) {
-          dp.add(histogramPoint(p));
+      case SET:
+        {
+          List<GaugeDataPointSnapshot> dp = new ArrayList<>();
+          points.values().forEach(p -> dp.add(new GaugeDataPointSnapshot(p.value, p.labels, null)));
+          return new GaugeSnapshot(meta, dp);
         }
-        return new HistogramSnapshot(meta, dp);
-      }
-      default: {
-        List<SummaryDataPointSnapshot> dp = new ArrayList<>();
-        for (PromSeries p : points.values()) {
-          List<Quantile> qs = new ArrayList<>();
-          for (ObserverSpec.Quantile q : p.quantiles()) {
-            double v = p.quantile(q.quantile());
-            if (Double.isFinite(v)) {
-              qs.add(new Quantile(q.quantile(), v));
-            }
+      case HISTOGRAM:
+        {
+          List<HistogramSnapshot.HistogramDataPointSnapshot> dp = new ArrayList<>();
+          for (PromSeries p : points.values()) {
+            dp.add(histogramPoint(p));
           }
-          dp.add(new SummaryDataPointSnapshot(p.count, p.sum, Quantiles.of(qs), p.labels,
-              Exemplars.EMPTY, 0));
+          return new HistogramSnapshot(meta, dp);
         }
-        return new SummarySnapshot(meta, dp);
-      }
+      default:
+        {
+          List<SummaryDataPointSnapshot> dp = new ArrayList<>();
+          for (PromSeries p : points.values()) {
+            List<Quantile> qs = new ArrayList<>();
+            for (ObserverSpec.Quantile q : p.quantiles()) {
+              double v = p.quantile(q.quantile());
+              if (Double.isFinite(v)) {
+                qs.add(new Quantile(q.quantile(), v));
+              }
+            }
+            dp.add(
+                new SummaryDataPointSnapshot(
+                    p.count, p.sum, Quantiles.of(qs), p.labels, Exemplars.EMPTY, 0));
+          }
+          return new SummarySnapshot(meta, dp);
+        }
     }
   }
 
@@ -112,13 +133,21 @@ final class Families {
       classic = ClassicHistogramBuckets.of(bounds, p.classic);
     }
     if (p.nativeBuckets == null) {
-      return new HistogramSnapshot.HistogramDataPointSnapshot(classic, p.sum, p.labels,
-          Exemplars.EMPTY, 0);
+      return new HistogramSnapshot.HistogramDataPointSnapshot(
+          classic, p.sum, p.labels, Exemplars.EMPTY, 0);
     }
     NativeHistogram h = p.nativeBuckets;
-    return new HistogramSnapshot.HistogramDataPointSnapshot(classic, h.schema(), h.zeroCount(),
-        NativeHistogram.ZERO_THRESHOLD, nativeBuckets(h.positiveBuckets()),
-        nativeBuckets(h.negativeBuckets()), p.sum, p.labels, Exemplars.EMPTY, 0);
+    return new HistogramSnapshot.HistogramDataPointSnapshot(
+        classic,
+        h.schema(),
+        h.zeroCount(),
+        NativeHistogram.ZERO_THRESHOLD,
+        nativeBuckets(h.positiveBuckets()),
+        nativeBuckets(h.negativeBuckets()),
+        p.sum,
+        p.labels,
+        Exemplars.EMPTY,
+        0);
   }
 
   private static NativeHistogramBuckets nativeBuckets(long[][] b) {
@@ -127,4 +156,5 @@ final class Families {
       idx[i] = (int) b[0][i];
     }
     return NativeHistogramBuckets.of(idx, b[1]);
-  }}
+  }
+}

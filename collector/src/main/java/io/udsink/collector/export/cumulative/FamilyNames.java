@@ -1,10 +1,9 @@
 package io.udsink.collector.export.cumulative;
 
+import io.prometheus.metrics.model.snapshots.PrometheusNaming;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-
-import io.prometheus.metrics.model.snapshots.PrometheusNaming;
 
 /**
  * Gives every metric family on {@code /metrics} names that no other family uses, so that any mix
@@ -70,8 +69,12 @@ final class FamilyNames {
     String key = type.ordinal() + ":" + base;
     Family f = byBase.get(key);
     if (f == null) {
-      String name = preferred != null && PrometheusNaming.isValidMetricName(preferred)
-          && free(type, preferred) ? preferred : candidate(type, base);
+      String name =
+          preferred != null
+                  && PrometheusNaming.isValidMetricName(preferred)
+                  && free(type, preferred)
+              ? preferred
+              : candidate(type, base);
       f = new Family(name, type, key);
       for (String n : f.occupies) {
         byName.put(n, f);
@@ -109,8 +112,8 @@ final class FamilyNames {
 
   private String candidate(PromKind type, String base) {
     for (int i = 0; i < MAX_ATTEMPTS; i++) {
-      String c = i == 0 ? base
-          : i == 1 ? base + "_" + suffix(type) : base + "_" + suffix(type) + "_" + i;
+      String c =
+          i == 0 ? base : i == 1 ? base + "_" + suffix(type) : base + "_" + suffix(type) + "_" + i;
       if (PrometheusNaming.isValidMetricName(c) && free(type, c)) {
         return c;
       }

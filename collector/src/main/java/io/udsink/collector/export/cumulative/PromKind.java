@@ -1,9 +1,8 @@
 package io.udsink.collector.export.cumulative;
 
-import java.util.List;
-
 import io.udsink.collector.mapping.ObserverSpec;
 import io.udsink.collector.parse.MetricType;
+import java.util.List;
 
 /** The kinds of family {@code /metrics} shows, and the names each occupies. */
 enum PromKind {
@@ -40,23 +39,31 @@ enum PromKind {
   /** The kind a StatsD type has, under an observer spec. */
   static PromKind of(MetricType type, ObserverSpec observer) {
     switch (type) {
-      case COUNTER: return COUNTER;
-      case GAUGE: return GAUGE;
-      case SET: return SET;
-      default: return observer.kind() == ObserverSpec.Kind.SUMMARY ? SUMMARY : HISTOGRAM;
+      case COUNTER:
+        return COUNTER;
+      case GAUGE:
+        return GAUGE;
+      case SET:
+        return SET;
+      default:
+        return observer.kind() == ObserverSpec.Kind.SUMMARY ? SUMMARY : HISTOGRAM;
     }
   }
 
   /** Every name a family of this kind called {@code n} occupies, in every format. */
   List<String> occupied(String n) {
     switch (this) {
-      case COUNTER: return List.of(n, n + "_total", n + "_created");
+      case COUNTER:
+        return List.of(n, n + "_total", n + "_created");
       case GAUGE:
       case SET:
-      case UNTYPED: return List.of(n);
-      case HISTOGRAM: return List.of(n, n + "_bucket", n + "_sum", n + "_count", n + "_created",
-          n + "_gcount", n + "_gsum");
-      default: return List.of(n, n + "_sum", n + "_count", n + "_created");
+      case UNTYPED:
+        return List.of(n);
+      case HISTOGRAM:
+        return List.of(
+            n, n + "_bucket", n + "_sum", n + "_count", n + "_created", n + "_gcount", n + "_gsum");
+      default:
+        return List.of(n, n + "_sum", n + "_count", n + "_created");
     }
   }
 }

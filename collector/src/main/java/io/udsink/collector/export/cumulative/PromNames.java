@@ -16,8 +16,7 @@ import io.prometheus.metrics.model.snapshots.PrometheusNaming;
  * </ul>
  */
 final class PromNames {
-  private PromNames() {
-  }
+  private PromNames() {}
 
   static String metricName(String name) {
     String s = replaceInvalid(name, true);
@@ -40,8 +39,12 @@ final class PromNames {
     StringBuilder sb = new StringBuilder(name.length() + 1);
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
-      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'
-          || (c >= '0' && c <= '9') || (colonAllowed && c == ':');
+      boolean ok =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || c == '_'
+              || (c >= '0' && c <= '9')
+              || (colonAllowed && c == ':');
       sb.append(ok ? c : '_');
     }
     if (sb.length() == 0 || (sb.charAt(0) >= '0' && sb.charAt(0) <= '9')) {

@@ -1,17 +1,15 @@
 package io.udsink.collector.export.cumulative;
 
-import java.util.List;
-
 import com.datadoghq.sketch.ddsketch.DDSketch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.udsink.collector.aggregate.NativeHistogram;
 import io.udsink.collector.aggregate.Series;
 import io.udsink.collector.aggregate.Sketches;
 import io.udsink.collector.mapping.ObserverSpec;
+import java.util.List;
 
 /**
  * One series on {@code /metrics}, cumulative as Prometheus expects: counters, {@code _count},
@@ -32,16 +30,25 @@ final class PromSeries {
   long[] classic;
   NativeHistogram nativeBuckets;
   SlidingQuantiles window;
+
   /** In a render copy: the window's samples as of {@link #renderedAtMs}, or null. */
   DDSketch windowSketch;
+
   long renderedAtMs;
   double scale = 1;
   long updatedMs;
+
   /** True once this series was reported as left out of the output. */
   boolean reportedLeftOut;
 
-  PromSeries(FamilyNames.Family family, Labels labels, String rawName, PromKind kind,
-      long ttlMs, String help, ObserverSpec observer) {
+  PromSeries(
+      FamilyNames.Family family,
+      Labels labels,
+      String rawName,
+      PromKind kind,
+      long ttlMs,
+      String help,
+      ObserverSpec observer) {
     this.family = family;
     this.labels = labels;
     this.rawName = rawName;
@@ -274,17 +281,21 @@ final class PromSeries {
       qs.add(new ObserverSpec.Quantile(q.path(0).asDouble(), q.path(1).asDouble()));
     }
     int schema = o.path("native_schema").asInt(ObserverSpec.NO_NATIVE);
-    if (schema != ObserverSpec.NO_NATIVE
-        && (schema < NativeHistogram.MIN_SCHEMA || schema > 8)) {
+    if (schema != ObserverSpec.NO_NATIVE && (schema < NativeHistogram.MIN_SCHEMA || schema > 8)) {
       throw new IllegalArgumentException("native schema " + schema);
     }
     int ageBuckets = o.path("age_buckets").asInt();
     if (ageBuckets < 0 || ageBuckets > io.udsink.collector.mapping.MappingFile.MAX_AGE_BUCKETS) {
       throw new IllegalArgumentException("age_buckets " + ageBuckets);
     }
-    return new ObserverSpec(ObserverSpec.Kind.valueOf(o.path("kind").asText()), buckets, schema,
-        o.path("max_buckets").asInt(ObserverSpec.DEFAULT_MAX_BUCKETS), List.copyOf(qs),
-        o.path("max_age_ms").asLong(ObserverSpec.DEFAULT_MAX_AGE_MS), ageBuckets);
+    return new ObserverSpec(
+        ObserverSpec.Kind.valueOf(o.path("kind").asText()),
+        buckets,
+        schema,
+        o.path("max_buckets").asInt(ObserverSpec.DEFAULT_MAX_BUCKETS),
+        List.copyOf(qs),
+        o.path("max_age_ms").asLong(ObserverSpec.DEFAULT_MAX_AGE_MS),
+        ageBuckets);
   }
 
   /**
@@ -313,8 +324,8 @@ final class PromSeries {
           total += addClassic[i];
         }
         if (total != addCount) {
-          throw new IllegalArgumentException("classic buckets hold " + total + " of "
-              + addCount + " observations");
+          throw new IllegalArgumentException(
+              "classic buckets hold " + total + " of " + addCount + " observations");
         }
       }
       NativeHistogram prev = null;
@@ -332,8 +343,8 @@ final class PromSeries {
           prev.addBucket(false, b.get(0).asInt(), b.get(1).asLong());
         }
         if (prev.count() != addCount) {
-          throw new IllegalArgumentException("native buckets hold " + prev.count() + " of "
-              + addCount + " observations");
+          throw new IllegalArgumentException(
+              "native buckets hold " + prev.count() + " of " + addCount + " observations");
         }
       }
       if (window != null && n.path("window").isObject()) {

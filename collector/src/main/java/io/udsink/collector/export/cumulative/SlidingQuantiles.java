@@ -1,15 +1,13 @@
 package io.udsink.collector.export.cumulative;
 
-import java.util.Arrays;
-import java.util.Iterator;
-
 import com.datadoghq.sketch.ddsketch.DDSketch;
 import com.datadoghq.sketch.ddsketch.store.Bin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import io.udsink.collector.aggregate.Sketches;
+import java.util.Arrays;
+import java.util.Iterator;
 
 /**
  * A summary's quantiles over a sliding window, never frozen on one interval: the window of
@@ -107,8 +105,12 @@ final class SlidingQuantiles {
    */
   void importFrom(JsonNode n) {
     if (n.path("slice_ms").asLong() != sliceMs) {
-      throw new IllegalArgumentException("summary window cut into slices of "
-          + n.path("slice_ms").asLong() + " ms, this one's are " + sliceMs + " ms");
+      throw new IllegalArgumentException(
+          "summary window cut into slices of "
+              + n.path("slice_ms").asLong()
+              + " ms, this one's are "
+              + sliceMs
+              + " ms");
     }
     for (JsonNode s : n.path("slices")) {
       DDSketch d = Sketches.create();

@@ -1,22 +1,20 @@
 package io.udsink.collector.export.cumulative;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.udsink.collector.export.SeriesLeftOut;
 import io.udsink.collector.mapping.ObserverSpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The takeover codec of a {@link CumulativeState}: every series with its family name, settings
@@ -26,8 +24,7 @@ import io.udsink.collector.mapping.ObserverSpec;
 final class StateCodec {
   private static final ObjectMapper STATE_JSON = new ObjectMapper();
 
-  private StateCodec() {
-  }
+  private StateCodec() {}
 
   /**
    * Every series of the state with its family name, settings and values (what it took over
@@ -98,8 +95,11 @@ final class StateCodec {
             try {
               readOne(s, n, rawName);
             } catch (RuntimeException e) {
-              s.telemetry.leftOut(SeriesLeftOut.HANDOVER_MISMATCH, CumulativeState.OUTPUT,
-                  "handed-over " + rawName, e);
+              s.telemetry.leftOut(
+                  SeriesLeftOut.HANDOVER_MISMATCH,
+                  CumulativeState.OUTPUT,
+                  "handed-over " + rawName,
+                  e);
             }
           }
         } else if ("telemetry".equals(field)) {
@@ -114,11 +114,10 @@ final class StateCodec {
   private static void readOne(CumulativeState s, JsonNode n, String rawName) {
     PromKind kind = PromKind.valueOf(n.path("kind").asText(PromKind.GAUGE.name()));
     Map<String, String> labels = new TreeMap<>();
-    n.path("labels").fields().forEachRemaining(e -> labels.put(e.getKey(),
-        e.getValue().asText()));
+    n.path("labels").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
     String family = n.path("family").asText();
-    CumulativeState.ImportedKey ik = new CumulativeState.ImportedKey(kind, family,
-        labelMap(CumulativeState.labels(labels)));
+    CumulativeState.ImportedKey ik =
+        new CumulativeState.ImportedKey(kind, family, labelMap(CumulativeState.labels(labels)));
     PromSeries p = s.imported.get(ik);
     if (p != null) {
       p.importFrom(n, false);
@@ -131,13 +130,21 @@ final class StateCodec {
     ObserverSpec spec = PromSeries.observer(n);
     if (spec == null) {
       // a state without settings: the defaults of the instance that wrote it
-      spec = ObserverSpec.defaults(kind == PromKind.SUMMARY ? ObserverSpec.Kind.SUMMARY
-          : ObserverSpec.Kind.NATIVE);
+      spec =
+          ObserverSpec.defaults(
+              kind == PromKind.SUMMARY ? ObserverSpec.Kind.SUMMARY : ObserverSpec.Kind.NATIVE);
     }
     FamilyNames.Family f = s.names.acquire(kind, family, family);
     long ttl = n.path("ttl_ms").asLong(s.ttlMs);
-    p = new PromSeries(f, CumulativeState.labels(labels), rawName, kind,
-        ttl > 0 ? ttl : s.ttlMs, n.hasNonNull("help") ? n.get("help").asText() : null, spec);
+    p =
+        new PromSeries(
+            f,
+            CumulativeState.labels(labels),
+            rawName,
+            kind,
+            ttl > 0 ? ttl : s.ttlMs,
+            n.hasNonNull("help") ? n.get("help").asText() : null,
+            spec);
     try {
       p.importFrom(n, true);
     } catch (RuntimeException e) {

@@ -1,10 +1,5 @@
 package io.udsink.collector.export.cumulative;
 
-import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.List;
-import java.util.Map;
-
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
@@ -16,6 +11,10 @@ import io.prometheus.metrics.model.snapshots.MetricMetadata;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.udsink.collector.export.TelemetryMetric;
 import io.udsink.collector.export.TelemetryPoint;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * udsink's own metrics as the Prometheus library's snapshots: one family per
@@ -23,8 +22,7 @@ import io.udsink.collector.export.TelemetryPoint;
  * no value yet is shown as a family without points.
  */
 public final class TelemetrySnapshots {
-  private TelemetrySnapshots() {
-  }
+  private TelemetrySnapshots() {}
 
   /**
    * Renders a telemetry snapshot.

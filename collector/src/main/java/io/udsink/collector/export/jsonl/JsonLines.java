@@ -1,19 +1,17 @@
 package io.udsink.collector.export.jsonl;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.udsink.collector.aggregate.Interval;
+import io.udsink.collector.aggregate.Series;
+import io.udsink.collector.parse.Event;
+import io.udsink.collector.parse.ServiceCheck;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import io.udsink.collector.aggregate.Interval;
-import io.udsink.collector.aggregate.Series;
-import io.udsink.collector.export.Telemetry;
-import io.udsink.collector.parse.Event;
-import io.udsink.collector.parse.ServiceCheck;
 
 /**
  * Formats an interval as JSON lines, one object per line:
@@ -32,20 +30,18 @@ import io.udsink.collector.parse.ServiceCheck;
  */
 public final class JsonLines {
   private static final JsonFactory FACTORY = new JsonFactory();
-  private static final Comparator<Series> ORDER = Comparator.comparing(Series::name)
-      .thenComparing(s -> s.type().ordinal())
-      .thenComparing(s -> String.join(",", s.tags()));
+  private static final Comparator<Series> ORDER =
+      Comparator.comparing(Series::name)
+          .thenComparing(s -> s.type().ordinal())
+          .thenComparing(s -> String.join(",", s.tags()));
 
-  private JsonLines() {
-  }
+  private JsonLines() {}
 
   /** The bytes of an interval's lines and how many lines they hold. */
-  public record Chunk(byte[] bytes, int lines) {
-  }
+  public record Chunk(byte[] bytes, int lines) {}
 
   /** One telemetry value: a name without the {@code udsink.} prefix, tags, a value. */
-  public record TelemetryLine(String name, List<String> tags, double value) {
-  }
+  public record TelemetryLine(String name, List<String> tags, double value) {}
 
   private static final double[] QUANTILES = {0.50, 0.90, 0.95, 0.99};
   private static final String[] QUANTILE_FIELDS = {"p50", "p90", "p95", "p99"};
@@ -58,8 +54,8 @@ public final class JsonLines {
    * @param leftOut counts a series left out because its values could not be computed
    * @return the lines, each ending in a newline
    */
-  public static Chunk format(Interval iv, List<TelemetryLine> telemetry,
-      io.udsink.collector.export.Telemetry leftOut) {
+  public static Chunk format(
+      Interval iv, List<TelemetryLine> telemetry, io.udsink.collector.export.Telemetry leftOut) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(256 + iv.series().length * 160);
     int lines = 0;
     long ts = iv.endMs();
@@ -73,8 +69,11 @@ public final class JsonLines {
         try {
           v = values(s);
         } catch (RuntimeException e) {
-          leftOut.leftOut(io.udsink.collector.export.SeriesLeftOut.FAILED, "jsonl",
-              s.type().label() + " " + s.name(), e);
+          leftOut.leftOut(
+              io.udsink.collector.export.SeriesLeftOut.FAILED,
+              "jsonl",
+              s.type().label() + " " + s.name(),
+              e);
           continue;
         }
         g.writeStartObject();

@@ -1,21 +1,5 @@
 package io.udsink.collector.export.jsonl;
 
-import java.io.FileDescriptor;
-import java.io.FileOutputStream;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import io.udsink.collector.aggregate.Interval;
 import io.udsink.collector.export.Output;
 import io.udsink.collector.export.Telemetry;
@@ -25,6 +9,18 @@ import io.udsink.collector.sys.Fs;
 import io.udsink.collector.sys.NativeException;
 import io.udsink.collector.transport.ProcessUser;
 import io.udsink.collector.util.TrustedDirectory;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * JSON lines to a file (appended), a FIFO, or standard output. Runs on its own worker thread.
@@ -50,23 +46,30 @@ import io.udsink.collector.util.TrustedDirectory;
  */
 public final class JsonLinesOutput implements Output {
   private static final Logger LOG = LoggerFactory.getLogger(JsonLinesOutput.class);
+
   /** Mode of a file the output creates: the metrics are not for every local user. */
   static final int NEW_FILE_MODE = 0640;
 
   private final Path file;
   private final Telemetry telemetry;
   private FileChannel channel;
+
   /** The directory of the open file, reached without links; open while the file is. */
   private Fs.Fd directory;
+
   /** What the open file is (device and inode), read from its descriptor. */
   private Fs.Stat openId;
+
   private boolean fifo;
+
   /** True when the output was a character device at start ({@code /dev/null}). */
   private boolean device;
+
   private ByteBuffer held;
   private int heldLineStart;
   private volatile long heldLines;
   private long errors;
+
   /** Each counter's value as of the last line written, by {@link TelemetryPoint#key()}. */
   private Map<String, Double> reported = Map.of();
 
@@ -217,7 +220,9 @@ public final class JsonLinesOutput implements Output {
     if (channel != null && !fifo) {
       Fs.Stat now = identity();
       if (!openId.sameFile(now)) {
-        LOG.warn("JSON lines file {} was {}; reopening it", file,
+        LOG.warn(
+            "JSON lines file {} was {}; reopening it",
+            file,
             now == null ? "deleted" : "replaced or moved away");
         dropChannel();
         openId = null;
@@ -240,22 +245,38 @@ public final class JsonLinesOutput implements Output {
     Fs.Fd f = null;
     try {
       Fs.Stat ds = Fs.stat(dir);
-      String problem = TrustedDirectory.problem("JSON lines " + file, parent, ds.mode(),
-          ds.uid(), ds.gid(), ProcessUser.uid(), ProcessUser.gid());
+      String problem =
+          TrustedDirectory.problem(
+              "JSON lines " + file,
+              parent,
+              ds.mode(),
+              ds.uid(),
+              ds.gid(),
+              ProcessUser.uid(),
+              ProcessUser.gid());
       if (problem != null) {
         throw new IOException(problem);
       }
       f = Fs.openAppend(dir, name, NEW_FILE_MODE);
       Fs.Stat st = Fs.stat(f);
       if (!(st.isRegularFile() || (fifo && st.isFifo()) || (device && st.isCharDevice()))) {
-        throw new IOException("JSON lines " + file + ": not a regular file" + (st.isFifo()
-            ? " but a FIFO (it was not one at start)" : st.isCharDevice()
-            ? " but a device (it was not one at start)" : "") + "; refusing to write to it");
+        throw new IOException(
+            "JSON lines "
+                + file
+                + ": not a regular file"
+                + (st.isFifo()
+                    ? " but a FIFO (it was not one at start)"
+                    : st.isCharDevice() ? " but a device (it was not one at start)" : "")
+                + "; refusing to write to it");
       }
       if (TrustedDirectory.othersMayWrite(ds.mode(), ds.gid(), ProcessUser.gid())
           && st.uid() != ProcessUser.uid()) {
-        throw new IOException("JSON lines " + file + ": belongs to user " + st.uid()
-            + " in a directory others can write to; refusing to write to it");
+        throw new IOException(
+            "JSON lines "
+                + file
+                + ": belongs to user "
+                + st.uid()
+                + " in a directory others can write to; refusing to write to it");
       }
       if (st.isFifo() || st.isCharDevice()) {
         Fs.setBlocking(f); // opened without waiting; its writes wait for the reader as before
@@ -323,5 +344,4 @@ public final class JsonLinesOutput implements Output {
       throw e;
     }
   }
-
 }

@@ -1,23 +1,20 @@
 package io.udsink.collector.export.prometheus;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
-
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import io.prometheus.metrics.config.PrometheusProperties;
 import io.prometheus.metrics.exporter.httpserver.HealthyHandler;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.udsink.collector.export.cumulative.CumulativeState;
 import io.udsink.collector.util.Fatal;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP endpoint: {@code /metrics} served by the Prometheus Java library's exporter handler
@@ -51,20 +48,26 @@ import io.udsink.collector.util.Fatal;
 public final class MetricsServer implements AutoCloseable {
   /** Renders of {@code /metrics} at once. */
   public static final int RENDERS = 2;
+
   /** Seconds a scrape waits for a render to finish before it gets 503. */
   public static final int RENDER_WAIT_S = 10;
+
   /** Seconds a reload request waits for the reload. */
   public static final int RELOAD_WAIT_S = 10;
+
   /** Seconds a client has to send its whole request. */
   public static final int REQUEST_TIMEOUT_S = 10;
+
   /** Seconds a client has to take the whole response. */
   public static final int RESPONSE_TIMEOUT_S = 30;
+
   /** Connections open at once. */
   public static final int MAX_CONNECTIONS = 1024;
 
   private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
-  private static final byte[] LANDING = ("udsink: metrics at /metrics, health at /-/healthy, "
-      + "readiness at /-/ready\n").getBytes(StandardCharsets.UTF_8);
+  private static final byte[] LANDING =
+      ("udsink: metrics at /metrics, health at /-/healthy, " + "readiness at /-/ready\n")
+          .getBytes(StandardCharsets.UTF_8);
 
   static {
     setDefault("sun.net.httpserver.maxReqTime", REQUEST_TIMEOUT_S);
@@ -77,7 +80,9 @@ public final class MetricsServer implements AutoCloseable {
   private final java.util.concurrent.ExecutorService reloader;
   private volatile boolean ready;
 
-  private MetricsServer(HttpServer server, java.util.concurrent.ExecutorService executor,
+  private MetricsServer(
+      HttpServer server,
+      java.util.concurrent.ExecutorService executor,
       java.util.concurrent.ExecutorService reloader) {
     this.server = server;
     this.executor = executor;
@@ -86,8 +91,8 @@ public final class MetricsServer implements AutoCloseable {
 
   /** A quarter of the soft limit on open files, at least 16 and at most the maximum. */
   public static int connectionCap() {
-    try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(
-        java.nio.file.Path.of("/proc/self/limits"))) {
+    try (java.io.BufferedReader r =
+        java.nio.file.Files.newBufferedReader(java.nio.file.Path.of("/proc/self/limits"))) {
       String line;
       while ((line = r.readLine()) != null) {
         if (line.startsWith("Max open files")) {
@@ -143,103 +148,136 @@ public final class MetricsServer implements AutoCloseable {
    * @return the running server
    * @throws IOException when the address cannot be bound
    */
-  public static MetricsServer start(InetSocketAddress address, CumulativeState state,
-      java.util.function.Supplier<String> reload) throws IOException {
+  public static MetricsServer start(
+      InetSocketAddress address, CumulativeState state, java.util.function.Supplier<String> reload)
+      throws IOException {
     HttpServer server = HttpServer.create(address, 64);
     java.util.concurrent.atomic.AtomicBoolean reloading =
         new java.util.concurrent.atomic.AtomicBoolean();
-    java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors
-        .newThreadPerTaskExecutor(Thread.ofVirtual().name("udsink-http-", 1).factory());
-    java.util.concurrent.ExecutorService reloader = java.util.concurrent.Executors
-        .newSingleThreadExecutor(r -> {
-          Thread t = new Thread(r, "udsink-reload");
-          t.setDaemon(true);
-          return t;
-        });
+    java.util.concurrent.ExecutorService executor =
+        java.util.concurrent.Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("udsink-http-", 1).factory());
+    java.util.concurrent.ExecutorService reloader =
+        java.util.concurrent.Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "udsink-reload");
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(executor);
     MetricsServer s = new MetricsServer(server, executor, reloader);
     java.util.concurrent.Semaphore renders = new java.util.concurrent.Semaphore(RENDERS, true);
     HttpHandler exporter = new MetricsHandler(PrometheusProperties.get(), registry(state));
-    HttpHandler metrics = exchange -> {
-      boolean got;
-      try {
-        got = renders.tryAcquire(RENDER_WAIT_S, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        got = false;
-      }
-      if (!got) {
-        reply(exchange, 503, "busy: other scrapes are being written\n"
-            .getBytes(StandardCharsets.UTF_8));
-        return;
-      }
-      try {
-        exporter.handle(exchange);
-      } finally {
-        renders.release();
-      }
-    };
-    HttpHandler healthy = new HealthyHandler();
-    server.createContext("/metrics", exact("/metrics", exchange -> {
-      if (!"GET".equals(exchange.getRequestMethod())
-          && !"HEAD".equals(exchange.getRequestMethod())) {
-        reply(exchange, 405, "GET /metrics\n".getBytes(StandardCharsets.UTF_8));
-        return;
-      }
-      metrics.handle(exchange);
-    }));
-    server.createContext("/-/healthy", exact("/-/healthy", healthy));
-    server.createContext("/-/ready", exact("/-/ready", exchange -> reply(exchange,
-        s.ready ? 200 : 503, (s.ready ? "ready\n" : "not ready\n")
-            .getBytes(StandardCharsets.UTF_8))));
-    server.createContext("/-/reload", exact("/-/reload", exchange -> {
-      if (reload == null) {
-        reply(exchange, 403, "the lifecycle API is off: start udsink serve with "
-            .concat("--web.enable-lifecycle\n").getBytes(StandardCharsets.UTF_8));
-        return;
-      }
-      if (!"POST".equals(exchange.getRequestMethod())
-          && !"PUT".equals(exchange.getRequestMethod())) {
-        reply(exchange, 405, "POST /-/reload\n".getBytes(StandardCharsets.UTF_8));
-        return;
-      }
-      // one reload at a time: requests that find one running are not queued behind it, so
-      // a client posting in a loop holds at most one worker, never the scrapes
-      if (!reloading.compareAndSet(false, true)) {
-        reply(exchange, 503, "a reload is running\n".getBytes(StandardCharsets.UTF_8));
-        return;
-      }
-      java.util.concurrent.Future<String> result;
-      try {
-        result = reloader.submit(() -> {
+    HttpHandler metrics =
+        exchange -> {
+          boolean got;
           try {
-            return reload.get();
-          } finally {
-            reloading.set(false);
+            got = renders.tryAcquire(RENDER_WAIT_S, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            got = false;
           }
-        });
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        reloading.set(false);
-        reply(exchange, 503, "stopping\n".getBytes(StandardCharsets.UTF_8));
-        return;
-      }
-      String error;
-      try {
-        error = result.get(RELOAD_WAIT_S, TimeUnit.SECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
-        reply(exchange, 503, "the reload is still running\n".getBytes(StandardCharsets.UTF_8));
-        return;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        reply(exchange, 503, "interrupted\n".getBytes(StandardCharsets.UTF_8));
-        return;
-      } catch (java.util.concurrent.ExecutionException e) {
-        error = String.valueOf(e.getCause());
-      }
-      reply(exchange, error == null ? 200 : 500, (error == null ? "reloaded\n"
-          : "not reloaded, the rules in force stay: " + error + "\n")
-          .getBytes(StandardCharsets.UTF_8));
-    }));
+          if (!got) {
+            reply(
+                exchange,
+                503,
+                "busy: other scrapes are being written\n".getBytes(StandardCharsets.UTF_8));
+            return;
+          }
+          try {
+            exporter.handle(exchange);
+          } finally {
+            renders.release();
+          }
+        };
+    HttpHandler healthy = new HealthyHandler();
+    server.createContext(
+        "/metrics",
+        exact(
+            "/metrics",
+            exchange -> {
+              if (!"GET".equals(exchange.getRequestMethod())
+                  && !"HEAD".equals(exchange.getRequestMethod())) {
+                reply(exchange, 405, "GET /metrics\n".getBytes(StandardCharsets.UTF_8));
+                return;
+              }
+              metrics.handle(exchange);
+            }));
+    server.createContext("/-/healthy", exact("/-/healthy", healthy));
+    server.createContext(
+        "/-/ready",
+        exact(
+            "/-/ready",
+            exchange ->
+                reply(
+                    exchange,
+                    s.ready ? 200 : 503,
+                    (s.ready ? "ready\n" : "not ready\n").getBytes(StandardCharsets.UTF_8))));
+    server.createContext(
+        "/-/reload",
+        exact(
+            "/-/reload",
+            exchange -> {
+              if (reload == null) {
+                reply(
+                    exchange,
+                    403,
+                    "the lifecycle API is off: start udsink serve with "
+                        .concat("--web.enable-lifecycle\n")
+                        .getBytes(StandardCharsets.UTF_8));
+                return;
+              }
+              if (!"POST".equals(exchange.getRequestMethod())
+                  && !"PUT".equals(exchange.getRequestMethod())) {
+                reply(exchange, 405, "POST /-/reload\n".getBytes(StandardCharsets.UTF_8));
+                return;
+              }
+              // one reload at a time: requests that find one running are not queued behind it, so
+              // a client posting in a loop holds at most one worker, never the scrapes
+              if (!reloading.compareAndSet(false, true)) {
+                reply(exchange, 503, "a reload is running\n".getBytes(StandardCharsets.UTF_8));
+                return;
+              }
+              java.util.concurrent.Future<String> result;
+              try {
+                result =
+                    reloader.submit(
+                        () -> {
+                          try {
+                            return reload.get();
+                          } finally {
+                            reloading.set(false);
+                          }
+                        });
+              } catch (java.util.concurrent.RejectedExecutionException e) {
+                reloading.set(false);
+                reply(exchange, 503, "stopping\n".getBytes(StandardCharsets.UTF_8));
+                return;
+              }
+              String error;
+              try {
+                error = result.get(RELOAD_WAIT_S, TimeUnit.SECONDS);
+              } catch (java.util.concurrent.TimeoutException e) {
+                reply(
+                    exchange,
+                    503,
+                    "the reload is still running\n".getBytes(StandardCharsets.UTF_8));
+                return;
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                reply(exchange, 503, "interrupted\n".getBytes(StandardCharsets.UTF_8));
+                return;
+              } catch (java.util.concurrent.ExecutionException e) {
+                error = String.valueOf(e.getCause());
+              }
+              reply(
+                  exchange,
+                  error == null ? 200 : 500,
+                  (error == null
+                          ? "reloaded\n"
+                          : "not reloaded, the rules in force stay: " + error + "\n")
+                      .getBytes(StandardCharsets.UTF_8));
+            }));
     server.createContext("/", exact("/", exchange -> reply(exchange, 200, LANDING)));
     server.start();
     return s;
@@ -258,8 +296,11 @@ public final class MetricsServer implements AutoCloseable {
     return exchange -> {
       try (exchange) {
         if (!path.equals(exchange.getRequestURI().getPath())) {
-          reply(exchange, 404, ("not found; " + new String(LANDING, StandardCharsets.UTF_8))
-              .getBytes(StandardCharsets.UTF_8));
+          reply(
+              exchange,
+              404,
+              ("not found; " + new String(LANDING, StandardCharsets.UTF_8))
+                  .getBytes(StandardCharsets.UTF_8));
           return;
         }
         h.handle(exchange);

@@ -1,5 +1,12 @@
 package io.udsink.collector.export.remotewrite;
 
+import io.udsink.collector.aggregate.Interval;
+import io.udsink.collector.export.Backoff;
+import io.udsink.collector.export.Output;
+import io.udsink.collector.export.TelemetryMetric;
+import io.udsink.collector.export.cumulative.CumulativeState;
+import io.udsink.collector.util.Fatal;
+import io.udsink.collector.util.RateLimitedLog;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,17 +26,8 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import io.udsink.collector.aggregate.Interval;
-import io.udsink.collector.export.Backoff;
-import io.udsink.collector.export.Output;
-import io.udsink.collector.export.TelemetryMetric;
-import io.udsink.collector.export.cumulative.CumulativeState;
-import io.udsink.collector.util.Fatal;
-import io.udsink.collector.util.RateLimitedLog;
 
 /**
  * Pushes every flush to a remote-write receiver (Prometheus, VictoriaMetrics, Mimir, Thanos
@@ -57,12 +55,12 @@ import io.udsink.collector.util.RateLimitedLog;
  */
 public final class RemoteWriteOutput implements Output {
   private static final Logger LOG = LoggerFactory.getLogger(RemoteWriteOutput.class);
+
   /** Most series per request (Prometheus sends at most 2,000 samples per request). */
   static final int SERIES_PER_REQUEST = 2000;
 
   /** An encoded, compressed request and the samples it carries. */
-  private record Request(byte[] body, int samples, long createdNs) {
-  }
+  private record Request(byte[] body, int samples, long createdNs) {}
 
   private final String name;
   private final URI url;
@@ -100,29 +98,47 @@ public final class RemoteWriteOutput implements Output {
    * @param timeout how long one request may take
    * @param maxQueuedBytes most compressed bytes held for sending
    */
-  public RemoteWriteOutput(URI url, CumulativeState state, Map<String, String> externalLabels,
-      Map<String, String> headers, Duration timeout, long maxQueuedBytes) {
+  public RemoteWriteOutput(
+      URI url,
+      CumulativeState state,
+      Map<String, String> externalLabels,
+      Map<String, String> headers,
+      Duration timeout,
+      long maxQueuedBytes) {
     this.url = withoutUserInfo(url);
     this.name = "remote_write " + redacted(this.url);
     this.state = state;
     this.externalLabels = Map.copyOf(externalLabels);
     Map<String, String> h = new LinkedHashMap<>(headers);
     if (url.getRawUserInfo() != null) {
-      h.putIfAbsent("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-          java.net.URLDecoder.decode(url.getRawUserInfo(), StandardCharsets.UTF_8)
-              .getBytes(StandardCharsets.UTF_8)));
+      h.putIfAbsent(
+          "Authorization",
+          "Basic "
+              + Base64.getEncoder()
+                  .encodeToString(
+                      java.net.URLDecoder.decode(url.getRawUserInfo(), StandardCharsets.UTF_8)
+                          .getBytes(StandardCharsets.UTF_8)));
     }
     this.headers = Map.copyOf(h);
-    boolean basic = h.entrySet().stream().anyMatch(e -> e.getKey().equalsIgnoreCase(
-        "Authorization") && e.getValue().regionMatches(true, 0, "Basic ", 0, 6));
+    boolean basic =
+        h.entrySet().stream()
+            .anyMatch(
+                e ->
+                    e.getKey().equalsIgnoreCase("Authorization")
+                        && e.getValue().regionMatches(true, 0, "Basic ", 0, 6));
     if (basic && "http".equals(url.getScheme())) {
-      LOG.warn("{}: basic authentication over plain http: the password crosses the network "
-          + "readable; use https", name);
+      LOG.warn(
+          "{}: basic authentication over plain http: the password crosses the network "
+              + "readable; use https",
+          name);
     }
     this.timeout = timeout;
     this.maxQueuedBytes = maxQueuedBytes;
-    this.http = HttpClient.newBuilder().connectTimeout(timeout)
-        .followRedirects(HttpClient.Redirect.NEVER).build();
+    this.http =
+        HttpClient.newBuilder()
+            .connectTimeout(timeout)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
     this.sender = new Thread(this::sendLoop, "udsink-remote-write");
     this.sender.setDaemon(true);
     this.sender.start();
@@ -148,7 +164,8 @@ public final class RemoteWriteOutput implements Output {
       q.append(eq < 0 ? part : part.substring(0, eq + 1) + "<secret>");
     }
     String s = u.toString();
-    return s.substring(0, s.indexOf('?') + 1) + q
+    return s.substring(0, s.indexOf('?') + 1)
+        + q
         + (u.getRawFragment() == null ? "" : "#" + u.getRawFragment());
   }
 
@@ -157,7 +174,13 @@ public final class RemoteWriteOutput implements Output {
       return u;
     }
     try {
-      return new URI(u.getScheme(), null, u.getHost(), u.getPort(), u.getPath(), u.getQuery(),
+      return new URI(
+          u.getScheme(),
+          null,
+          u.getHost(),
+          u.getPort(),
+          u.getPath(),
+          u.getQuery(),
           u.getFragment());
     } catch (java.net.URISyntaxException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
@@ -219,9 +242,16 @@ public final class RemoteWriteOutput implements Output {
       queuedBytes -= old.body.length;
       queuedSamples -= old.samples;
       droppedSamples.addAndGet(old.samples);
-      errorLog.warn("queue", name + ": more than " + maxQueuedBytes + " bytes waiting for the "
-          + "receiver; dropped the oldest request (" + old.samples + " samples; totals are "
-          + "cumulative and come with the next)");
+      errorLog.warn(
+          "queue",
+          name
+              + ": more than "
+              + maxQueuedBytes
+              + " bytes waiting for the "
+              + "receiver; dropped the oldest request ("
+              + old.samples
+              + " samples; totals are "
+              + "cumulative and come with the next)");
     }
     if (sending != null) {
       queue.addFirst(sending);
@@ -248,8 +278,12 @@ public final class RemoteWriteOutput implements Output {
       while (!queue.isEmpty()) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          throw new IOException(queue.size() + " requests (" + queuedSamples
-              + " samples) not yet taken by " + redacted(url));
+          throw new IOException(
+              queue.size()
+                  + " requests ("
+                  + queuedSamples
+                  + " samples) not yet taken by "
+                  + redacted(url));
         }
         try {
           TimeUnit.NANOSECONDS.timedWait(this, left);
@@ -263,11 +297,17 @@ public final class RemoteWriteOutput implements Output {
 
   @Override
   public Map<TelemetryMetric, Long> counts() {
-    return Map.of(TelemetryMetric.OUTPUT_SENT_SAMPLES, sentSamples.get(),
-        TelemetryMetric.OUTPUT_DROPPED_SAMPLES, droppedSamples.get(),
-        TelemetryMetric.OUTPUT_REJECTED_SAMPLES, rejectedSamples.get(),
-        TelemetryMetric.OUTPUT_REDIRECTED_SAMPLES, redirectedSamples.get(),
-        TelemetryMetric.OUTPUT_FAILED_REQUESTS, failedRequests.get());
+    return Map.of(
+        TelemetryMetric.OUTPUT_SENT_SAMPLES,
+        sentSamples.get(),
+        TelemetryMetric.OUTPUT_DROPPED_SAMPLES,
+        droppedSamples.get(),
+        TelemetryMetric.OUTPUT_REJECTED_SAMPLES,
+        rejectedSamples.get(),
+        TelemetryMetric.OUTPUT_REDIRECTED_SAMPLES,
+        redirectedSamples.get(),
+        TelemetryMetric.OUTPUT_FAILED_REQUESTS,
+        failedRequests.get());
   }
 
   @Override
@@ -313,8 +353,10 @@ public final class RemoteWriteOutput implements Output {
             queuedBytes -= r.body.length;
             queuedSamples -= r.samples;
             inFlight = null;
-            (o == Outcome.SENT ? sentSamples : o == Outcome.REDIRECTED ? redirectedSamples
-                : rejectedSamples).addAndGet(r.samples);
+            (o == Outcome.SENT
+                    ? sentSamples
+                    : o == Outcome.REDIRECTED ? redirectedSamples : rejectedSamples)
+                .addAndGet(r.samples);
             backoff.succeeded();
             notifyAll();
             continue;
@@ -335,27 +377,33 @@ public final class RemoteWriteOutput implements Output {
     }
   }
 
-  private enum Outcome { SENT, REJECTED, REDIRECTED, RETRY }
+  private enum Outcome {
+    SENT,
+    REJECTED,
+    REDIRECTED,
+    RETRY
+  }
 
   private Outcome post(Request r) throws InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(url).timeout(timeout)
-        .header("Content-Encoding", "snappy")
-        .header("Content-Type", "application/x-protobuf")
-        .header("User-Agent", "udsink")
-        .header("X-Prometheus-Remote-Write-Version", "0.1.0")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(r.body));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(url)
+            .timeout(timeout)
+            .header("Content-Encoding", "snappy")
+            .header("Content-Type", "application/x-protobuf")
+            .header("User-Agent", "udsink")
+            .header("X-Prometheus-Remote-Write-Version", "0.1.0")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(r.body));
     headers.forEach(b::header);
     HttpResponse<String> resp;
-    CompletableFuture<HttpResponse<String>> f = http.sendAsync(b.build(),
-        info -> new Head(1024));
+    CompletableFuture<HttpResponse<String>> f = http.sendAsync(b.build(), info -> new Head(1024));
     try {
       // the request's timeout covers the answer's headers; this one its body as well
       resp = f.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException e) {
       f.cancel(true);
       Throwable c = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-      errorLog.warn("send", name + ": " + c.getClass().getSimpleName() + " "
-          + c.getMessage() + "; retrying");
+      errorLog.warn(
+          "send", name + ": " + c.getClass().getSimpleName() + " " + c.getMessage() + "; retrying");
       return Outcome.RETRY;
     }
     int code = resp.statusCode();
@@ -367,19 +415,38 @@ public final class RemoteWriteOutput implements Output {
       body = body.substring(0, 300) + "...";
     }
     if (code / 100 == 3) {
-      errorLog.warn("redirected", name + ": HTTP " + code + " to " + resp.headers()
-          .firstValue("Location").map(l -> l.contains("?") ? l.substring(0, l.indexOf('?'))
-              + "?..." : l).orElse("nowhere") + "; no redirect is followed (credentials stay "
-          + "with the configured receiver): these " + r.samples + " samples are dropped; fix "
-          + "--remote-write");
+      errorLog.warn(
+          "redirected",
+          name
+              + ": HTTP "
+              + code
+              + " to "
+              + resp.headers()
+                  .firstValue("Location")
+                  .map(l -> l.contains("?") ? l.substring(0, l.indexOf('?')) + "?..." : l)
+                  .orElse("nowhere")
+              + "; no redirect is followed (credentials stay "
+              + "with the configured receiver): these "
+              + r.samples
+              + " samples are dropped; fix "
+              + "--remote-write");
       return Outcome.REDIRECTED;
     }
     if (code / 100 == 5 || code == 429) {
       errorLog.warn("send", name + ": HTTP " + code + " " + body + "; retrying");
       return Outcome.RETRY;
     }
-    errorLog.warn("rejected", name + ": HTTP " + code + " " + body + "; the receiver refuses "
-        + "these " + r.samples + " samples, dropped");
+    errorLog.warn(
+        "rejected",
+        name
+            + ": HTTP "
+            + code
+            + " "
+            + body
+            + "; the receiver refuses "
+            + "these "
+            + r.samples
+            + " samples, dropped");
     return Outcome.REJECTED;
   }
 

@@ -1,9 +1,5 @@
 package io.udsink.collector.export.remotewrite;
 
-import java.math.BigDecimal;
-import java.util.Map;
-import java.util.TreeMap;
-
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
@@ -15,6 +11,9 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Quantile;
 import io.prometheus.metrics.model.snapshots.SummarySnapshot;
 import io.prometheus.metrics.model.snapshots.UnknownSnapshot;
+import java.math.BigDecimal;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * What {@code /metrics} would show, as remote-write series: the sample names a scrape of the text
@@ -24,8 +23,7 @@ import io.prometheus.metrics.model.snapshots.UnknownSnapshot;
  * histogram's classic buckets, {@code _sum} and {@code _count} are.
  */
 final class Samples {
-  private Samples() {
-  }
+  private Samples() {}
 
   /**
    * Adds every sample of the snapshots to a request.
@@ -35,22 +33,57 @@ final class Samples {
    * @param timestampMs the samples' time
    * @param into the request
    */
-  static void add(MetricSnapshots snapshots, Map<String, String> external, long timestampMs,
+  static void add(
+      MetricSnapshots snapshots,
+      Map<String, String> external,
+      long timestampMs,
       WriteRequest into) {
     for (MetricSnapshot m : snapshots) {
       String name = m.getMetadata().getPrometheusName();
       if (m instanceof CounterSnapshot c) {
-        c.getDataPoints().forEach(p -> put(into, name + "_total", p.getLabels(), null, null,
-            external, p.getValue(), timestampMs));
+        c.getDataPoints()
+            .forEach(
+                p ->
+                    put(
+                        into,
+                        name + "_total",
+                        p.getLabels(),
+                        null,
+                        null,
+                        external,
+                        p.getValue(),
+                        timestampMs));
       } else if (m instanceof GaugeSnapshot g) {
-        g.getDataPoints().forEach(p -> put(into, name, p.getLabels(), null, null, external,
-            p.getValue(), timestampMs));
+        g.getDataPoints()
+            .forEach(
+                p ->
+                    put(
+                        into,
+                        name,
+                        p.getLabels(),
+                        null,
+                        null,
+                        external,
+                        p.getValue(),
+                        timestampMs));
       } else if (m instanceof UnknownSnapshot u) {
-        u.getDataPoints().forEach(p -> put(into, name, p.getLabels(), null, null, external,
-            p.getValue(), timestampMs));
+        u.getDataPoints()
+            .forEach(
+                p ->
+                    put(
+                        into,
+                        name,
+                        p.getLabels(),
+                        null,
+                        null,
+                        external,
+                        p.getValue(),
+                        timestampMs));
       } else if (m instanceof InfoSnapshot i) {
-        i.getDataPoints().forEach(p -> put(into, name + "_info", p.getLabels(), null, null,
-            external, 1, timestampMs));
+        i.getDataPoints()
+            .forEach(
+                p ->
+                    put(into, name + "_info", p.getLabels(), null, null, external, 1, timestampMs));
       } else if (m instanceof HistogramSnapshot h) {
         for (HistogramSnapshot.HistogramDataPointSnapshot p : h.getDataPoints()) {
           if (p.hasClassicHistogramData()) {
@@ -58,32 +91,65 @@ final class Samples {
             long cumulative = 0;
             for (int k = 0; k < b.size(); k++) {
               cumulative += b.getCount(k);
-              put(into, name + "_bucket", p.getLabels(), "le", goFloat(b.getUpperBound(k)),
-                  external, cumulative, timestampMs);
+              put(
+                  into,
+                  name + "_bucket",
+                  p.getLabels(),
+                  "le",
+                  goFloat(b.getUpperBound(k)),
+                  external,
+                  cumulative,
+                  timestampMs);
             }
           }
-          put(into, name + "_count", p.getLabels(), null, null, external, p.getCount(),
+          put(
+              into,
+              name + "_count",
+              p.getLabels(),
+              null,
+              null,
+              external,
+              p.getCount(),
               timestampMs);
-          put(into, name + "_sum", p.getLabels(), null, null, external, p.getSum(),
-              timestampMs);
+          put(into, name + "_sum", p.getLabels(), null, null, external, p.getSum(), timestampMs);
         }
       } else if (m instanceof SummarySnapshot s) {
         for (SummarySnapshot.SummaryDataPointSnapshot p : s.getDataPoints()) {
           for (Quantile q : p.getQuantiles()) {
-            put(into, name, p.getLabels(), "quantile", goFloat(q.getQuantile()), external,
-                q.getValue(), timestampMs);
+            put(
+                into,
+                name,
+                p.getLabels(),
+                "quantile",
+                goFloat(q.getQuantile()),
+                external,
+                q.getValue(),
+                timestampMs);
           }
-          put(into, name + "_count", p.getLabels(), null, null, external, p.getCount(),
+          put(
+              into,
+              name + "_count",
+              p.getLabels(),
+              null,
+              null,
+              external,
+              p.getCount(),
               timestampMs);
-          put(into, name + "_sum", p.getLabels(), null, null, external, p.getSum(),
-              timestampMs);
+          put(into, name + "_sum", p.getLabels(), null, null, external, p.getSum(), timestampMs);
         }
       }
     }
   }
 
-  private static void put(WriteRequest into, String name, Labels labels, String extraName,
-      String extraValue, Map<String, String> external, double value, long timestampMs) {
+  private static void put(
+      WriteRequest into,
+      String name,
+      Labels labels,
+      String extraName,
+      String extraValue,
+      Map<String, String> external,
+      double value,
+      long timestampMs) {
     TreeMap<String, String> all = new TreeMap<>();
     for (int i = 0; i < labels.size(); i++) {
       all.put(labels.getPrometheusName(i), labels.getValue(i));
@@ -123,10 +189,13 @@ final class Samples {
     int exp = d.precision() - d.scale() - 1;
     if (exp < -4 || exp >= 6) { // Go's shortest %g
       String digits = d.unscaledValue().abs().toString();
-      String mantissa = digits.length() == 1 ? digits
-          : digits.charAt(0) + "." + digits.substring(1);
+      String mantissa =
+          digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
       String e = Integer.toString(Math.abs(exp));
-      return (v < 0 ? "-" : "") + mantissa + "e" + (exp < 0 ? "-" : "+")
+      return (v < 0 ? "-" : "")
+          + mantissa
+          + "e"
+          + (exp < 0 ? "-" : "+")
           + (e.length() < 2 ? "0" + e : e);
     }
     return d.toPlainString();

@@ -20,8 +20,7 @@ final class Snappy {
   private static final int HASH_BITS = 14;
   private static final int MAX_OFFSET = 65_535;
 
-  private Snappy() {
-  }
+  private Snappy() {}
 
   /**
    * Compresses a whole array.
@@ -60,7 +59,9 @@ final class Snappy {
   }
 
   private static int read32(byte[] b, int i) {
-    return (b[i] & 0xFF) | (b[i + 1] & 0xFF) << 8 | (b[i + 2] & 0xFF) << 16
+    return (b[i] & 0xFF)
+        | (b[i + 1] & 0xFF) << 8
+        | (b[i + 2] & 0xFF) << 16
         | (b[i + 3] & 0xFF) << 24;
   }
 

@@ -20,8 +20,7 @@ import java.util.List;
  */
 final class WriteRequest {
   /** One time series: labels sorted by name, {@code __name__} among them. */
-  record Series(byte[][] labels, double value, long timestampMs) {
-  }
+  record Series(byte[][] labels, double value, long timestampMs) {}
 
   private final List<Series> series = new ArrayList<>();
 
@@ -77,8 +76,8 @@ final class WriteRequest {
       out.varint(s.timestampMs);
     }
     if (out.pos != out.buf.length) {
-      throw new IllegalStateException("remote write encoding: " + out.pos + " of "
-          + out.buf.length + " bytes");
+      throw new IllegalStateException(
+          "remote write encoding: " + out.pos + " of " + out.buf.length + " bytes");
     }
     return out.buf;
   }

@@ -5,12 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
-import java.util.Map;
-
-import org.junit.jupiter.api.Test;
-
 import io.udsink.collector.Promtool;
 import io.udsink.collector.aggregate.Aggregator;
 import io.udsink.collector.aggregate.AggregatorTest;
@@ -20,10 +14,15 @@ import io.udsink.collector.export.Telemetry;
 import io.udsink.collector.export.jsonl.JsonLines;
 import io.udsink.collector.parse.MetricType;
 import io.udsink.collector.parse.StatsdParser;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 class CumulativeStateTest {
-  private final Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> { });
-  private final StatsdParser parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
+  private final Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> {});
+  private final StatsdParser parser =
+      new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
   private final Telemetry telemetry = new Telemetry();
   private final CumulativeState state = new CumulativeState(60_000, 1000, telemetry);
 
@@ -36,8 +35,13 @@ class CumulativeStateTest {
   }
 
   /** Parses the lines, ends the interval at {@code endMs} and applies it to the state. */
-  static void interval(StatsdParser parser, Aggregator agg, Telemetry telemetry,
-      CumulativeState state, long endMs, String lines) {
+  static void interval(
+      StatsdParser parser,
+      Aggregator agg,
+      Telemetry telemetry,
+      CumulativeState state,
+      long endMs,
+      String lines) {
     byte[] b = lines.getBytes(StandardCharsets.UTF_8);
     parser.parse(b, 0, b.length);
     Interval iv = agg.takeInterval(endMs, false);
@@ -48,18 +52,25 @@ class CumulativeStateTest {
   /** The state in the text format. */
   static String text(CumulativeState state) throws java.io.IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    new io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter(false).write(out, state.snapshot());
+    new io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter(false)
+        .write(out, state.snapshot());
     return out.toString(StandardCharsets.UTF_8);
   }
 
   @Test
   void shouldSanitiseNamesAndTurnTagsIntoLabels() throws Exception {
-    interval(1000, "api.req-time:5|g|#host.name:web-1,canary,quantile:x,__meta:y\n"
-        + "9lives:1|c\nreq_total:2|c\nenv:1|c|#env:a,env:b");
+    interval(
+        1000,
+        "api.req-time:5|g|#host.name:web-1,canary,quantile:x,__meta:y\n"
+            + "9lives:1|c\nreq_total:2|c\nenv:1|c|#env:a,env:b");
     String text = text();
     Map<String, Double> m = ServeHarness.parseExposition(text);
-    assertEquals(5.0, m.get("api_req_time{canary=\"true\",host_name=\"web-1\",tag__meta=\"y\","
-        + "tag_quantile=\"x\"}"), text);
+    assertEquals(
+        5.0,
+        m.get(
+            "api_req_time{canary=\"true\",host_name=\"web-1\",tag__meta=\"y\","
+                + "tag_quantile=\"x\"}"),
+        text);
     assertEquals(1.0, m.get("_9lives_total"));
     assertEquals(2.0, m.get("req_total"), "a _total suffix is not doubled");
     assertEquals(1.0, m.get("env_total{env=\"a,b\"}"));
@@ -102,8 +113,8 @@ class CumulativeStateTest {
 
   @Test
   void shouldCountNegativeIncrementsInsteadOfFailingTheEndpoint() throws Exception {
-    byte[] json = "{\"name\":\"x\",\"type\":\"counter\",\"value\":-3}"
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] json =
+        "{\"name\":\"x\",\"type\":\"counter\",\"value\":-3}".getBytes(StandardCharsets.UTF_8);
     parser.parse(json, 0, json.length);
     interval(1000, "x:-1|c\nx:5|c");
     interval(2000, "x:-1|c");
@@ -116,8 +127,10 @@ class CumulativeStateTest {
 
   @Test
   void shouldGiveEveryMixOfNamesAndTypesItsOwnValidFamily() throws Exception {
-    interval(1000, "fa:1|c\nfa_gauge:2|ms\nfa:3|g\nfa_sum:1|g\nfa:4|ms\nfa_total:5|g\n"
-        + "fa_count:6|s\nfa:7|s\nfa_created:8|c\nfa_bucket:9|h\nudsink_flushes_total:1|c");
+    interval(
+        1000,
+        "fa:1|c\nfa_gauge:2|ms\nfa:3|g\nfa_sum:1|g\nfa:4|ms\nfa_total:5|g\n"
+            + "fa_count:6|s\nfa:7|s\nfa_created:8|c\nfa_bucket:9|h\nudsink_flushes_total:1|c");
     String text = text();
     Promtool.check(text);
     Map<String, Double> m = ServeHarness.parseExposition(text);
@@ -162,8 +175,9 @@ class CumulativeStateTest {
     Map<String, Double> m = ServeHarness.parseExposition(text);
     assertEquals(1.0, m.get("good_total"));
     assertEquals(1.0, m.get("udsink_series_errors_total{reason=\"failed\"}"));
-    String json = new String(JsonLines.format(iv, java.util.List.of(),
-        telemetry).bytes(), StandardCharsets.UTF_8);
+    String json =
+        new String(
+            JsonLines.format(iv, java.util.List.of(), telemetry).bytes(), StandardCharsets.UTF_8);
     assertTrue(json.contains("\"good\"") && !json.contains("\"bad\""), json);
     assertEquals(2, telemetry.value(io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS));
   }
@@ -186,15 +200,18 @@ class CumulativeStateTest {
     CumulativeState small = new CumulativeState(60_000, 100, t);
     small.importState(new java.io.ByteArrayInputStream(exported));
     assertEquals(0, small.size(), "handed over, not yet continued");
-    assertEquals(900, t.value(io.udsink.collector.export.TelemetryMetric.PROMETHEUS_DROPPED_SERIES), "the rest counted as dropped: "
-        + t.value(io.udsink.collector.export.TelemetryMetric.PROMETHEUS_DROPPED_SERIES));
+    assertEquals(
+        900,
+        t.value(io.udsink.collector.export.TelemetryMetric.PROMETHEUS_DROPPED_SERIES),
+        "the rest counted as dropped: "
+            + t.value(io.udsink.collector.export.TelemetryMetric.PROMETHEUS_DROPPED_SERIES));
     big.importState(new java.io.ByteArrayInputStream(exported));
     assertTrue(text(big).contains("s999_total 1.0"));
     // a state cut short is an error for the caller to report; what came before it is kept
     CumulativeState cut = new CumulativeState(60_000, 5000, new Telemetry());
-    org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
-        () -> cut.importState(new java.io.ByteArrayInputStream(exported, 0,
-            exported.length / 2)));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        java.io.IOException.class,
+        () -> cut.importState(new java.io.ByteArrayInputStream(exported, 0, exported.length / 2)));
     long kept = text(cut).lines().filter(l -> l.matches("s\\d+_total 1\\.0")).count();
     assertTrue(kept > 0 && kept < 1000, "the series read before the cut: " + kept);
   }

@@ -6,17 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Random;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.NativeHistogramBucket;
@@ -27,6 +16,15 @@ import io.udsink.collector.export.Telemetry;
 import io.udsink.collector.mapping.MapperRef;
 import io.udsink.collector.mapping.ObserverSpec;
 import io.udsink.collector.parse.StatsdParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Timers, histograms and distributions as Prometheus reads them: the exposition parsed back and
@@ -34,8 +32,7 @@ import io.udsink.collector.parse.StatsdParser;
  * file's names and labels on the way.
  */
 class HistogramExpositionTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private Aggregator agg;
   private StatsdParser parser;
@@ -43,7 +40,7 @@ class HistogramExpositionTest {
   private final CumulativeState state = new CumulativeState(3_600_000, 10_000, telemetry);
 
   private void setUp(MapperRef mapper) {
-    agg = new Aggregator(10_000, 10, 0, (r, b, s, e) -> { }, mapper, true);
+    agg = new Aggregator(10_000, 10, 0, (r, b, s, e) -> {}, mapper, true);
     parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
   }
 
@@ -138,7 +135,9 @@ class HistogramExpositionTest {
     HistogramSnapshot.HistogramDataPointSnapshot p = point("db_query");
     assertNotNull(p);
     int schema = p.getNativeSchema();
-    assertEquals(ObserverSpec.schemaFor(ObserverSpec.DEFAULT_BUCKET_FACTOR), schema,
+    assertEquals(
+        ObserverSpec.schemaFor(ObserverSpec.DEFAULT_BUCKET_FACTOR),
+        schema,
         "the default bucket factor, 1.1, gives schema 3");
     Map<Integer, Long> expected = new HashMap<>();
     long zeros = 0;
@@ -163,7 +162,8 @@ class HistogramExpositionTest {
 
   @Test
   void shouldHalveTheResolutionRatherThanExceedTheMostBuckets() throws Exception {
-    setUp("""
+    setUp(
+        """
         defaults:
           observer_type: histogram
           histogram_options:
@@ -178,7 +178,8 @@ class HistogramExpositionTest {
     }
     interval(1000, lines.toString());
     HistogramSnapshot.HistogramDataPointSnapshot p = point("wide");
-    assertTrue(p.getNativeBucketsForPositiveValues().size() <= 20,
+    assertTrue(
+        p.getNativeBucketsForPositiveValues().size() <= 20,
         "buckets: " + p.getNativeBucketsForPositiveValues().size());
     assertTrue(p.getNativeSchema() < 3, "schema " + p.getNativeSchema());
     long total = 0;
@@ -190,7 +191,8 @@ class HistogramExpositionTest {
 
   @Test
   void shouldSlideTheSummaryWindowInsteadOfFreezingTheLastInterval() throws Exception {
-    setUp("""
+    setUp(
+        """
         mappings:
         - match: "job.*"
           name: "job_seconds"
@@ -213,17 +215,22 @@ class HistogramExpositionTest {
     }
     interval(45_000, fast.toString());
     m = ServeHarness.parseExposition(text());
-    assertEquals(0.0055, m.get("job_seconds{job=\"a\",quantile=\"0.5\"}"), 0.001,
+    assertEquals(
+        0.0055,
+        m.get("job_seconds{job=\"a\",quantile=\"0.5\"}"),
+        0.001,
         "the slow samples left the window");
     assertEquals(2000.0, m.get("job_seconds_count{job=\"a\"}"), "the count keeps growing");
     interval(120_000, "");
-    assertNull(ServeHarness.parseExposition(text()).get("job_seconds{job=\"a\",quantile=\"0.5\"}"),
+    assertNull(
+        ServeHarness.parseExposition(text()).get("job_seconds{job=\"a\",quantile=\"0.5\"}"),
         "an empty window shows no quantile rather than a stale one");
   }
 
   @Test
   void shouldApplyTheMappingsNamesLabelsAndScaleAndKeepCounterNamesAsWritten() throws Exception {
-    setUp("""
+    setUp(
+        """
         mappings:
         - match: "test.dispatcher.*.*"
           name: "dispatcher_events_total"
@@ -244,14 +251,20 @@ class HistogramExpositionTest {
           action: drop
           name: "x"
         """);
-    interval(1000, "test.dispatcher.Foo.ok:2|c|#env:from_tag,region:eu\n"
-        + "hits.home:3|c|#env:staging\nhits.about:1|c\n"
-        + "disk.sda:2|g\nskip.me:5|c\nplain.name:4|c\n");
+    interval(
+        1000,
+        "test.dispatcher.Foo.ok:2|c|#env:from_tag,region:eu\n"
+            + "hits.home:3|c|#env:staging\nhits.about:1|c\n"
+            + "disk.sda:2|g\nskip.me:5|c\nplain.name:4|c\n");
     String text = text();
     Promtool.checkStructure(text);
     Map<String, Double> m = ServeHarness.parseExposition(text);
-    assertEquals(2.0, m.get("dispatcher_events_total{env=\"from_mapping\",outcome=\"ok\","
-        + "processor=\"Foo\",region=\"eu\"}"), text);
+    assertEquals(
+        2.0,
+        m.get(
+            "dispatcher_events_total{env=\"from_mapping\",outcome=\"ok\","
+                + "processor=\"Foo\",region=\"eu\"}"),
+        text);
     assertEquals(3.0, m.get("hits{env=\"staging\",page=\"home\"}"), "honor_labels: the tag wins");
     assertEquals(1.0, m.get("hits{env=\"default_env\",page=\"about\"}"));
     assertTrue(text.contains("# TYPE hits untyped"), "a counter named without _total keeps it");
@@ -260,7 +273,9 @@ class HistogramExpositionTest {
     assertEquals(4.0, m.get("plain_name"), "unmatched: escaped as statsd_exporter does");
     assertTrue(m.keySet().stream().noneMatch(k -> k.startsWith("skip") || k.equals("x")));
     interval(2000, "hits.home:1|c|#env:staging\n");
-    assertEquals(4.0, ServeHarness.parseExposition(text()).get(
-        "hits{env=\"staging\",page=\"home\"}"), "still cumulative");
+    assertEquals(
+        4.0,
+        ServeHarness.parseExposition(text()).get("hits{env=\"staging\",page=\"home\"}"),
+        "still cumulative");
   }
 }

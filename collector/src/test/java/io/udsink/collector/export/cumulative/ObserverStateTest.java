@@ -4,20 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Map;
-import java.util.Random;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.SummarySnapshot;
@@ -29,6 +15,18 @@ import io.udsink.collector.export.ServeHarness;
 import io.udsink.collector.export.Telemetry;
 import io.udsink.collector.mapping.MapperRef;
 import io.udsink.collector.parse.StatsdParser;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Timers, histograms and distributions where their state is merged or moved: over the whole
@@ -37,8 +35,7 @@ import io.udsink.collector.parse.StatsdParser;
  * series may be left out.
  */
 class ObserverStateTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** One observer configuration: a mapping file for the name {@code lat}. */
   record Config(String label, String yaml) {
@@ -53,7 +50,9 @@ class ObserverStateTest {
         new Config("native", "defaults:\n  observer_type: native\nmappings: []\n"),
         new Config("histogram", "defaults:\n  observer_type: histogram\nmappings: []\n"),
         new Config("summary", "defaults:\n  observer_type: summary\nmappings: []\n"),
-        new Config("custom buckets", """
+        new Config(
+            "custom buckets",
+            """
             mappings:
             - match: "lat"
               name: "lat"
@@ -61,7 +60,9 @@ class ObserverStateTest {
               histogram_options:
                 buckets: [1e-6, 0.001, 1, 1000, 1e6]
             """),
-        new Config("custom buckets and native factor", """
+        new Config(
+            "custom buckets and native factor",
+            """
             mappings:
             - match: "lat"
               name: "lat"
@@ -71,7 +72,9 @@ class ObserverStateTest {
                 native_histogram_bucket_factor: 1.5
                 native_histogram_max_buckets: 20
             """),
-        new Config("summary options", """
+        new Config(
+            "summary options",
+            """
             mappings:
             - match: "lat"
               name: "lat"
@@ -99,7 +102,7 @@ class ObserverStateTest {
     Instance(Config c) throws Exception {
       Path f = Files.createTempFile(dir, "mapping", ".yml");
       Files.writeString(f, c.yaml());
-      agg = new Aggregator(10_000, 10, 0, (r, b, s, e) -> { }, MapperRef.load(f, 100), true);
+      agg = new Aggregator(10_000, 10, 0, (r, b, s, e) -> {}, MapperRef.load(f, 100), true);
       parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
     }
 
@@ -151,8 +154,7 @@ class ObserverStateTest {
       assertEquals(1, sum.getDataPoints().size());
       return sum.getDataPoints().get(0).getCount();
     }
-    HistogramSnapshot.HistogramDataPointSnapshot p =
-        ((HistogramSnapshot) m).getDataPoints().get(0);
+    HistogramSnapshot.HistogramDataPointSnapshot p = ((HistogramSnapshot) m).getDataPoints().get(0);
     long count = p.getCount();
     if (p.getClassicBuckets().size() > 0) {
       long classic = 0;
@@ -176,7 +178,10 @@ class ObserverStateTest {
 
   private static void checkNothingLeftOut(Instance i) throws Exception {
     for (SeriesLeftOut r : SeriesLeftOut.values()) {
-      assertEquals(0, i.telemetry.value(io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS, r.label()), "series left out: " + r.label());
+      assertEquals(
+          0,
+          i.telemetry.value(io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS, r.label()),
+          "series left out: " + r.label());
     }
     Promtool.checkStructure(CumulativeStateTest.text(i.state));
   }
@@ -187,8 +192,9 @@ class ObserverStateTest {
     double lo = sorted[(int) Math.floor(rank)];
     double hi = sorted[(int) Math.ceil(rank)];
     double tol = 0.0101;
-    boolean ok = (estimate >= Math.min(lo, hi) - Math.abs(lo) * tol
-        && estimate <= Math.max(lo, hi) + Math.abs(hi) * tol);
+    boolean ok =
+        (estimate >= Math.min(lo, hi) - Math.abs(lo) * tol
+            && estimate <= Math.max(lo, hi) + Math.abs(hi) * tol);
     assertTrue(ok, what + " q" + q + " = " + estimate + ", samples there " + lo + " .. " + hi);
   }
 
@@ -267,8 +273,11 @@ class ObserverStateTest {
       assertEquals(all.size(), p.getCount());
       assertEquals(3, p.getQuantiles().size(), "every quantile shown, seed " + seed);
       for (int i = 0; i < p.getQuantiles().size(); i++) {
-        assertQuantile(sorted, p.getQuantiles().get(i).getQuantile(),
-            p.getQuantiles().get(i).getValue(), "seed " + seed + " center 1e" + center);
+        assertQuantile(
+            sorted,
+            p.getQuantiles().get(i).getQuantile(),
+            p.getQuantiles().get(i).getValue(),
+            "seed " + seed + " center 1e" + center);
       }
       checkNothingLeftOut(second);
     }
@@ -291,8 +300,9 @@ class ObserverStateTest {
   @Test
   void shouldKeepJsonQuantilesWithinOnePercentWhenIntervalsMerge() {
     // an output that is behind gets its intervals merged: the sketches merge too
-    Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> { });
-    StatsdParser parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
+    Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> {});
+    StatsdParser parser =
+        new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
     for (long seed = 1; seed <= 5; seed++) {
       Random rnd = new Random(seed);
       int center = -290 + rnd.nextInt(580);
@@ -322,8 +332,9 @@ class ObserverStateTest {
   @Test
   void shouldKeepTheTopOfTheRangeExactWhenValuesSpanMoreThanASketchHolds() {
     // 1e-300 .. 1e300 in one interval: more than 2048 bins; the lowest collapse, the top stays
-    Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> { });
-    StatsdParser parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
+    Aggregator agg = new Aggregator(1000, 10, 0, (r, b, s, e) -> {});
+    StatsdParser parser =
+        new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
     Random rnd = new Random(11);
     List<Double> v = new ArrayList<>();
     for (int k = 0; k < 5000; k++) {
@@ -342,15 +353,17 @@ class ObserverStateTest {
       assertQuantile(sorted, q, s.quantile(q), "wide");
     }
     double low = s.quantile(0.5);
-    assertTrue(low >= sorted[0] && low <= floor, "a collapsed quantile is at most the "
-        + "lowest kept bin: " + low + " vs " + floor);
+    assertTrue(
+        low >= sorted[0] && low <= floor,
+        "a collapsed quantile is at most the " + "lowest kept bin: " + low + " vs " + floor);
   }
 
   @Test
   void shouldShowTheLatestSeriesWhenAHandedOverOneWasMadeWithOtherBuckets() throws Exception {
     Config before = configs().get(3);
-    Config after = new Config("other buckets", before.yaml().replace(
-        "[1e-6, 0.001, 1, 1000, 1e6]", "[0.1, 10]"));
+    Config after =
+        new Config(
+            "other buckets", before.yaml().replace("[1e-6, 0.001, 1, 1000, 1e6]", "[0.1, 10]"));
     Instance first = new Instance(before);
     first.interval(2_000, lines("lat", "d", List.of(0.5, 5.0, 50.0)));
     Instance second = new Instance(after);
@@ -360,7 +373,11 @@ class ObserverStateTest {
       assertEquals(2, shownCount(second.state, "lat"), "the series of the settings in force");
       Promtool.checkStructure(CumulativeStateTest.text(second.state));
     }
-    assertEquals(1, second.telemetry.value(io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS, SeriesLeftOut.LAYOUT_CONFLICT.label()),
+    assertEquals(
+        1,
+        second.telemetry.value(
+            io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS,
+            SeriesLeftOut.LAYOUT_CONFLICT.label()),
         "counted once, however often it is scraped");
     Map<String, Double> m = ServeHarness.parseExposition(CumulativeStateTest.text(second.state));
     assertEquals(1.0, m.get("udsink_series_errors_total{reason=\"layout_conflict\"}"));
@@ -374,7 +391,11 @@ class ObserverStateTest {
     String broken = state.replace("\"count\":2", "\"count\":3");
     Instance second = new Instance(configs().get(3));
     second.state.importState(broken.getBytes(StandardCharsets.UTF_8));
-    assertEquals(1, second.telemetry.value(io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS, SeriesLeftOut.HANDOVER_MISMATCH.label()));
+    assertEquals(
+        1,
+        second.telemetry.value(
+            io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS,
+            SeriesLeftOut.HANDOVER_MISMATCH.label()));
     String text = CumulativeStateTest.text(second.state);
     Map<String, Double> m = ServeHarness.parseExposition(text);
     assertEquals(1.0, m.get("other"), "the other series came over: " + text);
@@ -386,14 +407,18 @@ class ObserverStateTest {
     // a state from a version that handed over no settings: the defaults it then used
     Instance first = new Instance(configs().get(3));
     first.interval(2_000, lines("lat", "d", List.of(0.5, 5.0)));
-    String state = new String(first.state.exportState(), StandardCharsets.UTF_8)
-        .replaceAll("\"observer\":\\{[^}]*\\},", "");
+    String state =
+        new String(first.state.exportState(), StandardCharsets.UTF_8)
+            .replaceAll("\"observer\":\\{[^}]*\\},", "");
     assertTrue(!state.contains("observer"), state);
     Instance second = new Instance(configs().get(3));
     second.state.importState(state.getBytes(StandardCharsets.UTF_8));
     second.interval(3_000, lines("lat", "d", List.of(1.0)));
     assertEquals(1, shownCount(second.state, "lat"));
     Promtool.checkStructure(CumulativeStateTest.text(second.state));
-    assertEquals(1, second.telemetry.value(io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS), Arrays.toString(SeriesLeftOut.values()));
+    assertEquals(
+        1,
+        second.telemetry.value(io.udsink.collector.export.TelemetryMetric.SERIES_ERRORS),
+        Arrays.toString(SeriesLeftOut.values()));
   }
 }

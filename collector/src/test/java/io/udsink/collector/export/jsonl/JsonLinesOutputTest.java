@@ -5,24 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import io.udsink.collector.TestSupport;
-import io.udsink.collector.transport.ProcessUser;
 import io.udsink.collector.aggregate.Aggregator;
 import io.udsink.collector.aggregate.Counter;
 import io.udsink.collector.aggregate.Interval;
@@ -31,17 +16,29 @@ import io.udsink.collector.export.OutputWorker;
 import io.udsink.collector.export.Telemetry;
 import io.udsink.collector.parse.ParseError;
 import io.udsink.collector.parse.StatsdParser;
+import io.udsink.collector.transport.ProcessUser;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The JSON lines output under failure: nothing lost, nothing twice, nothing torn. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class JsonLinesOutputTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
-  private final Aggregator agg = new Aggregator(100_000, 10, 0, (r, b, s, e) -> { });
-  private final StatsdParser parser = new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
+  private final Aggregator agg = new Aggregator(100_000, 10, 0, (r, b, s, e) -> {});
+  private final StatsdParser parser =
+      new StatsdParser(agg, agg, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
   private final Telemetry telemetry = new Telemetry();
   private long clock;
 
@@ -53,8 +50,13 @@ class JsonLinesOutputTest {
   private Interval interval(String prefix, int series, int by) {
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < series; i++) {
-      sb.append(prefix).append(i).append(':').append(by).append("|c|#padding:")
-          .append("x".repeat(40)).append('\n');
+      sb.append(prefix)
+          .append(i)
+          .append(':')
+          .append(by)
+          .append("|c|#padding:")
+          .append("x".repeat(40))
+          .append('\n');
       if (sb.length() > 8000) {
         feed(sb);
       }
@@ -102,11 +104,13 @@ class JsonLinesOutputTest {
     assertTrue(w.oldestUnwrittenSeconds() > 0);
     Files.delete(out); // the operator fixes it
     w.offer(interval(10, 1));
-    TestSupport.await("the backlog written", Duration.ofSeconds(20),
-        () -> w.backlogIntervals() == 0);
+    TestSupport.await(
+        "the backlog written", Duration.ofSeconds(20), () -> w.backlogIntervals() == 0);
     assertEquals(10 * 6, counterSum(List.of(out)), "the six intervals since the failure");
     List<String> lines = Files.readAllLines(out);
-    assertTrue(lines.stream().anyMatch(l -> l.contains("\"interval_ms\":6000")), "one merged line set covers six intervals: " + lines);
+    assertTrue(
+        lines.stream().anyMatch(l -> l.contains("\"interval_ms\":6000")),
+        "one merged line set covers six intervals: " + lines);
     assertEquals(0, w.unwrittenLines());
   }
 
@@ -131,8 +135,10 @@ class JsonLinesOutputTest {
     assumeTrue(ProcessUser.uid() == 0, "mounting a small tmpfs needs root");
     Path mnt = dir.resolve("small");
     Files.createDirectory(mnt);
-    Process m = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs",
-        mnt.toString()).redirectErrorStream(true).start();
+    Process m =
+        new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt.toString())
+            .redirectErrorStream(true)
+            .start();
     String why = new String(m.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assumeTrue(m.waitFor() == 0, "cannot mount a tmpfs here: " + why);
     try {
@@ -149,7 +155,9 @@ class JsonLinesOutputTest {
       TestSupport.await("the disk to fill", Duration.ofSeconds(20), () -> w.errors() > 0);
       TestSupport.await("a write cut short", Duration.ofSeconds(20), json::holds);
       Files.delete(filler); // space comes back
-      TestSupport.await("everything written", Duration.ofSeconds(30),
+      TestSupport.await(
+          "everything written",
+          Duration.ofSeconds(30),
           () -> w.backlogIntervals() == 0 && !json.holds());
       assertEquals(100.0 * intervals, counterSum(List.of(out)));
       for (String line : Files.readAllLines(out)) {
@@ -176,21 +184,30 @@ class JsonLinesOutputTest {
     assertFalse(w.oldestUnwrittenSeconds() == 0);
     long unwritten = w.unwrittenLines();
     // five series each: merged into one, or some still waiting in the inbox
-    assertTrue(unwritten >= 5 && unwritten <= 20 && unwritten % 5 == 0, "unwritten: "
-        + unwritten);
+    assertTrue(unwritten >= 5 && unwritten <= 20 && unwritten % 5 == 0, "unwritten: " + unwritten);
     List<String> got = new ArrayList<>();
-    Thread reader = new Thread(() -> {
-      try {
-        got.addAll(Files.readAllLines(fifo));
-      } catch (IOException e) {
-        throw new RuntimeException(e);
-      }
-    });
+    Thread reader =
+        new Thread(
+            () -> {
+              try {
+                got.addAll(Files.readAllLines(fifo));
+              } catch (IOException e) {
+                throw new RuntimeException(e);
+              }
+            });
     reader.start();
-    TestSupport.await("the backlog written", Duration.ofSeconds(20),
-        () -> w.backlogIntervals() == 0);
-    w.offer(new Interval(clock, clock + 1, new Series[0], List.of(), List.of(),
-        new long[Counter.values().length], new long[ParseError.values().length], true));
+    TestSupport.await(
+        "the backlog written", Duration.ofSeconds(20), () -> w.backlogIntervals() == 0);
+    w.offer(
+        new Interval(
+            clock,
+            clock + 1,
+            new Series[0],
+            List.of(),
+            List.of(),
+            new long[Counter.values().length],
+            new long[ParseError.values().length],
+            true));
     assertTrue(w.awaitFinished(System.nanoTime() + TimeUnit.SECONDS.toNanos(10), () -> false));
     reader.join(10_000);
     double sum = 0;
@@ -205,8 +222,17 @@ class JsonLinesOutputTest {
 
   /** Runs a shell command as user nobody (the attacker); fails the test if it fails. */
   private static void asNobody(String script) throws Exception {
-    Process p = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-        "/bin/sh", "-c", script).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "/bin/sh",
+                "-c",
+                script)
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(20, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue(), script + ": " + out);
@@ -223,22 +249,24 @@ class JsonLinesOutputTest {
   @Test
   void shouldNeverWriteThroughWhatAnotherUserPutsAtThePath() throws Exception {
     requireRootAndSetpriv();
-    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions
-        .fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(
+        dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     Path logs = Files.createDirectory(dir.resolve("logs"));
     // like /tmp: sticky, everyone may create files
     assertEquals(0, new ProcessBuilder("chmod", "1777", logs.toString()).start().waitFor());
     Path secret = Files.createDirectory(dir.resolve("secret"));
-    Files.setPosixFilePermissions(secret, java.nio.file.attribute.PosixFilePermissions
-        .fromString("rwx--x--x"));
+    Files.setPosixFilePermissions(
+        secret, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
     Path target = Files.writeString(secret.resolve("target.txt"), "root only\n");
-    Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions
-        .fromString("rw-------"));
+    Files.setPosixFilePermissions(
+        target, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     Path out = logs.resolve("metrics.jsonl");
     JsonLinesOutput json = JsonLinesOutput.open(out, telemetry);
     json.write(interval("first.", 3, 1));
-    assertEquals("rw-r-----", java.nio.file.attribute.PosixFilePermissions.toString(
-        Files.getPosixFilePermissions(out)), "a new file is not for every local user");
+    assertEquals(
+        "rw-r-----",
+        java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(out)),
+        "a new file is not for every local user");
     // log rotation moves the file away; the attacker is quicker than udsink's reopen
     Files.move(out, logs.resolve("metrics.jsonl.1"));
     Interval second = interval("second.", 3, 1);
@@ -246,15 +274,17 @@ class JsonLinesOutputTest {
     // the kernel: ENXIO for a FIFO without a reader (opened without waiting), EACCES where
     // fs.protected_symlinks or protected_regular apply
     String[][] attacks = {
-        {"ln -s " + target + " " + out, "symlink", "ELOOP|EACCES"},
-        {"rm " + out + " && mkfifo " + out, "FIFO", "not a regular file|ENXIO|EACCES"},
-        {"rm " + out + " && echo planted > " + out, "file of another user",
-            "belongs to user|EACCES"}};
+      {"ln -s " + target + " " + out, "symlink", "ELOOP|EACCES"},
+      {"rm " + out + " && mkfifo " + out, "FIFO", "not a regular file|ENXIO|EACCES"},
+      {"rm " + out + " && echo planted > " + out, "file of another user", "belongs to user|EACCES"}
+    };
     for (String[] a : attacks) {
       asNobody(a[0]);
-      IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
-          () -> json.write(second), a[1]);
-      assertTrue(java.util.regex.Pattern.compile(a[2]).matcher(e.getMessage()).find(),
+      IOException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IOException.class, () -> json.write(second), a[1]);
+      assertTrue(
+          java.util.regex.Pattern.compile(a[2]).matcher(e.getMessage()).find(),
           a[1] + ": " + e.getMessage());
       assertEquals("root only\n", Files.readString(target), "nothing written through " + a[1]);
     }
@@ -271,8 +301,10 @@ class JsonLinesOutputTest {
     requireRootAndSetpriv();
     Path logs = Files.createDirectory(dir.resolve("theirs"));
     Files.setAttribute(logs, "unix:uid", 65534);
-    IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
-        () -> JsonLinesOutput.open(logs.resolve("metrics.jsonl"), telemetry));
+    IOException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IOException.class,
+            () -> JsonLinesOutput.open(logs.resolve("metrics.jsonl"), telemetry));
     assertTrue(e.getMessage().contains("belongs to user 65534"), e.getMessage());
     assertFalse(Files.exists(logs.resolve("metrics.jsonl")), "nothing created there");
   }
@@ -281,10 +313,12 @@ class JsonLinesOutputTest {
   void shouldRefuseAPathThroughALinkedDirectory() throws Exception {
     Path real = Files.createDirectory(dir.resolve("real"));
     Path link = Files.createSymbolicLink(dir.resolve("link"), real);
-    IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
-        () -> JsonLinesOutput.open(link.resolve("metrics.jsonl"), telemetry));
-    assertTrue(e.getMessage().contains("ELOOP") || e.getMessage().contains("ENOTDIR"),
-        e.getMessage());
+    IOException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IOException.class,
+            () -> JsonLinesOutput.open(link.resolve("metrics.jsonl"), telemetry));
+    assertTrue(
+        e.getMessage().contains("ELOOP") || e.getMessage().contains("ENOTDIR"), e.getMessage());
     assertFalse(Files.exists(real.resolve("metrics.jsonl")));
   }
 

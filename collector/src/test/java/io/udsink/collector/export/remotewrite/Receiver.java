@@ -1,5 +1,8 @@
 package io.udsink.collector.export.remotewrite;
 
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpServer;
+import io.airlift.compress.snappy.SnappyDecompressor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,11 +17,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.function.IntSupplier;
 
-import com.sun.net.httpserver.Headers;
-import com.sun.net.httpserver.HttpServer;
-
-import io.airlift.compress.snappy.SnappyDecompressor;
-
 /**
  * A remote-write receiver on a loopback port that decodes what it is sent and answers with the
  * status a test chooses: the failures a real receiver would need to be broken to show.
@@ -32,8 +30,7 @@ final class Receiver implements AutoCloseable {
   }
 
   /** One request as received. */
-  record Request(Headers headers, List<Sample> samples, long arrivedNs) {
-  }
+  record Request(Headers headers, List<Sample> samples, long arrivedNs) {}
 
   final List<Request> accepted = new CopyOnWriteArrayList<>();
   final List<Request> received = new CopyOnWriteArrayList<>();
@@ -45,35 +42,37 @@ final class Receiver implements AutoCloseable {
   Receiver() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
     server.setExecutor(Executors.newFixedThreadPool(4));
-    server.createContext("/api/v1/write", exchange -> {
-      try (InputStream in = exchange.getRequestBody()) {
-        byte[] body = in.readAllBytes();
-        long arrived = System.nanoTime();
-        Object g = gate;
-        if (g != null) {
-          synchronized (g) {
-            while (gate == g) {
-              g.wait();
+    server.createContext(
+        "/api/v1/write",
+        exchange -> {
+          try (InputStream in = exchange.getRequestBody()) {
+            byte[] body = in.readAllBytes();
+            long arrived = System.nanoTime();
+            Object g = gate;
+            if (g != null) {
+              synchronized (g) {
+                while (gate == g) {
+                  g.wait();
+                }
+              }
             }
+            Request r = new Request(exchange.getRequestHeaders(), decode(body), arrived);
+            received.add(r);
+            int code = status.getAsInt();
+            if (code / 100 == 2) {
+              accepted.add(r);
+            }
+            byte[] a = answer.getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(code, a.length == 0 ? -1 : a.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+              out.write(a);
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            exchange.close();
           }
-        }
-        Request r = new Request(exchange.getRequestHeaders(), decode(body), arrived);
-        received.add(r);
-        int code = status.getAsInt();
-        if (code / 100 == 2) {
-          accepted.add(r);
-        }
-        byte[] a = answer.getBytes(StandardCharsets.UTF_8);
-        exchange.sendResponseHeaders(code, a.length == 0 ? -1 : a.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-          out.write(a);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } finally {
-        exchange.close();
-      }
-    });
+        });
     server.start();
   }
 

@@ -3,20 +3,18 @@ package io.udsink.collector.export.remotewrite;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.udsink.collector.TestSupport;
+import io.udsink.collector.Tsdb;
+import io.udsink.collector.UdsinkProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
-
-import io.udsink.collector.TestSupport;
-import io.udsink.collector.Tsdb;
-import io.udsink.collector.UdsinkProcess;
 
 /**
  * {@code serve --remote-write} into a real Prometheus and a real VictoriaMetrics at once: after
@@ -26,8 +24,7 @@ import io.udsink.collector.UdsinkProcess;
 class RemoteWriteReceiversTest {
   private static final Duration WAIT = Duration.ofSeconds(90);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static void sendCounts(Path sock, String line, int times) throws Exception {
     try (AFUNIXDatagramChannel ch = TestSupport.connect(sock)) {
@@ -43,7 +40,10 @@ class RemoteWriteReceiversTest {
   }
 
   private static void awaitValue(Tsdb db, String name, String promql, double expected) {
-    TestSupport.poll(name + ": " + promql + " == " + expected, WAIT, Duration.ofMillis(250),
+    TestSupport.poll(
+        name + ": " + promql + " == " + expected,
+        WAIT,
+        Duration.ofMillis(250),
         () -> db.value(promql) == expected);
   }
 
@@ -54,11 +54,27 @@ class RemoteWriteReceiversTest {
     Path sock = dir.resolve("m.sock");
     try (Tsdb prom = Tsdb.prometheus(promDir, "");
         Tsdb vm = Tsdb.victoriaMetrics(vmDir)) {
-      UdsinkProcess u = UdsinkProcess.start(dir, List.of(), "serve", "--socket",
-          sock.toString(), "--out", "off", "--http", "off", "--flush-interval", "200ms",
-          "--remote-write", prom.remoteWriteUrl().toString(),
-          "--remote-write", vm.remoteWriteUrl().toString(),
-          "--remote-write-label", "region=eu", "--remote-write-label", "instance=host-1");
+      UdsinkProcess u =
+          UdsinkProcess.start(
+              dir,
+              List.of(),
+              "serve",
+              "--socket",
+              sock.toString(),
+              "--out",
+              "off",
+              "--http",
+              "off",
+              "--flush-interval",
+              "200ms",
+              "--remote-write",
+              prom.remoteWriteUrl().toString(),
+              "--remote-write",
+              vm.remoteWriteUrl().toString(),
+              "--remote-write-label",
+              "region=eu",
+              "--remote-write-label",
+              "instance=host-1");
       try {
         u.awaitSocket(sock);
         for (String code : List.of("200", "404", "500", "503")) {
@@ -75,8 +91,12 @@ class RemoteWriteReceiversTest {
         for (Tsdb db : List.of(prom, vm)) {
           String n = db == prom ? "Prometheus" : "VictoriaMetrics";
           awaitValue(db, n, "sum(rw_requests_total)", 10_000);
-          awaitValue(db, n, "rw_requests_total{code=\"503\",job=\"udsink\",instance=\"host-1\","
-              + "region=\"eu\"}", 2500);
+          awaitValue(
+              db,
+              n,
+              "rw_requests_total{code=\"503\",job=\"udsink\",instance=\"host-1\","
+                  + "region=\"eu\"}",
+              2500);
           awaitValue(db, n, "rw_sampled_total", 2000);
           awaitValue(db, n, "rw_latency_count", 400);
           awaitValue(db, n, "rw_latency_bucket{le=\"0.1\"}", 100);

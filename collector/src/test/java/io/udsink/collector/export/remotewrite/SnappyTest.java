@@ -4,12 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.airlift.compress.snappy.SnappyDecompressor;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
-
 import org.junit.jupiter.api.Test;
-
-import io.airlift.compress.snappy.SnappyDecompressor;
 
 /** udsink's snappy encoder, decoded by an independent implementation. */
 class SnappyTest {
@@ -25,8 +23,10 @@ class SnappyTest {
 
   @Test
   void shouldDecodeToTheInputForEdgeSizesAndShapes() {
-    for (int n : new int[] {0, 1, 3, 4, 5, 59, 60, 61, 64, 65, 255, 256, 257, 65_535, 65_536,
-        65_537, 200_000}) {
+    for (int n :
+        new int[] {
+          0, 1, 3, 4, 5, 59, 60, 61, 64, 65, 255, 256, 257, 65_535, 65_536, 65_537, 200_000
+        }) {
       roundTrip(new byte[n]);
       byte[] ramp = new byte[n];
       for (int i = 0; i < n; i++) {
@@ -38,8 +38,10 @@ class SnappyTest {
 
   @Test
   void shouldCompressWhatRepeatsAndNotGrowWhatDoesNot() {
-    byte[] text = "__name__\u0000udsink_requests_total\u0000instance\u0000host-1\u0000"
-        .repeat(5000).getBytes(StandardCharsets.UTF_8);
+    byte[] text =
+        "__name__\u0000udsink_requests_total\u0000instance\u0000host-1\u0000"
+            .repeat(5000)
+            .getBytes(StandardCharsets.UTF_8);
     assertTrue(roundTrip(text).length < text.length / 10);
     byte[] noise = new byte[100_000];
     new Random(3).nextBytes(noise);
