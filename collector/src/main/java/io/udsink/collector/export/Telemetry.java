@@ -219,6 +219,10 @@ public final class Telemetry {
     LoopStats l = loop;
     b.add(TelemetryMetric.LOOP_ERRORS, l == null ? 0 : l.handlerErrors(), "handler");
     b.add(TelemetryMetric.LOOP_ERRORS, l == null ? 0 : l.loopErrors(), "loop");
+    b.add(TelemetryMetric.LOOP_PASSES, l == null ? 0 : l.iterations());
+    b.add(TelemetryMetric.LOOP_WAITS, l == null ? 0 : l.blockingSelects(), "blocking");
+    b.add(TelemetryMetric.LOOP_WAITS, l == null ? 0 : l.nonBlockingSelects(), "nonblocking");
+    b.add(TelemetryMetric.LOOP_EMPTY_READS, l == null ? 0 : l.emptyReads());
     long[] c = counters;
     for (Counter k : Counter.values()) {
       b.add(metricOf(k), c[k.ordinal()]);
@@ -290,6 +294,9 @@ public final class Telemetry {
       b.add(TelemetryMetric.MAPPING_RELOADS, ref.reloads(), "success");
       b.add(TelemetryMetric.MAPPING_RELOADS, ref.failedReloads(), "failure");
       b.add(TelemetryMetric.MAPPING_RULES, ref.get().ruleCount());
+      long[] cache = ref.cacheLookups();
+      b.add(TelemetryMetric.MAPPING_CACHE_LOOKUPS, cache[0], "hit");
+      b.add(TelemetryMetric.MAPPING_CACHE_LOOKUPS, cache[1], "miss");
     }
     b.add(TelemetryMetric.BUILD, 1, version, System.getProperty("java.version"));
     return b.done();

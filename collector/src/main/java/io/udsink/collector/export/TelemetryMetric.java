@@ -30,6 +30,21 @@ public enum TelemetryMetric {
       "Errors the receive loop caught and survived: in the handling of a datagram or timer "
           + "(handler), or in the loop itself (loop)",
       "where"),
+  /** Passes of the receive loop. */
+  LOOP_PASSES(
+      Type.COUNTER,
+      "loop_passes",
+      "Passes of the receive loop: each reads every ready socket up to the budget"),
+  /** Readiness waits, by kind. */
+  LOOP_WAITS(
+      Type.COUNTER,
+      "loop_waits",
+      "Times the receive loop asked which sockets are ready: blocking when it had nothing left "
+          + "to read, nonblocking when it had",
+      "kind"),
+  /** Receives that found nothing. */
+  LOOP_EMPTY_READS(
+      Type.COUNTER, "loop_empty_reads", "Receives that found a ready socket's queue empty"),
   /** Lines parsed (valid or not), and JSON datagrams. */
   LINES(Type.COUNTER, "lines", "Lines parsed, valid or not"),
   /** Lines rejected, by reason. */
@@ -166,6 +181,12 @@ public enum TelemetryMetric {
       "outcome"),
   /** Rules in force. */
   MAPPING_RULES(Type.GAUGE, "mapping_rules", "Rules of the mapping file in force"),
+  /** Mapping lookups, by cache result. */
+  MAPPING_CACHE_LOOKUPS(
+      Type.COUNTER,
+      "mapping_cache_lookups",
+      "Mapping lookups of a StatsD name and type, by whether its result was cached",
+      "result"),
   /** The version. */
   BUILD(Type.INFO, "build", "udsink version", "version", "java");
 

@@ -68,8 +68,8 @@ public final class Mapper {
   private final int ruleCount;
   private final LinkedHashMap<String, Mapped> cache;
   private final Mapped[] plainCache = new Mapped[MetricType.values().length];
-  private long hits;
-  private long misses;
+  private volatile long hits; // written by the loop only, read by telemetry
+  private volatile long misses;
 
   Mapper(
       List<Rule> rules,

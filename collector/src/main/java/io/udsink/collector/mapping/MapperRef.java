@@ -17,6 +17,8 @@ public final class MapperRef {
   private final int cacheSize;
   private volatile Mapper current;
   private volatile long reloads;
+  private volatile long retiredHits;
+  private volatile long retiredMisses;
   private volatile long failedReloads;
   private volatile String lastError;
 
@@ -67,6 +69,9 @@ public final class MapperRef {
     }
     try {
       Mapper m = MappingFile.load(file, cacheSize);
+      long[] old = current.cacheStats();
+      retiredHits += old[0];
+      retiredMisses += old[1];
       current = m;
       reloads++;
       lastError = null;
@@ -93,5 +98,16 @@ public final class MapperRef {
   /** Why the last reload failed, or null. */
   public String lastError() {
     return lastError;
+  }
+
+  /**
+   * Lookups the mappers answered from their cache and not, since start: a reload's new mapper
+   * starts with an empty cache, and what the old one counted stays counted.
+   *
+   * @return hits and misses
+   */
+  public long[] cacheLookups() {
+    long[] now = current.cacheStats();
+    return new long[] {retiredHits + now[0], retiredMisses + now[1]};
   }
 }

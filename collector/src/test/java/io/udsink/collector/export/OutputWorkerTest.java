@@ -84,11 +84,12 @@ class OutputWorkerTest {
     for (int i = 0; i < 200; i++) {
       w.offer(interval("c:1|c\ng:" + i + "|g\n", false));
     }
+    // 200 intervals behind the stuck write: merged into one head, at most one left waiting
     TestSupport.await(
         "the helper merged the inbox",
         Duration.ofSeconds(20),
-        () -> w.inboxSize() <= OutputWorker.MERGE_AT && w.backlogIntervals() == 201);
-    assertTrue(w.mergedIntervals() >= 190, "merged: " + w.mergedIntervals());
+        () -> w.mergedIntervals() >= 198 && w.inboxSize() <= OutputWorker.MERGE_AT);
+    assertEquals(201, w.backlogIntervals(), "every interval counted while stuck");
     // one series in flight; two in the merged head; two for each interval still in the inbox
     long unwritten = w.unwrittenLines();
     assertTrue(unwritten >= 3 && unwritten <= 3 + 2 * OutputWorker.MERGE_AT, "" + unwritten);

@@ -68,7 +68,6 @@ public final class JsonLinesOutput implements Output {
   private ByteBuffer held;
   private int heldLineStart;
   private volatile long heldLines;
-  private long errors;
 
   /** Each counter's value as of the last line written, by {@link TelemetryPoint#key()}. */
   private Map<String, Double> reported = Map.of();
@@ -123,7 +122,6 @@ public final class JsonLinesOutput implements Output {
     try {
       writeFully(buf);
     } catch (IOException e) {
-      errors++;
       dropChannel();
       if (buf.position() == 0) {
         throw e; // nothing taken: the worker keeps the interval
@@ -141,7 +139,6 @@ public final class JsonLinesOutput implements Output {
     try {
       writeFully(held);
     } catch (IOException e) {
-      errors++;
       dropChannel();
       hold(held);
       throw new HeldException(e);
