@@ -184,13 +184,89 @@ final class ServeCommand implements Callable<Integer> {
               + "A second SIGTERM/SIGINT ends the wait at once.")
   Duration stopTimeout;
 
+  @Option(
+      names = "--statsd.parse-dogstatsd-tags",
+      defaultValue = "true",
+      fallbackValue = "true",
+      arity = "0..1",
+      description = "Read DogStatsD tags: name:1|c|#k:v (default: ${DEFAULT-VALUE}).")
+  boolean parseDogstatsdTags;
+
+  @Option(
+      names = "--no-statsd.parse-dogstatsd-tags",
+      hidden = true,
+      description = "statsd_exporter's spelling of --statsd.parse-dogstatsd-tags=false.")
+  boolean noParseDogstatsdTags;
+
+  @Option(
+      names = "--statsd.parse-influxdb-tags",
+      defaultValue = "true",
+      fallbackValue = "true",
+      arity = "0..1",
+      description = "Read InfluxDB tags: name,k=v:1|c (default: ${DEFAULT-VALUE}).")
+  boolean parseInfluxdbTags;
+
+  @Option(
+      names = "--no-statsd.parse-influxdb-tags",
+      hidden = true,
+      description = "statsd_exporter's spelling of --statsd.parse-influxdb-tags=false.")
+  boolean noParseInfluxdbTags;
+
+  @Option(
+      names = "--statsd.parse-librato-tags",
+      defaultValue = "true",
+      fallbackValue = "true",
+      arity = "0..1",
+      description = "Read Librato tags: name#k=v:1|c (default: ${DEFAULT-VALUE}).")
+  boolean parseLibratoTags;
+
+  @Option(
+      names = "--no-statsd.parse-librato-tags",
+      hidden = true,
+      description = "statsd_exporter's spelling of --statsd.parse-librato-tags=false.")
+  boolean noParseLibratoTags;
+
+  @Option(
+      names = "--statsd.parse-signalfx-tags",
+      defaultValue = "true",
+      fallbackValue = "true",
+      arity = "0..1",
+      description = "Read SignalFx tags: name[k=v]:1|c (default: ${DEFAULT-VALUE}).")
+  boolean parseSignalfxTags;
+
+  @Option(
+      names = "--no-statsd.parse-signalfx-tags",
+      hidden = true,
+      description = "statsd_exporter's spelling of --statsd.parse-signalfx-tags=false.")
+  boolean noParseSignalfxTags;
+
+  @Option(
+      names = "--check-config",
+      description =
+          "Check every setting and the mapping file, say what was found, and exit (0, or 2 "
+              + "naming what is wrong) without binding or opening anything.")
+  boolean checkConfig;
+
   @Mixin ReceiveOptions receive = new ReceiveOptions();
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     StopSignals signals = StopSignals.install();
     receive.validate();
     ServeConfig config = ServeConfig.of(this);
+    if (checkConfig) {
+      var m = config.mapper().get();
+      spec.commandLine()
+          .getOut()
+          .println(
+              "udsink serve: configuration checks"
+                  + (m.fromFile()
+                      ? "; mapping file " + mappingConfig + ": " + m.ruleCount() + " rules"
+                      : ""));
+      return 0;
+    }
     Defaults.checkQueueLength();
     ServePipeline pipeline = new ServePipeline(config);
     signals.onHangup(pipeline::hangup); // before binding: a SIGHUP from now on is acted on

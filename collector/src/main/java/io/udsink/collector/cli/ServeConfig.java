@@ -5,6 +5,7 @@ import io.udsink.collector.UsageException;
 import io.udsink.collector.export.remotewrite.RemoteWriteOutput;
 import io.udsink.collector.mapping.MapperRef;
 import io.udsink.collector.mapping.ObserverSpec;
+import io.udsink.collector.parse.TagStyles;
 import io.udsink.collector.sys.Fs;
 import io.udsink.collector.util.ProcFile;
 import java.io.IOException;
@@ -35,6 +36,7 @@ import java.util.Map;
  * @param stopTimeout how long the stop waits for the outputs
  * @param mapper the mapping in force (loaded, checked)
  * @param remoteWrite the remote-write receivers and how to reach them
+ * @param tagStyles the tag formats lines are read with
  */
 record ServeConfig(
     JsonLines jsonLines,
@@ -47,7 +49,8 @@ record ServeConfig(
     Duration duration,
     Duration stopTimeout,
     MapperRef mapper,
-    RemoteWrite remoteWrite) {
+    RemoteWrite remoteWrite,
+    TagStyles tagStyles) {
 
   /** Compressed remote-write requests held per receiver, at most. */
   static final long REMOTE_WRITE_QUEUE_BYTES = 64L << 20;
@@ -111,7 +114,12 @@ record ServeConfig(
         c.duration,
         c.stopTimeout,
         mapper,
-        rw);
+        rw,
+        new TagStyles(
+            c.parseDogstatsdTags && !c.noParseDogstatsdTags,
+            c.parseInfluxdbTags && !c.noParseInfluxdbTags,
+            c.parseLibratoTags && !c.noParseLibratoTags,
+            c.parseSignalfxTags && !c.noParseSignalfxTags));
   }
 
   private static Map<String, String> remoteWriteLabels(ServeCommand c) {

@@ -114,7 +114,8 @@ final class ServePipeline {
               System::currentTimeMillis,
               config.stopTimeout().toMillis(),
               config.mapper(),
-              metrics != null || !config.remoteWrite().urls().isEmpty());
+              metrics != null || !config.remoteWrite().urls().isEmpty(),
+              config.tagStyles());
       ReceiveLoop loop =
           new ReceiveLoop(
               bound,

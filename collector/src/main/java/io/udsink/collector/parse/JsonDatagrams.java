@@ -159,7 +159,7 @@ final class JsonDatagrams {
     l.bytes = scratch;
     l.valueCount = raw.size();
     l.sampleRate = rate;
-    l.tagCount = Tags.sort(l, scratch, tags.size());
+    l.tagCount = Tags.sort(l, scratch, Tags.lastOfEachKey(l, scratch, tags.size()));
     l.json = true;
     bad = LineCheck.key(l);
     if (bad != null) {

@@ -30,6 +30,10 @@ public final class MetricLine {
   double sampleRate = 1;
   final int[] tagStarts = new int[StatsdParser.MAX_TAGS];
   final int[] tagEnds = new int[StatsdParser.MAX_TAGS];
+
+  /** Where each tag's key ends (its {@code :}), or -1: scratch of {@link Tags#lastOfEachKey}. */
+  final int[] tagKeyEnds = new int[StatsdParser.MAX_TAGS];
+
   int tagCount;
   boolean json;
 

@@ -36,6 +36,12 @@ public enum ParseError {
   TOO_MANY_TAGS,
   /** Name and tags together longer than {@link StatsdParser#MAX_KEY_BYTES}: bounds memory. */
   TOO_LONG,
+  /**
+   * Tags in the name (InfluxDB {@code name,k=v}, Librato {@code name#k=v}, SignalFx
+   * {@code name[k=v]}) and DogStatsD {@code |#} tags on one line, which statsd_exporter refuses
+   * too: which would win is anybody's guess.
+   */
+  MIXED_TAGGING_STYLES,
   /** A line udsink failed to process: a bug, logged once with its stack trace. */
   INTERNAL_ERROR;
 

@@ -41,7 +41,12 @@ public final class StatsdParser {
   private final LineCheck check;
   private final EventParser events;
   private final JsonDatagrams json;
+  private final TagStyles styles;
   private final MetricLine line = new MetricLine();
+
+  /** A line rewritten in DogStatsD form (tags from the name, a container id). */
+  private byte[] rewrite = new byte[512];
+
   private byte[] buf = new byte[8192];
   private long lines;
   private long internalErrors;
@@ -55,11 +60,25 @@ public final class StatsdParser {
    *     that the sink can hold (what its sketches can index); larger ones are rejected
    */
   public StatsdParser(MetricSink sink, ParseErrorListener errors, double maxDistributionValue) {
+    this(sink, errors, maxDistributionValue, TagStyles.ALL);
+  }
+
+  /**
+   * Creates a parser that reads only some tag formats.
+   *
+   * @param sink gets every valid line
+   * @param errors gets every rejected line
+   * @param maxDistributionValue largest magnitude of a timer, histogram or distribution value
+   * @param styles the tag formats read
+   */
+  public StatsdParser(
+      MetricSink sink, ParseErrorListener errors, double maxDistributionValue, TagStyles styles) {
     this.sink = sink;
     this.errors = errors;
     this.check = new LineCheck(maxDistributionValue);
     this.events = new EventParser(sink, errors);
     this.json = new JsonDatagrams(sink, errors, check, line);
+    this.styles = styles;
   }
 
   /** Lines seen so far (valid or not; blank lines not counted). */
@@ -96,7 +115,7 @@ public final class StatsdParser {
     while (first < end && Bytes.isBlank(b[first])) {
       first++;
     }
-    if (first < end && (b[first] == '{' || b[first] == '[')) {
+    if (first < end && (b[first] == '{' || b[first] == '[' && jsonArray(b, first + 1, end))) {
       lines++;
       try {
         json.parse(b, off, end);
@@ -119,7 +138,7 @@ public final class StatsdParser {
         lines++;
         try {
           if (!events.parse(b, s, le)) {
-            metricLine(b, s, le);
+            metricLine(b, s, le, false);
           }
         } catch (RuntimeException ex) {
           internalError(ex, b, s, le);
@@ -140,8 +159,21 @@ public final class StatsdParser {
     fail(ParseError.INTERNAL_ERROR, b, s, end);
   }
 
-  /** {@code name:value[:value...]|type[|@rate][|#tags][|other fields]}. */
-  private void metricLine(byte[] b, int s, int e) {
+  /** A datagram that starts with {@code [} is a JSON array when {@code {} or {@code ]} follows. */
+  private static boolean jsonArray(byte[] b, int i, int end) {
+    while (i < end && Bytes.isBlank(b[i])) {
+      i++;
+    }
+    return i < end && (b[i] == '{' || b[i] == ']');
+  }
+
+  /**
+   * {@code name:value[:value...]|type[|@rate][|#tags][|c:container][|other fields]}.
+   *
+   * @param rewritten true for a line this parser wrote in DogStatsD form: its tags are all in
+   *     {@code |#} fields
+   */
+  private void metricLine(byte[] b, int s, int e, boolean rewritten) {
     int colon = Bytes.indexOf(b, (byte) ':', s, e);
     if (colon < 0 || Bytes.indexOf(b, (byte) '|', s, colon) >= 0) {
       fail(ParseError.MISSING_VALUE, b, s, e);
@@ -149,6 +181,9 @@ public final class StatsdParser {
     }
     if (colon == s) {
       fail(ParseError.EMPTY_NAME, b, s, e);
+      return;
+    }
+    if (!rewritten && styles.nameTags() && nameTags(b, s, colon, e)) {
       return;
     }
     int pipe = Bytes.indexOf(b, (byte) '|', colon + 1, e);
@@ -179,11 +214,17 @@ public final class StatsdParser {
       }
       if (b[fs] == '@') {
         rate = Bytes.parseNumber(b, fs + 1, fe);
+        if (Double.isNaN(rate) || rate == 0) {
+          rate = 1; // as statsd_exporter reads @0 and a rate that is no number
+        }
         bad = LineCheck.rate(rate);
-      } else if (b[fs] == '#') {
+      } else if (b[fs] == '#' && (styles.dogstatsd() || rewritten)) {
         tagCount = Tags.split(l, b, fs + 1, fe, tagCount);
         bad = LineCheck.tagCount(tagCount);
-      } // c:container-id, T<timestamp> and unknown fields are accepted and ignored
+      } else if (!rewritten && fe - fs > 2 && b[fs] == 'c' && b[fs + 1] == ':') {
+        rewrite(b, s, colon, s, s, -1, -1, e); // the container id becomes a tag
+        return;
+      } // T<timestamp>, e:<external data>, card:<cardinality> and unknown fields are ignored
       if (bad != null) {
         fail(bad, b, s, e);
         return;
@@ -196,7 +237,7 @@ public final class StatsdParser {
     l.nameStart = s;
     l.nameEnd = colon;
     l.sampleRate = rate;
-    l.tagCount = Tags.sort(l, b, tagCount);
+    l.tagCount = Tags.sort(l, b, Tags.lastOfEachKey(l, b, tagCount));
     l.json = false;
     bad = LineCheck.key(l);
     if (bad != null) {
@@ -207,46 +248,159 @@ public final class StatsdParser {
   }
 
   /**
+   * Reads tags in the name, as statsd_exporter does: SignalFx {@code name[k=v,...]} first (one
+   * bracket alone leaves the name as it is), else InfluxDB {@code name,k=v,...} or Librato
+   * {@code name#k=v,...} from the first {@code ,} or {@code #}.
+   *
+   * @return true when the name had tags: the line was then rewritten and parsed, or refused
+   */
+  private boolean nameTags(byte[] b, int s, int colon, int e) {
+    if (styles.signalfx()) {
+      int open = Bytes.indexOf(b, (byte) '[', s, colon);
+      int close = Bytes.indexOf(b, (byte) ']', s, colon);
+      if (open >= 0 && close > open) {
+        return rewrite(b, s, colon, open, close + 1, open + 1, close, e);
+      }
+      if (open >= 0 || close >= 0) {
+        return false;
+      }
+    }
+    for (int i = s; i < colon; i++) {
+      if (b[i] == '#' && styles.librato() || b[i] == ',' && styles.influxdb()) {
+        return rewrite(b, s, colon, i, colon, i + 1, colon, e);
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Writes the line in DogStatsD form and parses that: the name without {@code [cut, resume)},
+   * the value and fields as they are but a {@code c:<id>} field, then one {@code |#} field with
+   * the name's tags ({@code k=v} in {@code [ts, te)}, separated by commas; one without a key or
+   * a value is left out, as statsd_exporter does) and {@code container_id:<id>}.
+   *
+   * @return true (the line was handled)
+   */
+  private boolean rewrite(byte[] b, int s, int colon, int cut, int resume, int ts, int te, int e) {
+    int n = 0;
+    n = put(n, b, s, cut);
+    n = put(n, b, resume, colon);
+    int valueStart = n;
+    int typeEnd = Bytes.fieldEnd(b, Bytes.fieldEnd(b, colon, e) + 1, e);
+    n = put(n, b, colon, Math.min(typeEnd, e));
+    int containerStart = -1;
+    int containerEnd = -1;
+    boolean dogTags = false;
+    for (int fs = typeEnd + 1, fe; fs <= e; fs = fe + 1) {
+      fe = Bytes.fieldEnd(b, fs, e);
+      if (fe - fs > 2 && b[fs] == 'c' && b[fs + 1] == ':') {
+        containerStart = fs + 2;
+        containerEnd = fe;
+        continue;
+      }
+      if (fe > fs && b[fs] == '#') {
+        dogTags = true;
+        if (!styles.dogstatsd()) {
+          continue;
+        }
+      }
+      n = put(n, b, fs - 1, fe);
+    }
+    int tagsAt = n;
+    n = put(n, new byte[] {'|', '#'}, 0, 2);
+    int tagsFrom = n;
+    for (int i = ts; ts >= 0 && i <= te; ) {
+      int j = Bytes.indexOf(b, (byte) ',', i, te);
+      if (j < 0) {
+        j = te;
+      }
+      int eq = Bytes.indexOf(b, (byte) '=', i, j);
+      if (eq > i && eq < j - 1) {
+        if (n > tagsFrom) {
+          n = put(n, new byte[] {','}, 0, 1);
+        }
+        int k = n;
+        n = put(n, b, i, j);
+        rewrite[k + (eq - i)] = ':';
+      }
+      i = j + 1;
+    }
+    if (n > tagsFrom && dogTags) {
+      fail(ParseError.MIXED_TAGGING_STYLES, b, s, e);
+      return true;
+    }
+    if (containerStart >= 0) {
+      if (n > tagsFrom) {
+        n = put(n, new byte[] {','}, 0, 1);
+      }
+      n = put(n, CONTAINER_ID, 0, CONTAINER_ID.length);
+      n = put(n, b, containerStart, containerEnd);
+    }
+    if (n == tagsFrom) {
+      n = tagsAt; // no tag after all
+    }
+    if (valueStart == 0) {
+      fail(ParseError.EMPTY_NAME, b, s, e);
+      return true;
+    }
+    metricLine(rewrite, 0, n, true);
+    return true;
+  }
+
+  private static final byte[] CONTAINER_ID =
+      "container_id:".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  private int put(int n, byte[] src, int from, int to) {
+    int len = to - from;
+    if (rewrite.length < n + len) {
+      rewrite = java.util.Arrays.copyOf(rewrite, Math.max(n + len, rewrite.length * 2));
+    }
+    System.arraycopy(src, from, rewrite, n, len);
+    return n + len;
+  }
+
+  /**
    * Parses the values between {@code s} and {@code e} into the line.
    *
    * @return null when they are fine, otherwise why not
    */
   private ParseError values(byte[] b, int s, int e, MetricType type) {
     MetricLine l = line;
+    if (type == MetricType.SET) { // one member, colons and all, as the Datadog Agent reads it
+      if (s == e) {
+        return ParseError.BAD_VALUE;
+      }
+      l.ensureValues(1);
+      l.memberStarts[0] = s;
+      l.memberEnds[0] = e;
+      l.valueCount = 1;
+      return null;
+    }
     int count = 0;
-    int vs = s;
-    while (true) {
-      int ve = Bytes.indexOf(b, (byte) ':', vs, e);
+    for (int vs = s, ve; vs <= e; vs = ve + 1) {
+      ve = Bytes.indexOf(b, (byte) ':', vs, e);
       if (ve < 0) {
         ve = e;
       }
       if (ve == vs) {
-        return ParseError.BAD_VALUE;
+        continue; // an empty value of several: skipped, as the Datadog Agent does
       }
       ParseError bad = LineCheck.valueCount(count + 1);
       if (bad != null) {
         return bad;
       }
       l.ensureValues(count + 1);
-      if (type == MetricType.SET) {
-        l.memberStarts[count] = vs;
-        l.memberEnds[count] = ve;
-      } else {
-        double v = Bytes.parseNumber(b, vs, ve);
-        bad = check.value(type, v);
-        if (bad != null) {
-          return bad;
-        }
-        l.values[count] = v;
-        l.deltas[count] = type == MetricType.GAUGE && (b[vs] == '+' || b[vs] == '-');
+      double v = Bytes.parseNumber(b, vs, ve);
+      bad = check.value(type, v);
+      if (bad != null) {
+        return bad;
       }
+      l.values[count] = v;
+      l.deltas[count] = type == MetricType.GAUGE && (b[vs] == '+' || b[vs] == '-');
       count++;
-      if (ve == e) {
-        l.valueCount = count;
-        return null;
-      }
-      vs = ve + 1;
     }
+    l.valueCount = count;
+    return count == 0 ? ParseError.BAD_VALUE : null;
   }
 
   private void fail(ParseError reason, byte[] b, int s, int e) {

@@ -21,7 +21,10 @@ final class Tags {
       if (te < 0) {
         te = e;
       }
-      if (te > ts) {
+      if (te > ts && b[ts] == '#') {
+        ts++; // |#a:x,#b:y, as some clients write them
+      }
+      if (te > ts && !reserved(b, ts, te)) {
         if (count == StatsdParser.MAX_TAGS) {
           return -1;
         }
@@ -32,6 +35,62 @@ final class Tags {
       ts = te + 1;
     }
     return count;
+  }
+
+  private static final byte[][] RESERVED = {
+    "dd.internal.entity_id:".getBytes(StandardCharsets.US_ASCII),
+    "dd.internal.card:".getBytes(StandardCharsets.US_ASCII)
+  };
+
+  /**
+   * The Datadog Agent's reserved tags, which say where a datagram came from and how many tags to
+   * add: never tags of a series (a pod's uid would become a label).
+   */
+  private static boolean reserved(byte[] b, int s, int e) {
+    if (e - s < 17 || b[s] != 'd' || b[s + 1] != 'd' || b[s + 2] != '.') {
+      return false;
+    }
+    for (byte[] r : RESERVED) {
+      if (e - s >= r.length && Arrays.equals(b, s, s + r.length, r, 0, r.length)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Keeps, of tags that share a key ({@code env:a,env:b}), the last in the line, as
+   * statsd_exporter does; tags without a value are left as they are.
+   *
+   * @return how many tags remain, in line order
+   */
+  static int lastOfEachKey(MetricLine line, byte[] b, int n) {
+    if (n < 2) {
+      return n;
+    }
+    int[] starts = line.tagStarts;
+    int[] ends = line.tagEnds;
+    int[] keys = line.tagKeyEnds;
+    for (int i = 0; i < n; i++) {
+      keys[i] = Bytes.indexOf(b, (byte) ':', starts[i], ends[i]);
+    }
+    int out = n;
+    for (int i = n - 2; i >= 0; i--) {
+      if (keys[i] < 0) {
+        continue;
+      }
+      for (int j = i + 1; j < out; j++) {
+        if (keys[j] - starts[j] == keys[i] - starts[i]
+            && Bytes.compare(b, starts[i], keys[i], starts[j], keys[j]) == 0) {
+          System.arraycopy(starts, i + 1, starts, i, out - i - 1);
+          System.arraycopy(ends, i + 1, ends, i, out - i - 1);
+          System.arraycopy(keys, i + 1, keys, i, out - i - 1);
+          out--;
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   /**

@@ -10,6 +10,7 @@ import io.udsink.collector.mapping.MapperRef;
 import io.udsink.collector.mapping.ObserverSpec;
 import io.udsink.collector.parse.ParseError;
 import io.udsink.collector.parse.StatsdParser;
+import io.udsink.collector.parse.TagStyles;
 import io.udsink.collector.util.RateLimitedLog;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -64,7 +65,8 @@ public final class Intake implements DatagramHandler {
         wallClockMs,
         finalFlushTimeoutMs,
         MapperRef.none(ObserverSpec.defaults(ObserverSpec.Kind.NATIVE)),
-        true);
+        true,
+        TagStyles.ALL);
   }
 
   /**
@@ -78,6 +80,7 @@ public final class Intake implements DatagramHandler {
    * @param finalFlushTimeoutMs how long the stop waits for the outputs to write the final flush
    * @param mapper the mapping in force
    * @param observe true when an output shows distributions to Prometheus
+   * @param tagStyles the tag formats lines are read with
    */
   public Intake(
       Flusher flusher,
@@ -87,7 +90,8 @@ public final class Intake implements DatagramHandler {
       LongSupplier wallClockMs,
       long finalFlushTimeoutMs,
       MapperRef mapper,
-      boolean observe) {
+      boolean observe,
+      TagStyles tagStyles) {
     this.flusher = flusher;
     this.flushIntervalNs = flushIntervalNs;
     this.wallClockMs = wallClockMs;
@@ -100,7 +104,7 @@ public final class Intake implements DatagramHandler {
             this::logBadLine,
             mapper,
             observe);
-    this.parser = new StatsdParser(aggregator, aggregator, Series.MAX_SKETCH_VALUE);
+    this.parser = new StatsdParser(aggregator, aggregator, Series.MAX_SKETCH_VALUE, tagStyles);
   }
 
   @Override

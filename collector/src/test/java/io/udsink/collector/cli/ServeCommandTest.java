@@ -82,6 +82,62 @@ class ServeCommandTest {
   }
 
   @Test
+  void shouldReadTheTagFormatsSwitchedOnAndCheckAConfigurationWithoutRunning() throws Exception {
+    Path sock = dir.resolve("t");
+    Path out = dir.resolve("tags.jsonl");
+    CompletableFuture<MainRunner.Run> serve =
+        CompletableFuture.supplyAsync(
+            () ->
+                MainTest.run(
+                    "serve",
+                    "--socket",
+                    sock.toString(),
+                    "--out",
+                    out.toString(),
+                    "--http",
+                    "off",
+                    "--flush-interval",
+                    "1h",
+                    "--duration",
+                    "2s",
+                    "--statsd.parse-influxdb-tags=false",
+                    "--no-statsd.parse-librato-tags"));
+    TestSupport.await(
+        "the socket", Duration.ofSeconds(10), () -> Files.exists(sock, LinkOption.NOFOLLOW_LINKS));
+    try (var tx = TestSupport.connect(sock)) {
+      TestSupport.sendWaiting(tx, "a,env=x:1|c\nb#env=y:1|c\nc[env=z]:1|c");
+    }
+    MainRunner.Run r = serve.get(20, TimeUnit.SECONDS);
+    assertEquals(0, r.code, r.err);
+    String lines = Files.readString(out);
+    assertTrue(lines.contains("\"name\":\"a,env=x\""), "InfluxDB tags off: " + lines);
+    assertTrue(lines.contains("\"name\":\"b#env=y\""), "Librato tags off: " + lines);
+    assertTrue(
+        lines.contains("\"name\":\"c\"") && lines.contains("\"env:z\""),
+        "SignalFx tags on: " + lines);
+
+    Path rules = dir.resolve("m.yml");
+    Files.writeString(rules, "mappings:\n- match: a.*\n  name: a_total\n");
+    Path never = dir.resolve("never");
+    MainRunner.Run check =
+        MainTest.run(
+            "serve",
+            "--socket",
+            never.toString(),
+            "--mapping-config",
+            rules.toString(),
+            "--check-config");
+    assertEquals(0, check.code, check.err);
+    assertTrue(check.out.contains("1 rules"), check.out);
+    assertTrue(!Files.exists(never, LinkOption.NOFOLLOW_LINKS), "bound nothing");
+    Files.writeString(rules, "mappings:\n- match: a..b\n  name: x\n");
+    MainRunner.Run bad =
+        MainTest.run("serve", "--mapping-config", rules.toString(), "--check-config");
+    assertEquals(2, bad.code, bad.out);
+    assertTrue(bad.err.contains("invalid match"), bad.err);
+  }
+
+  @Test
   void shouldNameABadHttpAddress() {
     MainRunner.Run r =
         MainTest.run(

@@ -132,8 +132,8 @@ class StatsdParserTest {
         c("api:1|c|@0.5|#env:prod", "counter api [1] @0.5 #env:prod"),
         c("api:1|c|#env:prod|@0.5", "counter api [1] @0.5 #env:prod"),
         c("h:1:2:3|h", "histogram h [1,2,3]"),
-        c("s:a:b|s", "set s [a,b]"),
-        c("api:1|c|c:abc123", "counter api [1]"),
+        c("s:a:b|s", "set s [a:b]"), // one member, as the Datadog Agent reads it
+        c("api:1|c|c:abc123", "counter api [1] #container_id:abc123"),
         c("api:1|c|T1700000000", "counter api [1]"),
         c("api:1|c|x:future-field|#k:v", "counter api [1] #k:v"),
         c("api:1|c|#", "counter api [1]"),
@@ -176,12 +176,12 @@ class StatsdParserTest {
         c("name:1|cc", "error unknown_type"),
         c("name:abc|c\nok:1|c", "error bad_value", "counter ok [1]"),
         c("name:|c", "error bad_value"),
-        c("name:1::2|h", "error bad_value"),
+        c("name:1::2|h", "histogram name [1,2]"), // an empty value skipped, as the Agent does
         c("name:1.2.3|g", "error bad_value"),
         c("name:NaN|g", "error bad_value"),
-        c("name:1|c|@0", "error bad_sample_rate"),
+        c("name:1|c|@0", "counter name [1]"), // rate 1, as statsd_exporter reads it
         c("name:1|c|@2", "error bad_sample_rate"),
-        c("name:1|c|@abc", "error bad_sample_rate"),
+        c("name:1|c|@abc", "counter name [1]"),
         c("name:1|c|@-0.5", "error bad_sample_rate"),
         // values and rates that would overflow a sum or a sketch; the next line still counts
         c("h:2e308|h\nok:1|c", "error bad_value", "counter ok [1]"),

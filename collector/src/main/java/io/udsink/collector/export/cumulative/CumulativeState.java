@@ -223,9 +223,10 @@ public final class CumulativeState {
   }
 
   /**
-   * A series' labels: its tags ({@code k:v} is {@code k="v"}, a bare tag {@code k="true"}, a name
-   * given twice joins its values with {@code ,}) and the mapping's labels, which win over a tag
-   * of the same name unless the mapping honours labels.
+   * A series' labels: its tags ({@code k:v} is {@code k="v"}; a tag without a key or a value is
+   * left out, as statsd_exporter leaves it out; of tags whose names become one label name, the
+   * last in byte order wins) and the mapping's labels, which win over a tag of the same name
+   * unless the mapping honours labels.
    */
   static Labels labels(
       List<String> tags, Map<String, String> mapped, boolean honorLabels, PromKind kind) {
@@ -235,9 +236,10 @@ public final class CumulativeState {
     Map<String, String> m = new TreeMap<>();
     for (String t : tags) {
       int colon = t.indexOf(':');
-      String k = PromNames.labelName(colon < 0 ? t : t.substring(0, colon));
-      String v = colon < 0 ? "true" : t.substring(colon + 1);
-      m.merge(k, v, (a, b) -> a + "," + b);
+      if (colon <= 0 || colon == t.length() - 1) {
+        continue;
+      }
+      m.put(PromNames.labelName(t.substring(0, colon)), t.substring(colon + 1));
     }
     mapped.forEach(
         (k, v) -> {

@@ -62,18 +62,19 @@ class CumulativeStateTest {
     interval(
         1000,
         "api.req-time:5|g|#host.name:web-1,canary,quantile:x,__meta:y\n"
-            + "9lives:1|c\nreq_total:2|c\nenv:1|c|#env:a,env:b");
+            + "9lives:1|c\nreq_total:2|c\nenv:1|c|#env:b,env:a\nempty:1|c|#k:,:v");
     String text = text();
     Map<String, Double> m = ServeHarness.parseExposition(text);
     assertEquals(
         5.0,
         m.get(
-            "api_req_time{canary=\"true\",host_name=\"web-1\",tag__meta=\"y\","
-                + "tag_quantile=\"x\"}"),
+            // a tag without a value is left out, as statsd_exporter leaves it out
+            "api_req_time{host_name=\"web-1\",tag__meta=\"y\",tag_quantile=\"x\"}"),
         text);
     assertEquals(1.0, m.get("_9lives_total"));
     assertEquals(2.0, m.get("req_total"), "a _total suffix is not doubled");
-    assertEquals(1.0, m.get("env_total{env=\"a,b\"}"));
+    assertEquals(1.0, m.get("env_total{env=\"a\"}"), "of a key given twice the last wins");
+    assertEquals(1.0, m.get("empty_total"), "an empty key or value is no label");
   }
 
   @Test
