@@ -194,6 +194,9 @@ public final class StatsdParser {
     int typeEnd = Bytes.fieldEnd(b, pipe + 1, e);
     MetricType type = MetricType.ofCode(b, pipe + 1, typeEnd);
     if (type == null) {
+      if (!rewritten && multiMetric(b, s, colon, pipe, typeEnd, e)) {
+        return;
+      }
       fail(typeEnd == pipe + 1 ? ParseError.MISSING_TYPE : ParseError.UNKNOWN_TYPE, b, s, e);
       return;
     }
@@ -245,6 +248,34 @@ public final class StatsdParser {
       return;
     }
     sink.metric(l);
+  }
+
+  /**
+   * StatsD's old multi-metric line, {@code name:200|ms:300|ms:5|c|@0.1:6|g}: several samples of
+   * one name, each with its own type and fields, separated by {@code :}. Read as statsd_exporter
+   * reads it: only without {@code |#} tags, whose values may hold a {@code :}.
+   *
+   * @return true when the line was one (each sample was then parsed as a line of its own)
+   */
+  private boolean multiMetric(byte[] b, int s, int colon, int pipe, int typeEnd, int e) {
+    if (Bytes.indexOf(b, (byte) ':', pipe + 1, typeEnd) < 0) {
+      return false;
+    }
+    for (int i = colon; i + 1 < e; i++) {
+      if (b[i] == '|' && b[i + 1] == '#') {
+        return false;
+      }
+    }
+    for (int vs = colon + 1, ve; vs <= e; vs = ve + 1) {
+      ve = Bytes.indexOf(b, (byte) ':', vs, e);
+      if (ve < 0) {
+        ve = e;
+      }
+      int n = put(0, b, s, colon + 1);
+      n = put(n, b, vs, ve);
+      metricLine(rewrite, 0, n, true);
+    }
+    return true;
   }
 
   /**

@@ -63,6 +63,15 @@ class TagFormatsTest {
         c("t:1::2|ms", "timer t [1,2]"),
         c("t::|ms", "error bad_value"),
         c("s:a:b|s", "set s [a:b]"),
+        // StatsD's old multi-metric line: each sample its own type
+        c(
+            "m:200|ms:300|ms:5|c|@0.1:6|g",
+            "timer m [200]",
+            "timer m [300]",
+            "counter m [5] @0.1",
+            "gauge m [6]"),
+        c("m:1|c:x|q", "counter m [1]", "error unknown_type"),
+        c("m:1|x:2|c|#k:v", "error unknown_type"),
         // a datagram that starts with [ is JSON only when an object or ] follows
         c("[{\"name\":\"j\",\"type\":\"c\",\"value\":1}]", "json counter j [1] []"),
         c("[ ]"));

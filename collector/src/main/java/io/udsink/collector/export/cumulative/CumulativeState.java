@@ -150,6 +150,11 @@ public final class CumulativeState {
     Key k = new Key(s.type(), s.name(), s.tags(), m);
     PromSeries p = series.get(k);
     if (p == null) {
+      if (s.type() == MetricType.COUNTER && s.increase() == 0 && s.negativeSamples() > 0) {
+        // only negative increments: no counter to show, as statsd_exporter makes none
+        negativeIncrements.addAndGet(s.negativeSamples());
+        return;
+      }
       if (series.size() >= maxSeries) {
         droppedSeries.incrementAndGet();
         return;

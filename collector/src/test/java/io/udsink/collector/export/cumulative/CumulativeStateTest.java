@@ -75,6 +75,10 @@ class CumulativeStateTest {
     assertEquals(2.0, m.get("req_total"), "a _total suffix is not doubled");
     assertEquals(1.0, m.get("env_total{env=\"a\"}"), "of a key given twice the last wins");
     assertEquals(1.0, m.get("empty_total"), "an empty key or value is no label");
+    interval(2000, "down:-2|c\ndown2:-1|c\ndown2:3|c");
+    m = ServeHarness.parseExposition(text());
+    assertEquals(null, m.get("down_total"), "only negative increments: no series");
+    assertEquals(3.0, m.get("down2_total"), "the positive increments of a mixed one");
   }
 
   @Test
