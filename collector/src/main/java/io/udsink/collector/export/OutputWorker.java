@@ -121,24 +121,16 @@ public final class OutputWorker implements Runnable {
   private void mergeInbox() {
     try {
       while (true) {
-        Interval first;
-        boolean owned;
-        Interval[] later;
+        Taken taken;
         synchronized (this) {
           if (inbox.size() <= MERGE_AT || dead) {
             merging = false;
             notifyAll();
             return;
           }
-          first = head;
-          owned = headOwned;
-          later = inbox.toArray(Interval[]::new);
-          inbox.clear();
-          head = null;
-          mergingLines = (first == null ? 0 : first.lineCount()) + lines(later);
-          mergingIntervals = (first == null ? 0 : first.intervals()) + intervals(later);
+          taken = takeAll();
         }
-        Interval m = mergeAll(first, owned, later);
+        Interval m = mergeAll(taken);
         synchronized (this) {
           if (head == null) {
             head = m;
@@ -162,11 +154,29 @@ public final class OutputWorker implements Runnable {
     }
   }
 
-  /** Merges {@code first} (may be null) and {@code later}, in order, into one interval. */
-  private Interval mergeAll(Interval first, boolean owned, Interval[] later) {
-    Interval m = first;
-    boolean mOwned = owned;
-    for (Interval iv : later) {
+  /** The head (may be null) and the inbox as taken for a merge, in order. */
+  private record Taken(Interval first, boolean owned, Interval[] later) {
+    /** True when the merge's result may be changed in place: no other output holds it. */
+    boolean owns(Interval merged) {
+      return merged == first ? owned : merged != later[0];
+    }
+  }
+
+  /** Takes the head and the whole inbox, counted as being merged. Called with the lock held. */
+  private Taken takeAll() {
+    Taken t = new Taken(head, headOwned, inbox.toArray(Interval[]::new));
+    inbox.clear();
+    head = null;
+    mergingLines = (t.first() == null ? 0 : t.first().lineCount()) + lines(t.later());
+    mergingIntervals = (t.first() == null ? 0 : t.first().intervals()) + intervals(t.later());
+    return t;
+  }
+
+  /** Merges what was taken, in order, into one interval. */
+  private Interval mergeAll(Taken t) {
+    Interval m = t.first();
+    boolean mOwned = t.owned();
+    for (Interval iv : t.later()) {
       if (m == null) {
         m = iv;
         mOwned = false;
@@ -200,9 +210,7 @@ public final class OutputWorker implements Runnable {
     long retryAtNs = 0;
     try {
       while (true) {
-        Interval first;
-        boolean owned;
-        Interval[] later;
+        Taken taken;
         boolean reopen;
         synchronized (this) {
           reopen = reopenRequested;
@@ -236,22 +244,10 @@ public final class OutputWorker implements Runnable {
           if (reopenRequested) {
             continue;
           }
-          if (output.holds()) {
-            first = null;
-            owned = false;
-            later = null;
-          } else {
-            first = head;
-            owned = headOwned;
-            later = inbox.toArray(Interval[]::new);
-            inbox.clear();
-            head = null;
-            mergingLines = (first == null ? 0 : first.lineCount()) + lines(later);
-            mergingIntervals = (first == null ? 0 : first.intervals()) + intervals(later);
-          }
+          taken = output.holds() ? null : takeAll();
         }
-        Interval iv = later == null ? null : mergeAll(first, owned, later);
-        boolean ivOwned = iv == first ? owned : iv != later[0];
+        Interval iv = taken == null ? null : mergeAll(taken);
+        boolean ivOwned = taken != null && taken.owns(iv);
         if (iv != null) {
           synchronized (this) {
             inFlight = iv;
