@@ -52,4 +52,25 @@ final class LineCheck {
     }
     return n > StatsdParser.MAX_KEY_BYTES ? ParseError.TOO_LONG : null;
   }
+
+  /** Seconds a timestamp may lie ahead of the clock: clocks differ, a day does not. */
+  static final long MAX_FUTURE_SECONDS = 3600;
+
+  /**
+   * A DogStatsD 1.3 timestamp ({@code |T<unix seconds>}): digits, after 1970, and at most an
+   * hour ahead of {@code nowMs}. The sample itself still counts in the interval it arrives in.
+   */
+  static ParseError timestamp(byte[] b, int s, int e, long nowMs) {
+    if (s == e || e - s > 18) {
+      return ParseError.BAD_TIMESTAMP;
+    }
+    long t = 0;
+    for (int i = s; i < e; i++) {
+      if (b[i] < '0' || b[i] > '9') {
+        return ParseError.BAD_TIMESTAMP;
+      }
+      t = t * 10 + (b[i] - '0');
+    }
+    return t == 0 || t > nowMs / 1000 + MAX_FUTURE_SECONDS ? ParseError.BAD_TIMESTAMP : null;
+  }
 }

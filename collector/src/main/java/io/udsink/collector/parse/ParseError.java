@@ -37,6 +37,11 @@ public enum ParseError {
   /** Name and tags together longer than {@link StatsdParser#MAX_KEY_BYTES}: bounds memory. */
   TOO_LONG,
   /**
+   * A {@code |T} timestamp that is no number of seconds, is 0, or lies more than an hour ahead of
+   * the clock.
+   */
+  BAD_TIMESTAMP,
+  /**
    * Tags in the name (InfluxDB {@code name,k=v}, Librato {@code name#k=v}, SignalFx
    * {@code name[k=v]}) and DogStatsD {@code |#} tags on one line, which statsd_exporter refuses
    * too: which would win is anybody's guess.

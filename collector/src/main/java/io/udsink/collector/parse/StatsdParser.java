@@ -227,7 +227,9 @@ public final class StatsdParser {
       } else if (!rewritten && fe - fs > 2 && b[fs] == 'c' && b[fs + 1] == ':') {
         rewrite(b, s, colon, s, s, -1, -1, e); // the container id becomes a tag
         return;
-      } // T<timestamp>, e:<external data>, card:<cardinality> and unknown fields are ignored
+      } else if (b[fs] == 'T') {
+        bad = LineCheck.timestamp(b, fs + 1, fe, System.currentTimeMillis());
+      } // e:<external data>, card:<cardinality> and unknown fields are ignored
       if (bad != null) {
         fail(bad, b, s, e);
         return;

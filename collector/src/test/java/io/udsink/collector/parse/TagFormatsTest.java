@@ -57,6 +57,13 @@ class TagFormatsTest {
         c("req[env=a]:3|c|#zone:b", "error mixed_tagging_styles"),
         c("req,env=a:3|c|@0.5|#zone:b", "error mixed_tagging_styles"),
         c("req,bad:3|c|#zone:b", "counter req [3] #zone:b"),
+        // DogStatsD 1.3 timestamps: checked (the sample counts in the interval it arrives in)
+        c("req:3|c|T1700000000", "counter req [3]"),
+        c("req:3|c|T0", "error bad_timestamp"),
+        c("req:3|c|T-5", "error bad_timestamp"),
+        c("req:3|c|Tsoon", "error bad_timestamp"),
+        c("req:3|c|T", "error bad_timestamp"),
+        c("req:3|c|T99999999999", "error bad_timestamp"),
         // values and rates
         c("req:3|c|@0", "counter req [3]"),
         c("req:3|c|@often", "counter req [3]"),
@@ -89,6 +96,15 @@ class TagFormatsTest {
     new StatsdParser(r, r, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE, styles)
         .parse(b, 0, b.length);
     return r.out;
+  }
+
+  @Test
+  void shouldAcceptATimestampUpToAnHourAheadOfTheClock() {
+    long now = 1_800_000_000_000L;
+    byte[] inAnHour = Long.toString(now / 1000 + 3600).getBytes(StandardCharsets.US_ASCII);
+    byte[] later = Long.toString(now / 1000 + 3601).getBytes(StandardCharsets.US_ASCII);
+    assertEquals(null, LineCheck.timestamp(inAnHour, 0, inAnHour.length, now));
+    assertEquals(ParseError.BAD_TIMESTAMP, LineCheck.timestamp(later, 0, later.length, now));
   }
 
   @Test
