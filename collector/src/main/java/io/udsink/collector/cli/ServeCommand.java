@@ -241,6 +241,15 @@ final class ServeCommand implements Callable<Integer> {
   boolean noParseSignalfxTags;
 
   @Option(
+      names = "--origin-detection",
+      description =
+          "Tag each metric line with its sender's container (container_id:<id>) or, outside "
+              + "containers, its systemd service (systemd_unit:<unit>), told from the sender's "
+              + "credentials and /proc/<pid>/cgroup; a line's own |c:<id> wins. udsink must "
+              + "share the senders' pid namespace.")
+  boolean originDetection;
+
+  @Option(
       names = "--check-config",
       description =
           "Check every setting and the mapping file, say what was found, and exit (0, or 2 "

@@ -37,6 +37,7 @@ import java.util.Map;
  * @param mapper the mapping in force (loaded, checked)
  * @param remoteWrite the remote-write receivers and how to reach them
  * @param tagStyles the tag formats lines are read with
+ * @param originDetection tag lines with their sender's container or systemd service
  */
 record ServeConfig(
     JsonLines jsonLines,
@@ -50,7 +51,8 @@ record ServeConfig(
     Duration stopTimeout,
     MapperRef mapper,
     RemoteWrite remoteWrite,
-    TagStyles tagStyles) {
+    TagStyles tagStyles,
+    boolean originDetection) {
 
   /** Compressed remote-write requests held per receiver, at most. */
   static final long REMOTE_WRITE_QUEUE_BYTES = 64L << 20;
@@ -119,7 +121,8 @@ record ServeConfig(
             c.parseDogstatsdTags && !c.noParseDogstatsdTags,
             c.parseInfluxdbTags && !c.noParseInfluxdbTags,
             c.parseLibratoTags && !c.noParseLibratoTags,
-            c.parseSignalfxTags && !c.noParseSignalfxTags));
+            c.parseSignalfxTags && !c.noParseSignalfxTags),
+        c.originDetection);
   }
 
   private static Map<String, String> remoteWriteLabels(ServeCommand c) {

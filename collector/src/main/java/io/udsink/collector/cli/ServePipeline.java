@@ -115,7 +115,8 @@ final class ServePipeline {
               config.stopTimeout().toMillis(),
               config.mapper(),
               metrics != null || !config.remoteWrite().urls().isEmpty(),
-              config.tagStyles());
+              config.tagStyles(),
+              origins());
       ReceiveLoop loop =
           new ReceiveLoop(
               bound,
@@ -171,6 +172,18 @@ final class ServePipeline {
         server.close();
       }
     }
+  }
+
+  /** The origin resolver for --origin-detection, shown in telemetry; null without it. */
+  private io.udsink.collector.origin.OriginResolver origins() {
+    if (!config.originDetection()) {
+      return null;
+    }
+    var r =
+        new io.udsink.collector.origin.OriginResolver(
+            java.nio.file.Path.of("/proc"), System::nanoTime);
+    telemetry.source(TelemetryMetric.ORIGIN_UNRESOLVED, r::unresolved);
+    return r;
   }
 
   private MetricsServer startHttp() {

@@ -277,6 +277,7 @@ public final class Telemetry {
     }
     for (TelemetryMetric m :
         List.of(
+            TelemetryMetric.ORIGIN_UNRESOLVED,
             TelemetryMetric.PROMETHEUS_DROPPED_SERIES,
             TelemetryMetric.PROMETHEUS_NEGATIVE_INCREMENTS,
             TelemetryMetric.PROMETHEUS_SERIES)) {

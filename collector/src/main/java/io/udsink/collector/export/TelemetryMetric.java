@@ -69,6 +69,12 @@ public enum TelemetryMetric {
       Type.COUNTER,
       "dropped_events",
       "Events and service checks dropped over the per-interval limit"),
+  /** Datagrams whose sender's origin could not be told. */
+  ORIGIN_UNRESOLVED(
+      Type.COUNTER,
+      "origin_unresolved",
+      "With --origin-detection: datagrams whose sender could not be told (no credentials, or a "
+          + "sender in another pid namespace)"),
   /** Datagrams by the sender's uid. */
   DATAGRAMS_BY_UID(
       Type.COUNTER,

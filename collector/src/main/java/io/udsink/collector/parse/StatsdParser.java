@@ -44,6 +44,11 @@ public final class StatsdParser {
   private final TagStyles styles;
   private final MetricLine line = new MetricLine();
 
+  /** Where the sender's origin tag lies in {@link #buf}, after the datagram; empty for none. */
+  private int originStart;
+
+  private int originEnd;
+
   /** A line rewritten in DogStatsD form (tags from the name, a container id). */
   private byte[] rewrite = new byte[512];
 
@@ -92,12 +97,36 @@ public final class StatsdParser {
    * @param datagram the datagram
    */
   public void parse(ByteBuffer datagram) {
+    parse(datagram, null);
+  }
+
+  /**
+   * Parses one datagram and gives each of its metric lines one more tag, its sender's origin
+   * ({@code container_id:<id>}, {@code systemd_unit:<unit>}), unless the line names its
+   * container itself ({@code |c:<id>}, which wins). Events, service checks and JSON take no
+   * origin tag.
+   *
+   * @param datagram the datagram, from its position to its limit (the position is advanced)
+   * @param origin the tag as UTF-8, or null for none
+   */
+  public void parse(ByteBuffer datagram, byte[] origin) {
     int len = datagram.remaining();
-    if (buf.length < len) {
-      buf = new byte[Math.max(len, buf.length * 2)];
+    int need = len + (origin == null ? 0 : origin.length);
+    if (buf.length < need) {
+      buf = new byte[Math.max(need, buf.length * 2)];
     }
     datagram.get(buf, 0, len);
-    parse(buf, 0, len);
+    if (origin != null) {
+      System.arraycopy(origin, 0, buf, len, origin.length);
+      originStart = len;
+      originEnd = len + origin.length;
+    }
+    try {
+      parseDatagram(buf, 0, len);
+    } finally {
+      originStart = 0;
+      originEnd = 0;
+    }
   }
 
   /**
@@ -110,6 +139,12 @@ public final class StatsdParser {
    * @param len its length
    */
   public void parse(byte[] b, int off, int len) {
+    originStart = 0;
+    originEnd = 0;
+    parseDatagram(b, off, len);
+  }
+
+  private void parseDatagram(byte[] b, int off, int len) {
     int end = off + len;
     int first = off;
     while (first < end && Bytes.isBlank(b[first])) {
@@ -210,6 +245,11 @@ public final class StatsdParser {
     }
     double rate = 1;
     int tagCount = 0;
+    if (!rewritten && originEnd > originStart && b == buf) {
+      l.tagStarts[0] = originStart; // first: a tag of the line with the same key wins over it
+      l.tagEnds[0] = originEnd;
+      tagCount = 1;
+    }
     for (int fs = typeEnd + 1, fe; fs <= e; fs = fe + 1) {
       fe = Bytes.fieldEnd(b, fs, e);
       if (fs == fe) {
@@ -275,6 +315,10 @@ public final class StatsdParser {
       }
       int n = put(0, b, s, colon + 1);
       n = put(n, b, vs, ve);
+      if (originEnd > originStart && b == buf) {
+        n = put(n, new byte[] {'|', '#'}, 0, 2);
+        n = put(n, buf, originStart, originEnd);
+      }
       metricLine(rewrite, 0, n, true);
     }
     return true;
@@ -368,6 +412,11 @@ public final class StatsdParser {
       }
       n = put(n, CONTAINER_ID, 0, CONTAINER_ID.length);
       n = put(n, b, containerStart, containerEnd);
+    } else if (originEnd > originStart && b == buf) {
+      if (n > tagsFrom) {
+        n = put(n, new byte[] {','}, 0, 1);
+      }
+      n = put(n, buf, originStart, originEnd); // the datagram names no container: its sender's
     }
     if (n == tagsFrom) {
       n = tagsAt; // no tag after all

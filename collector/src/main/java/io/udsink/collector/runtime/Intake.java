@@ -8,6 +8,7 @@ import io.udsink.collector.export.Flusher;
 import io.udsink.collector.loop.DatagramHandler;
 import io.udsink.collector.mapping.MapperRef;
 import io.udsink.collector.mapping.ObserverSpec;
+import io.udsink.collector.origin.OriginResolver;
 import io.udsink.collector.parse.ParseError;
 import io.udsink.collector.parse.StatsdParser;
 import io.udsink.collector.parse.TagStyles;
@@ -30,6 +31,7 @@ public final class Intake implements DatagramHandler {
   private static final int SAMPLE_CHARS = 120;
 
   private final Aggregator aggregator;
+  private final OriginResolver origins;
   private final StatsdParser parser;
   private final Flusher flusher;
   private final long flushIntervalNs;
@@ -66,7 +68,8 @@ public final class Intake implements DatagramHandler {
         finalFlushTimeoutMs,
         MapperRef.none(ObserverSpec.defaults(ObserverSpec.Kind.NATIVE)),
         true,
-        TagStyles.ALL);
+        TagStyles.ALL,
+        null);
   }
 
   /**
@@ -81,6 +84,7 @@ public final class Intake implements DatagramHandler {
    * @param mapper the mapping in force
    * @param observe true when an output shows distributions to Prometheus
    * @param tagStyles the tag formats lines are read with
+   * @param origins tells each sender's container or service (origin detection), or null
    */
   public Intake(
       Flusher flusher,
@@ -91,7 +95,9 @@ public final class Intake implements DatagramHandler {
       long finalFlushTimeoutMs,
       MapperRef mapper,
       boolean observe,
-      TagStyles tagStyles) {
+      TagStyles tagStyles,
+      OriginResolver origins) {
+    this.origins = origins;
     this.flusher = flusher;
     this.flushIntervalNs = flushIntervalNs;
     this.wallClockMs = wallClockMs;
@@ -110,6 +116,12 @@ public final class Intake implements DatagramHandler {
   @Override
   public void onDatagram(int socket, ByteBuffer datagram, boolean truncated) {
     parser.parse(datagram); // datagrams, bytes and truncations are the loop's to count
+  }
+
+  @Override
+  public void onDatagram(
+      int socket, ByteBuffer datagram, boolean truncated, int pid, int uid, int gid) {
+    parser.parse(datagram, origins == null ? null : origins.tag(pid));
   }
 
   @Override

@@ -29,7 +29,7 @@ class LayersTest {
       List.of(
           List.of(ROOT, ROOT + ".util"),
           List.of(ROOT + ".sys"),
-          List.of(ROOT + ".transport"),
+          List.of(ROOT + ".transport", ROOT + ".origin"),
           List.of(ROOT + ".loop", ROOT + ".takeover"),
           List.of(ROOT + ".parse"),
           List.of(ROOT + ".mapping"),

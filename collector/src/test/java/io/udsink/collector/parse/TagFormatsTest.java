@@ -98,6 +98,44 @@ class TagFormatsTest {
     return r.out;
   }
 
+  private static List<String> withOrigin(String datagram, String origin) {
+    StatsdParserTest.Recorder r = new StatsdParserTest.Recorder();
+    new StatsdParser(r, r, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE)
+        .parse(
+            java.nio.ByteBuffer.wrap(datagram.getBytes(StandardCharsets.UTF_8)),
+            origin.getBytes(StandardCharsets.UTF_8));
+    return r.out;
+  }
+
+  @Test
+  void shouldGiveEveryMetricLineItsSendersOriginUnlessTheLineNamesItsContainer() {
+    assertEquals(
+        List.of(
+            "counter a [1] #container_id:c1,env:x",
+            "gauge b [2] #container_id:c1",
+            "counter c [1] #container_id:mine",
+            "counter d [1] #container_id:c1,env:y",
+            "counter e [1] #container_id:own",
+            "timer m [1] #container_id:c1",
+            "counter m [2] #container_id:c1"),
+        withOrigin(
+            "a:1|c|#env:x\nb:2|g\nc:1|c|c:mine\nd,env=y:1|c\ne:1|c|#container_id:own\n"
+                + "m:1|ms:2|c",
+            "container_id:c1"));
+    assertEquals(
+        List.of("error too_many_tags"),
+        withOrigin("t:1|c|#" + tags(StatsdParser.MAX_TAGS), "systemd_unit:x"),
+        "the origin counts against the tag limit");
+  }
+
+  private static String tags(int n) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      sb.append(i == 0 ? "" : ",").append("t").append(i).append(":v");
+    }
+    return sb.toString();
+  }
+
   @Test
   void shouldAcceptATimestampUpToAnHourAheadOfTheClock() {
     long now = 1_800_000_000_000L;
