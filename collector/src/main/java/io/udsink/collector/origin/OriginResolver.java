@@ -43,6 +43,12 @@ public final class OriginResolver {
         }
       };
   private final AtomicLong unresolved = new AtomicLong();
+
+  /** The last answer, for the common case of one sender sending many datagrams in a row. */
+  private int lastPid = -1;
+
+  private Answer last;
+  private int lastUses;
   private boolean reportedOtherNamespace;
 
   /**
@@ -81,12 +87,18 @@ public final class OriginResolver {
       }
       return null;
     }
+    if (pid == lastPid && ((++lastUses & 63) != 0 || last.expiresNs - nanoClock.getAsLong() > 0)) {
+      return last.tag; // the clock is read every 64th datagram of a sender: the TTL is not exact
+    }
     long now = nanoClock.getAsLong();
     Answer a = cache.get(pid);
     if (a == null || a.expiresNs - now < 0) {
       a = new Answer(read(pid), now + TTL_NS);
       cache.put(pid, a);
     }
+    lastPid = pid;
+    last = a;
+    lastUses = 0;
     return a.tag;
   }
 
