@@ -316,7 +316,7 @@ public final class StatsdParser {
       int n = put(0, b, s, colon + 1);
       n = put(n, b, vs, ve);
       if (originEnd > originStart && b == buf) {
-        n = put(n, new byte[] {'|', '#'}, 0, 2);
+        n = put(n, PIPE_HASH, 0, 2);
         n = put(n, buf, originStart, originEnd);
       }
       metricLine(rewrite, 0, n, true);
@@ -384,7 +384,7 @@ public final class StatsdParser {
       n = put(n, b, fs - 1, fe);
     }
     int tagsAt = n;
-    n = put(n, new byte[] {'|', '#'}, 0, 2);
+    n = put(n, PIPE_HASH, 0, 2);
     int tagsFrom = n;
     for (int i = ts; ts >= 0 && i <= te; ) {
       int j = Bytes.indexOf(b, (byte) ',', i, te);
@@ -394,7 +394,7 @@ public final class StatsdParser {
       int eq = Bytes.indexOf(b, (byte) '=', i, j);
       if (eq > i && eq < j - 1) {
         if (n > tagsFrom) {
-          n = put(n, new byte[] {','}, 0, 1);
+          n = put(n, COMMA, 0, 1);
         }
         int k = n;
         n = put(n, b, i, j);
@@ -408,13 +408,13 @@ public final class StatsdParser {
     }
     if (containerStart >= 0) {
       if (n > tagsFrom) {
-        n = put(n, new byte[] {','}, 0, 1);
+        n = put(n, COMMA, 0, 1);
       }
       n = put(n, CONTAINER_ID, 0, CONTAINER_ID.length);
       n = put(n, b, containerStart, containerEnd);
     } else if (originEnd > originStart && b == buf) {
       if (n > tagsFrom) {
-        n = put(n, new byte[] {','}, 0, 1);
+        n = put(n, COMMA, 0, 1);
       }
       n = put(n, buf, originStart, originEnd); // the datagram names no container: its sender's
     }
@@ -429,6 +429,8 @@ public final class StatsdParser {
     return true;
   }
 
+  private static final byte[] PIPE_HASH = {'|', '#'};
+  private static final byte[] COMMA = {','};
   private static final byte[] CONTAINER_ID =
       "container_id:".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
