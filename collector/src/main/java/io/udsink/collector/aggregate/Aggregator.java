@@ -1,6 +1,7 @@
 package io.udsink.collector.aggregate;
 
 import io.udsink.collector.aggregate.Series.GaugeCell;
+import io.udsink.collector.mapping.Mapped;
 import io.udsink.collector.mapping.MapperRef;
 import io.udsink.collector.mapping.ObserverSpec;
 import io.udsink.collector.parse.Event;
@@ -41,6 +42,7 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
   private KeyTable<Series> table;
   private KeyTable<GaugeCell> gauges = new KeyTable<>(16);
   private List<Event> events = new ArrayList<>();
+  private List<Series> timed = new ArrayList<>();
   private List<ServiceCheck> checks = new ArrayList<>();
   private byte[] scratch = new byte[1024];
   private long intervalStartMs;
@@ -117,6 +119,10 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
 
   @Override
   public void metric(MetricLine l) {
+    if (l.timestampMs() != 0) {
+      timed(l);
+      return;
+    }
     byte[] b = l.bytes();
     int tagCount = l.tagCount();
     int need = 3 + (l.nameEnd() - l.nameStart()) + 2 * tagCount;
@@ -261,6 +267,45 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
    * @param last true at stop
    * @return the finished interval, no longer touched by this aggregator
    */
+  /**
+   * A counter or gauge line with its own time: one series per value, outside the interval's
+   * table, at most {@value #MAX_EVENTS_PER_INTERVAL} per interval (more are counted as dropped).
+   */
+  private void timed(MetricLine l) {
+    String name = l.name();
+    List<String> tags = new ArrayList<>(l.tagCount());
+    for (int i = 0; i < l.tagCount(); i++) {
+      tags.add(l.tag(i));
+    }
+    Mapped m = mapper.get().map(name, l.type());
+    for (int i = 0; i < l.valueCount(); i++) {
+      if (timed.size() >= MAX_EVENTS_PER_INTERVAL) {
+        counters[Counter.DROPPED_TIMED.ordinal()]++;
+        continue;
+      }
+      if (m.drop()) {
+        counters[Counter.MAPPING_DROPPED.ordinal()]++;
+        continue;
+      }
+      Series s = new Series(new byte[0], 0, l.type(), name, List.copyOf(tags));
+      s.map(m, observe);
+      boolean ok;
+      if (l.type() == MetricType.COUNTER) {
+        ok = s.addCount(l.value(i) / l.sampleRate());
+      } else {
+        s.value = l.value(i); // a delta has no earlier value at its own time: taken as it is
+        s.samples = 1;
+        ok = Double.isFinite(s.value);
+      }
+      if (ok) {
+        s.timestampMs = l.timestampMs();
+        timed.add(s);
+      } else {
+        onParseError(ParseError.VALUE_OUT_OF_RANGE, l.bytes(), l.nameStart(), l.nameEnd());
+      }
+    }
+  }
+
   public Interval takeInterval(long nowMs, boolean last) {
     Series[] all = table.toArray(new Series[0]);
     int n = 0;
@@ -278,10 +323,12 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
             checks,
             counters.clone(),
             parseErrors.clone(),
-            last);
+            last,
+            timed);
     table = new KeyTable<>(Math.max(256, all.length));
     events = new ArrayList<>();
     checks = new ArrayList<>();
+    timed = new ArrayList<>();
     intervalStartMs = nowMs;
     intervalNumber++;
     if ((intervalNumber & 15) == 0) {

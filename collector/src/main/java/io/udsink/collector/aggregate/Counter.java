@@ -19,5 +19,7 @@ public enum Counter {
   /** Service checks received. */
   SERVICE_CHECKS,
   /** Events and service checks dropped over the per-interval limit. */
-  DROPPED_EVENTS
+  DROPPED_EVENTS,
+  /** Samples with their own time dropped over the per-interval limit. */
+  DROPPED_TIMED
 }

@@ -23,6 +23,9 @@ import java.util.List;
  * @param intervals how many loop intervals this one covers (1 unless merged)
  * @param mergeDropped samples, events and service checks given up when merging went beyond the
  *     series or event limits
+ * @param timed samples that carry their own time (DogStatsD 1.3 {@code |T}, counters and
+ *     gauges), one series each, in arrival order: written with that time, never merged into the
+ *     interval's series
  */
 public record Interval(
     long startMs,
@@ -34,7 +37,8 @@ public record Interval(
     long[] parseErrors,
     boolean last,
     int intervals,
-    long mergeDropped) {
+    long mergeDropped,
+    List<Series> timed) {
 
   /**
    * An interval straight from the loop.
@@ -48,12 +52,39 @@ public record Interval(
       long[] counters,
       long[] parseErrors,
       boolean last) {
-    this(startMs, endMs, series, events, serviceChecks, counters, parseErrors, last, 1, 0);
+    this(
+        startMs,
+        endMs,
+        series,
+        events,
+        serviceChecks,
+        counters,
+        parseErrors,
+        last,
+        1,
+        0,
+        List.of());
+  }
+
+  /**
+   * An interval straight from the loop, with samples that carry their own time.
+   */
+  public Interval(
+      long startMs,
+      long endMs,
+      Series[] series,
+      List<Event> events,
+      List<ServiceCheck> serviceChecks,
+      long[] counters,
+      long[] parseErrors,
+      boolean last,
+      List<Series> timed) {
+    this(startMs, endMs, series, events, serviceChecks, counters, parseErrors, last, 1, 0, timed);
   }
 
   /** JSON lines and telemetry lines this interval makes, not counting udsink's own. */
   public long lineCount() {
-    return series.length + events.size() + serviceChecks.size();
+    return series.length + events.size() + serviceChecks.size() + timed.size();
   }
 
   /**
@@ -106,6 +137,14 @@ public record Interval(
         dropped++;
       }
     }
+    List<Series> timed = new ArrayList<>(earlier.timed);
+    for (Series s : later.timed) {
+      if (timed.size() < Aggregator.MAX_EVENTS_PER_INTERVAL) {
+        timed.add(s); // never changed after the interval is taken: shared as it is
+      } else {
+        dropped++;
+      }
+    }
     return new Interval(
         earlier.startMs,
         later.endMs,
@@ -116,6 +155,7 @@ public record Interval(
         later.parseErrors,
         later.last,
         earlier.intervals + later.intervals,
-        dropped);
+        dropped,
+        timed);
   }
 }

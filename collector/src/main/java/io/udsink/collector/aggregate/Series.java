@@ -57,6 +57,9 @@ public final class Series extends KeyTable.Entry {
   /** Counters: sum of value / rate. Gauges: the last value. */
   double value;
 
+  /** A sample's own time (DogStatsD 1.3), epoch milliseconds; 0 for a series of the interval. */
+  long timestampMs;
+
   /** Counters: the sum of the positive increments only (what a Prometheus counter may add). */
   double increase;
 
@@ -166,6 +169,11 @@ public final class Series extends KeyTable.Entry {
     }
     samples++;
     return true;
+  }
+
+  /** A sample's own time, epoch milliseconds; 0 for a series of the interval. */
+  public long timestampMs() {
+    return timestampMs;
   }
 
   /** Samples accepted in the interval (values; for sets, members added). */

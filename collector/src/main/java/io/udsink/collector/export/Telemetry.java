@@ -86,6 +86,7 @@ public final class Telemetry {
       case EVENTS -> TelemetryMetric.EVENTS;
       case SERVICE_CHECKS -> TelemetryMetric.SERVICE_CHECKS;
       case DROPPED_EVENTS -> TelemetryMetric.DROPPED_EVENTS;
+      case DROPPED_TIMED -> TelemetryMetric.DROPPED_TIMESTAMPED_SAMPLES;
     };
   }
 

@@ -69,6 +69,11 @@ public enum TelemetryMetric {
       Type.COUNTER,
       "dropped_events",
       "Events and service checks dropped over the per-interval limit"),
+  /** Samples with their own time dropped over the per-interval limit. */
+  DROPPED_TIMESTAMPED_SAMPLES(
+      Type.COUNTER,
+      "dropped_timestamped_samples",
+      "Samples with their own time (|T) dropped over the per-interval limit of 10,000"),
   /** Datagrams whose sender's origin could not be told. */
   ORIGIN_UNRESOLVED(
       Type.COUNTER,

@@ -110,6 +110,21 @@ final class Bytes {
     return n;
   }
 
+  /** A non-negative decimal of at most 18 digits, or -1. */
+  static long parseDigits(byte[] b, int s, int e) {
+    if (s >= e || e - s > 18) {
+      return -1;
+    }
+    long n = 0;
+    for (int i = s; i < e; i++) {
+      if (b[i] < '0' || b[i] > '9') {
+        return -1;
+      }
+      n = n * 10 + (b[i] - '0');
+    }
+    return n;
+  }
+
   /** True when no byte of {@code b[s, e)} has its high bit set; eight bytes at a time. */
   static boolean isAscii(byte[] b, int s, int e) {
     long or = 0;

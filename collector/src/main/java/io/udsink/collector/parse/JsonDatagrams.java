@@ -161,6 +161,7 @@ final class JsonDatagrams {
     l.sampleRate = rate;
     l.tagCount = Tags.sort(l, scratch, Tags.lastOfEachKey(l, scratch, tags.size()));
     l.json = true;
+    l.timestampMs = 0;
     bad = LineCheck.key(l);
     if (bad != null) {
       fail(bad, b, s, e);

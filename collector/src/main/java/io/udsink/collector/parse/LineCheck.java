@@ -58,19 +58,10 @@ final class LineCheck {
 
   /**
    * A DogStatsD 1.3 timestamp ({@code |T<unix seconds>}): digits, after 1970, and at most an
-   * hour ahead of {@code nowMs}. The sample itself still counts in the interval it arrives in.
+   * hour ahead of {@code nowMs}.
    */
   static ParseError timestamp(byte[] b, int s, int e, long nowMs) {
-    if (s == e || e - s > 18) {
-      return ParseError.BAD_TIMESTAMP;
-    }
-    long t = 0;
-    for (int i = s; i < e; i++) {
-      if (b[i] < '0' || b[i] > '9') {
-        return ParseError.BAD_TIMESTAMP;
-      }
-      t = t * 10 + (b[i] - '0');
-    }
-    return t == 0 || t > nowMs / 1000 + MAX_FUTURE_SECONDS ? ParseError.BAD_TIMESTAMP : null;
+    long t = Bytes.parseDigits(b, s, e);
+    return t <= 0 || t > nowMs / 1000 + MAX_FUTURE_SECONDS ? ParseError.BAD_TIMESTAMP : null;
   }
 }

@@ -37,6 +37,9 @@ public final class MetricLine {
   int tagCount;
   boolean json;
 
+  /** DogStatsD 1.3's {@code |T}, in epoch milliseconds, for counters and gauges; 0 for none. */
+  long timestampMs;
+
   void ensureValues(int n) {
     if (values.length < n) {
       int cap = Math.max(n, values.length * 2);
@@ -128,7 +131,15 @@ public final class MetricLine {
     return new String(bytes, tagStarts[i], tagEnds[i] - tagStarts[i], StandardCharsets.UTF_8);
   }
 
-  /** True when the line came from a JSON datagram. */
+  /**
+   * The sample's own time (DogStatsD 1.3 {@code |T}, counters and gauges only), in epoch
+   * milliseconds; 0 when it has none and counts in the interval it arrives in.
+   */
+  public long timestampMs() {
+    return timestampMs;
+  }
+
+  /** True for a line that came in a JSON datagram. */
   public boolean isJson() {
     return json;
   }

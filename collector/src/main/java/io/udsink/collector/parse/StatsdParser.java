@@ -244,6 +244,7 @@ public final class StatsdParser {
       return;
     }
     double rate = 1;
+    long timestampMs = 0;
     int tagCount = 0;
     if (!rewritten && originEnd > originStart && b == buf) {
       l.tagStarts[0] = originStart; // first: a tag of the line with the same key wins over it
@@ -269,6 +270,9 @@ public final class StatsdParser {
         return;
       } else if (b[fs] == 'T') {
         bad = LineCheck.timestamp(b, fs + 1, fe, System.currentTimeMillis());
+        if (bad == null && (type == MetricType.COUNTER || type == MetricType.GAUGE)) {
+          timestampMs = Bytes.parseDigits(b, fs + 1, fe) * 1000; // checked above
+        }
       } // e:<external data>, card:<cardinality> and unknown fields are ignored
       if (bad != null) {
         fail(bad, b, s, e);
@@ -284,6 +288,7 @@ public final class StatsdParser {
     l.sampleRate = rate;
     l.tagCount = Tags.sort(l, b, Tags.lastOfEachKey(l, b, tagCount));
     l.json = false;
+    l.timestampMs = timestampMs;
     bad = LineCheck.key(l);
     if (bad != null) {
       fail(bad, b, s, e);

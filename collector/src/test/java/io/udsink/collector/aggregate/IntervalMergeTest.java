@@ -71,4 +71,18 @@ class IntervalMergeTest {
     assertEquals(1, m.mergeDropped());
     assertTrue(m.lineCount() >= 3);
   }
+
+  @Test
+  void shouldKeepSamplesWithTheirOwnTimeApartAndInOrder() {
+    Interval one = interval(1000, "c:1|c|T1700000001\nc:1|c\n");
+    Interval two = interval(2000, "c:2|c|T1700000000\ng:5|g|T1700000002\n");
+    assertEquals(1, one.timed().size());
+    assertEquals(1, AggregatorTest.find(one, "c", MetricType.COUNTER).value, "not in the series");
+    Interval m = Interval.merge(one, false, two, 1000);
+    assertEquals(
+        java.util.List.of(1_700_000_001_000L, 1_700_000_000_000L, 1_700_000_002_000L),
+        m.timed().stream().map(Series::timestampMs).toList(),
+        "the earlier interval's first, each as it came");
+    assertEquals(4, m.lineCount(), "one series and three samples with their own time");
+  }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.udsink.client.CollectorUnavailableException;
 import io.udsink.collector.TestSupport;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -271,5 +272,67 @@ class ServeEndToEndTest {
       assertEquals((double) sent[i], perSender.getOrDefault("sender:" + i, 0.0), "sender " + i);
     }
     assertEquals((double) total, timerCount);
+  }
+
+  @Test
+  void shouldWriteSamplesWithTheirOwnTimeAtThatTimeAndShowTheLatest() throws Exception {
+    long t1 = System.currentTimeMillis() / 1000 - 120;
+    try (ServeHarness h = new ServeHarness(dir, 50);
+        AFUNIXDatagramChannel tx = TestSupport.connect(h.socket)) {
+      TestSupport.send(
+          tx,
+          "own.c:2|c|T"
+              + t1
+              + "\nown.c:3|c|T"
+              + (t1 + 10)
+              + "\nown.g:9|g|#k:v|T"
+              + t1
+              + "\nown.c:1|c\nown.h:4|h|T"
+              + t1
+              + "\n");
+      TestSupport.await(
+          "the samples on /metrics",
+          Duration.ofSeconds(20),
+          () -> {
+            try {
+              Map<String, Double> m = h.scrape();
+              return Double.valueOf(6.0).equals(m.get("own_c_total"))
+                  && Double.valueOf(9.0).equals(m.get("own_g{k=\"v\"}"));
+            } catch (Exception e) {
+              return false;
+            }
+          });
+      List<JsonNode> own = new ArrayList<>();
+      TestSupport.await(
+          "the JSON lines",
+          Duration.ofSeconds(20),
+          () -> {
+            own.clear();
+            try {
+              for (JsonNode n : h.lines()) {
+                if (n.path("name").asText().startsWith("own.")) {
+                  own.add(n);
+                }
+              }
+            } catch (IOException e) {
+              return false;
+            }
+            return own.size() == 5;
+          });
+      int timed = 0;
+      for (JsonNode n : own) {
+        if (n.get("interval_ms").asLong() == 0) {
+          timed++;
+          long ts = n.get("ts").asLong();
+          assertTrue(ts == t1 * 1000 || ts == (t1 + 10) * 1000, n.toString());
+        }
+      }
+      assertEquals(3, timed, "two counter samples and the gauge at their own time: " + own);
+      assertTrue(
+          own.stream()
+              .anyMatch(
+                  n -> n.get("name").asText().equals("own.h") && n.get("interval_ms").asLong() > 0),
+          "a histogram's T is ignored: it counts in its interval");
+    }
   }
 }

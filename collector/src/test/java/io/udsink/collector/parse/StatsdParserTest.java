@@ -45,6 +45,9 @@ class StatsdParserTest {
       for (int i = 0; i < l.tagCount(); i++) {
         sb.append(i == 0 ? " #" : ",").append(l.tag(i));
       }
+      if (l.timestampMs() != 0) {
+        sb.append(" T").append(l.timestampMs());
+      }
       out.add(sb.toString());
     }
 
@@ -134,7 +137,8 @@ class StatsdParserTest {
         c("h:1:2:3|h", "histogram h [1,2,3]"),
         c("s:a:b|s", "set s [a:b]"), // one member, as the Datadog Agent reads it
         c("api:1|c|c:abc123", "counter api [1] #container_id:abc123"),
-        c("api:1|c|T1700000000", "counter api [1]"),
+        c("api:1|c|T1700000000", "counter api [1] T1700000000000"),
+        c("api:1|h|T1700000000", "histogram api [1]"), // counters and gauges only
         c("api:1|c|x:future-field|#k:v", "counter api [1] #k:v"),
         c("api:1|c|#", "counter api [1]"),
         c("ünïcode:1|c|#ключ:значение", "counter ünïcode [1] #ключ:значение"),

@@ -58,7 +58,8 @@ class TagFormatsTest {
         c("req,env=a:3|c|@0.5|#zone:b", "error mixed_tagging_styles"),
         c("req,bad:3|c|#zone:b", "counter req [3] #zone:b"),
         // DogStatsD 1.3 timestamps: checked (the sample counts in the interval it arrives in)
-        c("req:3|c|T1700000000", "counter req [3]"),
+        c("req:3|c|T1700000000", "counter req [3] T1700000000000"),
+        c("g:3|g|#k:v|T1700000001", "gauge g [3] #k:v T1700000001000"),
         c("req:3|c|T0", "error bad_timestamp"),
         c("req:3|c|T-5", "error bad_timestamp"),
         c("req:3|c|Tsoon", "error bad_timestamp"),

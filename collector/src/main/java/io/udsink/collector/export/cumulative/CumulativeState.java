@@ -127,12 +127,41 @@ public final class CumulativeState {
       java.util.Comparator.comparing(Series::type).thenComparing(Series::name);
 
   /**
-   * Adds an interval's series. A series that cannot be added (a bug) is left out and counted;
-   * it never costs the others.
+   * A sample with its own time as a receiver should store it: its family's point right after the
+   * sample was added, at the sample's time.
+   *
+   * @param snapshot the family with that one point
+   * @param timestampMs the sample's time
    */
-  public synchronized void apply(Interval iv) {
+  public record TimedPoint(MetricSnapshot snapshot, long timestampMs) {}
+
+  /**
+   * Adds an interval's series: first the samples with their own time, oldest first, then the
+   * interval's series, so that a gauge shows the latest value. A series that cannot be added (a
+   * bug) is left out and counted; it never costs the others.
+   *
+   * @return each sample with its own time, as its family's point after it (empty for most
+   *     intervals)
+   */
+  public synchronized List<TimedPoint> apply(Interval iv) {
     lastMs = Math.max(lastMs, iv.endMs());
     expire(iv.endMs()); // first, so that expired series make room for new ones
+    List<TimedPoint> points = List.of();
+    if (!iv.timed().isEmpty()) {
+      List<Series> timed = new ArrayList<>(iv.timed());
+      timed.sort(java.util.Comparator.comparingLong(Series::timestampMs));
+      points = new ArrayList<>(timed.size());
+      for (Series s : timed) {
+        try {
+          PromSeries p = applyOne(s, iv.endMs());
+          if (p != null) {
+            points.add(new TimedPoint(Families.point(p), s.timestampMs()));
+          }
+        } catch (RuntimeException e) {
+          telemetry.leftOut(SeriesLeftOut.FAILED, OUTPUT, s.type().label() + " " + s.name(), e);
+        }
+      }
+    }
     // in a fixed order, so that which type keeps a contested name does not depend on hashing
     Series[] ordered = iv.series().clone();
     java.util.Arrays.sort(ordered, APPLY_ORDER);
@@ -143,9 +172,11 @@ public final class CumulativeState {
         telemetry.leftOut(SeriesLeftOut.FAILED, OUTPUT, s.type().label() + " " + s.name(), e);
       }
     }
+    return points;
   }
 
-  private void applyOne(Series s, long endMs) {
+  /** Adds one series; the series it went into, or null when it was not taken. */
+  private PromSeries applyOne(Series s, long endMs) {
     Mapped m = s.mapped();
     Key k = new Key(s.type(), s.name(), s.tags(), m);
     PromSeries p = series.get(k);
@@ -153,11 +184,11 @@ public final class CumulativeState {
       if (s.type() == MetricType.COUNTER && s.increase() == 0 && s.negativeSamples() > 0) {
         // only negative increments: no counter to show, as statsd_exporter makes none
         negativeIncrements.addAndGet(s.negativeSamples());
-        return;
+        return null;
       }
       if (series.size() >= maxSeries) {
         droppedSeries.incrementAndGet();
-        return;
+        return null;
       }
       p = create(s, m, null);
       series.put(k, p);
@@ -166,6 +197,7 @@ public final class CumulativeState {
     if (negative > 0) {
       negativeIncrements.addAndGet(negative);
     }
+    return p;
   }
 
   PromSeries create(Series s, Mapped m, String preferredFamily) {

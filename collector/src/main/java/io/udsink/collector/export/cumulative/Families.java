@@ -157,4 +157,25 @@ final class Families {
     }
     return NativeHistogramBuckets.of(idx, b[1]);
   }
+
+  /** One series of a counter, untyped or gauge family as a family of that one point. */
+  static MetricSnapshot point(PromSeries p) {
+    FamilyNames.Family f = p.family;
+    MetricMetadata meta =
+        new MetricMetadata(
+            f.name(),
+            p.help != null
+                ? p.help
+                : "udsink " + f.type().name().toLowerCase(java.util.Locale.ROOT));
+    return switch (f.type()) {
+      case COUNTER ->
+          new CounterSnapshot(
+              meta, List.of(new CounterDataPointSnapshot(p.value, p.labels, null, 0)));
+      case UNTYPED ->
+          new UnknownSnapshot(
+              meta, List.of(new UnknownSnapshot.UnknownDataPointSnapshot(p.value, p.labels, null)));
+      default ->
+          new GaugeSnapshot(meta, List.of(new GaugeDataPointSnapshot(p.value, p.labels, null)));
+    };
+  }
 }

@@ -111,6 +111,21 @@ public final class JsonLines {
         g.writeRaw('\n');
         lines++;
       }
+      for (Series s : iv.timed()) { // their own time, and an interval of none
+        g.writeStartObject();
+        g.writeNumberField("ts", s.timestampMs());
+        g.writeNumberField("interval_ms", 0);
+        g.writeStringField("name", s.name());
+        g.writeStringField("type", s.type().label());
+        writeTags(g, s.tags());
+        number(g, "value", s.value());
+        if (s.type() == io.udsink.collector.parse.MetricType.COUNTER) {
+          g.writeNumberField("count", s.samples());
+        }
+        g.writeEndObject();
+        g.writeRaw('\n');
+        lines++;
+      }
       for (Event e : iv.events()) {
         g.writeStartObject();
         g.writeNumberField("ts", ts);

@@ -217,18 +217,35 @@ public final class RemoteWriteOutput implements Output {
 
   @Override
   public void write(Interval iv) {
-    state.apply(iv);
+    List<CumulativeState.TimedPoint> timed = state.apply(iv);
+    long now = System.nanoTime();
+    if (!timed.isEmpty()) {
+      // samples with their own time go first, in a request of their own: a receiver that
+      // refuses one as out of order (older than what it holds) costs only these
+      WriteRequest t = new WriteRequest();
+      for (CumulativeState.TimedPoint p : timed) {
+        Samples.add(
+            new io.prometheus.metrics.model.snapshots.MetricSnapshots(p.snapshot()),
+            externalLabels,
+            p.timestampMs(),
+            t);
+      }
+      queue(t, now);
+    }
     WriteRequest w = new WriteRequest();
     Samples.add(state.snapshot(), externalLabels, iv.endMs(), w);
-    long now = System.nanoTime();
+    queue(w, now);
+    synchronized (this) {
+      lastQueued |= iv.last();
+      notifyAll();
+    }
+  }
+
+  private void queue(WriteRequest w, long now) {
     for (int from = 0; from < w.size(); from += SERIES_PER_REQUEST) {
       int to = Math.min(w.size(), from + SERIES_PER_REQUEST);
       byte[] raw = w.encode(from, to);
       enqueue(new Request(Snappy.compress(raw, raw.length), to - from, now));
-    }
-    synchronized (this) {
-      lastQueued |= iv.last();
-      notifyAll();
     }
   }
 

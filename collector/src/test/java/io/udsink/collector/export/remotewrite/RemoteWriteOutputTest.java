@@ -71,6 +71,34 @@ class RemoteWriteOutputTest {
   }
 
   @Test
+  void shouldSendSamplesWithTheirOwnTimeAtThatTimeBeforeTheFlush() throws Exception {
+    RemoteWriteOutput out = output(Duration.ofSeconds(5), 1 << 20);
+    out.write(
+        interval(
+            1_700_000_010_000L,
+            false,
+            "backfill:2|c|T1700000002\nbackfill:3|c|T1700000001\nlevel:7|g|T1700000005\n"
+                + "backfill:1|c\n"));
+    TestSupport.await("both requests", WAIT, () -> receiver.samples("backfill_total").size() == 3);
+    List<Receiver.Sample> c = receiver.samples("backfill_total");
+    assertEquals(
+        List.of(1_700_000_001_000L, 1_700_000_002_000L, 1_700_000_010_000L),
+        c.stream().map(Receiver.Sample::timestampMs).toList(),
+        "each at its own time, oldest first, then the flush");
+    assertEquals(
+        List.of(3.0, 5.0, 6.0),
+        c.stream().map(Receiver.Sample::value).toList(),
+        "cumulative: each point is the counter right after its sample");
+    List<Receiver.Sample> g = receiver.samples("level");
+    assertEquals(1_700_000_005_000L, g.get(0).timestampMs());
+    assertEquals(7.0, g.get(0).value());
+    assertEquals(
+        3,
+        receiver.accepted.get(0).samples().size(),
+        "the samples with their own time come first, in a request of their own");
+  }
+
+  @Test
   void shouldPushCumulativeSamplesWithTheProtocolsHeadersAndLabels() throws Exception {
     RemoteWriteOutput out = output(Duration.ofSeconds(5), 1 << 20);
     out.write(
