@@ -49,6 +49,9 @@ public final class StatsdParser {
 
   private int originEnd;
 
+  /** Under origin detection: {@code dd.internal.entity_id:<uid>} becomes {@code pod_uid:<uid>}. */
+  private boolean podUids;
+
   /** A line rewritten in DogStatsD form (tags from the name, a container id). */
   private byte[] rewrite = new byte[512];
 
@@ -84,6 +87,17 @@ public final class StatsdParser {
     this.events = new EventParser(sink, errors);
     this.json = new JsonDatagrams(sink, errors, check, line);
     this.styles = styles;
+  }
+
+  /**
+   * Under origin detection, keeps the pod a DogStatsD client names in its reserved
+   * {@code dd.internal.entity_id:<uid>} tag, as {@code pod_uid:<uid>}; without it that tag is
+   * left out like the other reserved ones.
+   *
+   * @param on true under origin detection
+   */
+  public void podUidFromEntityId(boolean on) {
+    this.podUids = on;
   }
 
   /** Lines seen so far (valid or not; blank lines not counted). */
@@ -263,6 +277,10 @@ public final class StatsdParser {
         }
         bad = LineCheck.rate(rate);
       } else if (b[fs] == '#' && (styles.dogstatsd() || rewritten)) {
+        if (podUids && !rewritten && find(b, fs + 1, fe, ENTITY_ID) >= 0) {
+          rewrite(b, s, colon, s, s, -1, -1, e); // the pod's uid becomes a tag
+          return;
+        }
         tagCount = Tags.split(l, b, fs + 1, fe, tagCount);
         bad = LineCheck.tagCount(tagCount);
       } else if (!rewritten && fe - fs > 2 && b[fs] == 'c' && b[fs + 1] == ':') {
@@ -372,6 +390,8 @@ public final class StatsdParser {
     n = put(n, b, colon, Math.min(typeEnd, e));
     int containerStart = -1;
     int containerEnd = -1;
+    int podStart = -1;
+    int podEnd = -1;
     boolean dogTags = false;
     for (int fs = typeEnd + 1, fe; fs <= e; fs = fe + 1) {
       fe = Bytes.fieldEnd(b, fs, e);
@@ -384,6 +404,12 @@ public final class StatsdParser {
         dogTags = true;
         if (!styles.dogstatsd()) {
           continue;
+        }
+        int at = podUids ? find(b, fs + 1, fe, ENTITY_ID) : -1;
+        if (at >= 0) {
+          podStart = at + ENTITY_ID.length;
+          podEnd = Bytes.indexOf(b, (byte) ',', podStart, fe);
+          podEnd = podEnd < 0 ? fe : podEnd;
         }
       }
       n = put(n, b, fs - 1, fe);
@@ -423,6 +449,13 @@ public final class StatsdParser {
       }
       n = put(n, buf, originStart, originEnd); // the datagram names no container: its sender's
     }
+    if (podStart >= 0 && podEnd > podStart) {
+      if (n > tagsFrom) {
+        n = put(n, COMMA, 0, 1);
+      }
+      n = put(n, POD_UID, 0, POD_UID.length);
+      n = put(n, b, podStart, podEnd);
+    }
     if (n == tagsFrom) {
       n = tagsAt; // no tag after all
     }
@@ -436,6 +469,23 @@ public final class StatsdParser {
 
   private static final byte[] PIPE_HASH = {'|', '#'};
   private static final byte[] COMMA = {','};
+  private static final byte[] ENTITY_ID =
+      "dd.internal.entity_id:".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] POD_UID =
+      "pod_uid:".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /** Where {@code needle} starts in {@code b[from, to)}, or -1. */
+  private static int find(byte[] b, int from, int to, byte[] needle) {
+    for (int i = Bytes.indexOf(b, needle[0], from, to);
+        i >= 0 && i + needle.length <= to;
+        i = Bytes.indexOf(b, needle[0], i + 1, to)) {
+      if (java.util.Arrays.equals(b, i, i + needle.length, needle, 0, needle.length)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   private static final byte[] CONTAINER_ID =
       "container_id:".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 

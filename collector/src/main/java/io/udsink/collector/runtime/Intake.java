@@ -111,6 +111,7 @@ public final class Intake implements DatagramHandler {
             mapper,
             observe);
     this.parser = new StatsdParser(aggregator, aggregator, Series.MAX_SKETCH_VALUE, tagStyles);
+    this.parser.podUidFromEntityId(origins != null);
   }
 
   @Override

@@ -138,6 +138,20 @@ class TagFormatsTest {
   }
 
   @Test
+  void shouldKeepTheEntityIdAsThePodUidOnlyUnderOriginDetection() {
+    StatsdParserTest.Recorder r = new StatsdParserTest.Recorder();
+    StatsdParser p = new StatsdParser(r, r, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
+    byte[] line =
+        "req:1|c|#env:a,dd.internal.entity_id:0b1c-2d,dd.internal.card:low"
+            .getBytes(StandardCharsets.UTF_8);
+    p.parse(line, 0, line.length);
+    p.podUidFromEntityId(true);
+    p.parse(line, 0, line.length);
+    assertEquals(
+        List.of("counter req [1] #env:a", "counter req [1] #env:a,pod_uid:0b1c-2d"), r.out);
+  }
+
+  @Test
   void shouldAcceptATimestampUpToAnHourAheadOfTheClock() {
     long now = 1_800_000_000_000L;
     byte[] inAnHour = Long.toString(now / 1000 + 3600).getBytes(StandardCharsets.US_ASCII);
