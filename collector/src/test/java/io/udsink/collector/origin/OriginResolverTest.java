@@ -62,6 +62,10 @@ class OriginResolverTest {
                 + ".scope/container",
             "container_id:" + ID),
         Arguments.of(
+            "read from a container with a cgroup namespace of its own: a path relative to it",
+            "0::/../../kubepods.slice/kubepods-pod1.slice/cri-containerd-" + ID + ".scope",
+            "container_id:" + ID),
+        Arguments.of(
             "a systemd service", "0::/system.slice/nginx.service", "systemd_unit:nginx.service"),
         Arguments.of(
             "a user's service",
