@@ -43,4 +43,40 @@ public final class MainRunner {
     return new Run(
         code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
+
+  /**
+   * Runs {@code serve} in the background for {@code duration}, JSON lines to {@code out}, and
+   * returns once its socket exists.
+   *
+   * @param sock the socket
+   * @param out the JSON lines file
+   * @param duration how long it serves ({@code --duration})
+   * @param more further options
+   * @return its run, done when it stops
+   */
+  public static java.util.concurrent.CompletableFuture<Run> serve(
+      java.nio.file.Path sock, java.nio.file.Path out, String duration, String... more) {
+    java.util.List<String> args =
+        new java.util.ArrayList<>(
+            java.util.List.of(
+                "serve",
+                "--socket",
+                sock.toString(),
+                "--out",
+                out.toString(),
+                "--flush-interval",
+                "1h",
+                "--duration",
+                duration));
+    args.addAll(java.util.List.of(more));
+    var serve =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> run(args.toArray(String[]::new)));
+    io.udsink.collector.TestSupport.await(
+        "the socket",
+        java.time.Duration.ofSeconds(20),
+        () ->
+            serve.isDone()
+                || java.nio.file.Files.exists(sock, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    return serve;
+  }
 }

@@ -9,7 +9,6 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -26,22 +25,7 @@ class ServeCommandTest {
     Path sock = dir.resolve("s");
     Path out = dir.resolve("out.jsonl");
     CompletableFuture<MainRunner.Run> serve =
-        CompletableFuture.supplyAsync(
-            () ->
-                MainTest.run(
-                    "serve",
-                    "--socket",
-                    sock.toString(),
-                    "--out",
-                    out.toString(),
-                    "--http",
-                    "127.0.0.1:0",
-                    "--flush-interval",
-                    "1h",
-                    "--duration",
-                    "2s"));
-    TestSupport.await(
-        "the socket", Duration.ofSeconds(10), () -> Files.exists(sock, LinkOption.NOFOLLOW_LINKS));
+        MainRunner.serve(sock, out, "2s", "--http", "127.0.0.1:0");
     MainRunner.Run send =
         MainTest.run(
             "send", "--socket", sock.toString(), "--count", "40", "--line", "cli.test:2|c|#k:v");
@@ -86,24 +70,14 @@ class ServeCommandTest {
     Path sock = dir.resolve("t");
     Path out = dir.resolve("tags.jsonl");
     CompletableFuture<MainRunner.Run> serve =
-        CompletableFuture.supplyAsync(
-            () ->
-                MainTest.run(
-                    "serve",
-                    "--socket",
-                    sock.toString(),
-                    "--out",
-                    out.toString(),
-                    "--http",
-                    "off",
-                    "--flush-interval",
-                    "1h",
-                    "--duration",
-                    "2s",
-                    "--statsd.parse-influxdb-tags=false",
-                    "--no-statsd.parse-librato-tags"));
-    TestSupport.await(
-        "the socket", Duration.ofSeconds(10), () -> Files.exists(sock, LinkOption.NOFOLLOW_LINKS));
+        MainRunner.serve(
+            sock,
+            out,
+            "2s",
+            "--http",
+            "off",
+            "--statsd.parse-influxdb-tags=false",
+            "--no-statsd.parse-librato-tags");
     try (var tx = TestSupport.connect(sock)) {
       TestSupport.sendWaiting(tx, "a,env=x:1|c\nb#env=y:1|c\nc[env=z]:1|c");
     }
