@@ -25,15 +25,18 @@ public final class Tsdb implements AutoCloseable {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final Process process;
+  private Process process;
+  private final List<String> cmd;
+  private final String readyPath;
   private final Path log;
   private final boolean victoria;
 
   /** The port it listens on. */
   public final int port;
 
-  private Tsdb(Process process, Path log, int port, boolean victoria) {
-    this.process = process;
+  private Tsdb(List<String> cmd, String readyPath, Path log, int port, boolean victoria) {
+    this.cmd = cmd;
+    this.readyPath = readyPath;
     this.log = log;
     this.port = port;
     this.victoria = victoria;
@@ -47,6 +50,19 @@ public final class Tsdb implements AutoCloseable {
    * @return the running Prometheus, ready
    */
   public static Tsdb prometheus(Path dir, String scrapeConfigs) throws IOException {
+    return prometheus(dir, scrapeConfigs, true);
+  }
+
+  /**
+   * Starts Prometheus with the remote-write receiver enabled.
+   *
+   * @param dir a directory for its configuration, storage and log
+   * @param scrapeConfigs the {@code scrape_configs} entries (YAML list items), or empty
+   * @param natives enable native histograms
+   * @return the running Prometheus, ready
+   */
+  public static Tsdb prometheus(Path dir, String scrapeConfigs, boolean natives)
+      throws IOException {
     Promtool.requireProgram("prometheus");
     Path config = dir.resolve("prometheus.yml");
     Files.writeString(
@@ -56,14 +72,17 @@ public final class Tsdb implements AutoCloseable {
             + (scrapeConfigs.isEmpty() ? "  []\n" : scrapeConfigs));
     int port = UdsinkProcess.freePort();
     List<String> cmd =
-        List.of(
-            "prometheus",
-            "--config.file=" + config,
-            "--storage.tsdb.path=" + dir.resolve("data"),
-            "--web.listen-address=127.0.0.1:" + port,
-            "--enable-feature=native-histograms",
-            "--web.enable-remote-write-receiver",
-            "--log.level=warn");
+        new ArrayList<>(
+            List.of(
+                "prometheus",
+                "--config.file=" + config,
+                "--storage.tsdb.path=" + dir.resolve("data"),
+                "--web.listen-address=127.0.0.1:" + port,
+                "--web.enable-remote-write-receiver",
+                "--log.level=warn"));
+    if (natives) {
+      cmd.add("--enable-feature=native-histograms");
+    }
     return start(cmd, dir.resolve("prometheus.log"), port, false, "/-/ready");
   }
 
@@ -89,9 +108,19 @@ public final class Tsdb implements AutoCloseable {
 
   private static Tsdb start(
       List<String> cmd, Path log, int port, boolean victoria, String readyPath) throws IOException {
+    Tsdb t = new Tsdb(List.copyOf(cmd), readyPath, log, port, victoria);
+    t.restart();
+    return t;
+  }
+
+  /** Starts it again (after {@link #stop()}) on the same port and storage, and waits for it. */
+  public void restart() throws IOException {
     Process p =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    Tsdb t = new Tsdb(p, log, port, victoria);
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
+    process = p;
     try {
       TestSupport.poll(
           cmd.get(0) + " ready",
@@ -99,13 +128,90 @@ public final class Tsdb implements AutoCloseable {
           Duration.ofMillis(100),
           () -> !p.isAlive() || UdsinkProcess.get(port, readyPath) != null);
     } catch (AssertionError e) {
-      t.close();
-      throw new AssertionError(e.getMessage() + ": " + t.log(), e);
+      close();
+      throw new AssertionError(e.getMessage() + ": " + log(), e);
     }
     if (!p.isAlive()) {
-      throw new AssertionError(cmd.get(0) + " exited " + p.exitValue() + ": " + t.log());
+      throw new AssertionError(cmd.get(0) + " exited " + p.exitValue() + ": " + log());
     }
-    return t;
+  }
+
+  /** Stops it (an outage): what it stored stays for {@link #restart()}. */
+  public void stop() {
+    close();
+  }
+
+  /**
+   * Every raw sample stored for the series a selector matches, within {@code window} before
+   * now: a range-vector query, which returns the samples as stored.
+   *
+   * @param selector a series selector
+   * @param window for example {@code 10m}
+   * @return each series' labels and its samples, oldest first
+   */
+  public List<Raw> raw(String selector, String window) throws IOException, InterruptedException {
+    if (victoria) {
+      HTTP.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/internal/force_flush"))
+              .timeout(Duration.ofSeconds(10))
+              .build(),
+          HttpResponse.BodyHandlers.discarding());
+    }
+    String q = selector + "[" + window + "]";
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + port
+                            + "/api/v1/query?query="
+                            + URLEncoder.encode(q, StandardCharsets.UTF_8)))
+                .timeout(Duration.ofSeconds(20))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new AssertionError("query " + q + ": HTTP " + r.statusCode() + " " + r.body());
+    }
+    List<Raw> out = new ArrayList<>();
+    for (JsonNode n : JSON.readTree(r.body()).path("data").path("result")) {
+      List<double[]> points = new ArrayList<>();
+      for (JsonNode v : n.path("values")) {
+        points.add(
+            new double[] {v.get(0).asDouble() * 1000, Double.parseDouble(v.get(1).asText())});
+      }
+      out.add(new Raw(n.path("metric"), points));
+    }
+    return out;
+  }
+
+  /**
+   * One series' stored samples.
+   *
+   * @param metric its labels
+   * @param points each sample's time (ms) and value, oldest first
+   */
+  public record Raw(JsonNode metric, List<double[]> points) {
+    /**
+     * The counter's increase over the samples, a drop read as a reset (the value after it is
+     * all increase), as Prometheus' {@code increase} counts without extrapolating.
+     */
+    public double increase() {
+      double total = 0;
+      double prev = Double.NaN;
+      for (double[] p : points) {
+        double v = p[1];
+        if (Double.isNaN(v)) {
+          continue;
+        }
+        if (Double.isNaN(prev)) {
+          total += v; // from nothing: the first sample is all increase (a series starts at 0)
+        } else {
+          total += v >= prev ? v - prev : v;
+        }
+        prev = v;
+      }
+      return total;
+    }
   }
 
   /** Where a remote-write client sends to. */

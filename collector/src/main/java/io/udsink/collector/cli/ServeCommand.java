@@ -166,6 +166,34 @@ final class ServeCommand implements Callable<Integer> {
   Path remoteWritePasswordFile;
 
   @Option(
+      names = "--state-dir",
+      paramLabel = "DIR",
+      description =
+          "Where udsink keeps what must outlive a restart: each remote-write receiver's queue "
+              + "(default: /var/lib/udsink for root, $XDG_STATE_HOME/udsink or "
+              + "~/.local/state/udsink otherwise). Created 0700 when missing; refused when "
+              + "another user could change it or a directory above it.")
+  Path stateDir;
+
+  @Option(
+      names = "--remote-write-queue-size",
+      paramLabel = "SIZE",
+      description =
+          "Most bytes each remote-write receiver's queue holds on disk; beyond it the oldest "
+              + "requests are dropped and counted (default: 1GiB or a tenth of the free space at "
+              + "start, whichever is smaller; units B, kB, MB, GB, KiB, MiB, GiB).")
+  String remoteWriteQueueSize;
+
+  @Option(
+      names = "--remote-write-native-histograms",
+      paramLabel = "[URL=]on|off",
+      description =
+          "Send native histograms as such (with their classic buckets), to every receiver or to "
+              + "the one named; repeat for more (default: on; a receiver that answers that native "
+              + "histograms are disabled gets classic buckets only, and the log says so once).")
+  List<String> remoteWriteNativeHistograms = new ArrayList<>();
+
+  @Option(
       names = "--remote-write-timeout",
       paramLabel = "D",
       converter = Durations.class,

@@ -54,8 +54,8 @@ record ServeConfig(
     TagStyles tagStyles,
     boolean originDetection) {
 
-  /** Compressed remote-write requests held per receiver, at most. */
-  static final long REMOTE_WRITE_QUEUE_BYTES = 64L << 20;
+  /** The largest default bound of a remote-write queue. */
+  static final long REMOTE_WRITE_QUEUE_BYTES = 1L << 30;
 
   /**
    * Where JSON lines go.
@@ -72,9 +72,23 @@ record ServeConfig(
    * @param labels labels every series gets unless it has one of that name
    * @param headers headers every request carries (authentication included)
    * @param timeout how long one request may take
+   * @param natives for each receiver (as {@code urls}), send native histograms
+   * @param stateDir the checked state directory, or null without receivers
+   * @param queueBytes each receiver's queue bound
    */
   record RemoteWrite(
-      List<URI> urls, Map<String, String> labels, Map<String, String> headers, Duration timeout) {}
+      List<URI> urls,
+      Map<String, String> labels,
+      Map<String, String> headers,
+      Duration timeout,
+      List<Boolean> natives,
+      Path stateDir,
+      long queueBytes) {
+    /** A receiver's queue directory. */
+    Path queueDir(URI url) {
+      return stateDir.resolve("remote-write").resolve(RemoteWriteOutput.queueKey(url, headers));
+    }
+  }
 
   /**
    * Checks the command's options.
@@ -102,9 +116,41 @@ record ServeConfig(
         throw new UsageException("--remote-write " + u + ": " + e.getMessage());
       }
     }
+    List<Boolean> natives = natives(c.remoteWriteNativeHistograms, urls);
+    Map<String, String> headers = remoteWriteHeaders(c);
+    Path stateDir = null;
+    long queueBytes = 0;
+    if (!urls.isEmpty()) {
+      stateDir = stateDir(c.stateDir);
+      queueBytes =
+          c.remoteWriteQueueSize == null
+              ? defaultQueueBytes(stateDir)
+              : size("--remote-write-queue-size", c.remoteWriteQueueSize);
+      if (queueBytes < (1 << 20)) {
+        throw new UsageException(
+            "--remote-write-queue-size " + c.remoteWriteQueueSize + ": at least 1MiB");
+      }
+    } else if (c.remoteWriteQueueSize != null) {
+      size("--remote-write-queue-size", c.remoteWriteQueueSize);
+    }
     RemoteWrite rw =
         new RemoteWrite(
-            List.copyOf(urls), remoteWriteLabels(c), remoteWriteHeaders(c), c.remoteWriteTimeout);
+            List.copyOf(urls),
+            remoteWriteLabels(c),
+            headers,
+            c.remoteWriteTimeout,
+            natives,
+            stateDir,
+            queueBytes);
+    if (stateDir != null) {
+      for (URI u : urls) {
+        if (java.util.Collections.frequency(
+                urls.stream().map(rw::queueDir).toList(), rw.queueDir(u))
+            > 1) {
+          throw new UsageException("--remote-write " + u + " is given twice");
+        }
+      }
+    }
     return new ServeConfig(
         json,
         http,
@@ -123,6 +169,125 @@ record ServeConfig(
             c.parseLibratoTags && !c.noParseLibratoTags,
             c.parseSignalfxTags && !c.noParseSignalfxTags),
         c.originDetection);
+  }
+
+  /**
+   * Which receivers get native histograms: {@code on}/{@code off} for all, {@code URL=on|off}
+   * for one; the last word on a receiver wins.
+   */
+  static List<Boolean> natives(List<String> specs, List<URI> urls) {
+    Boolean all = null;
+    Map<URI, Boolean> one = new java.util.HashMap<>();
+    for (String spec : specs) {
+      int eq = spec.lastIndexOf('=');
+      String value = eq < 0 ? spec : spec.substring(eq + 1);
+      Boolean on =
+          switch (value) {
+            case "on", "true" -> Boolean.TRUE;
+            case "off", "false" -> Boolean.FALSE;
+            default -> null;
+          };
+      if (on == null) {
+        throw new UsageException(
+            "--remote-write-native-histograms " + spec + ": want on, off, URL=on or URL=off");
+      }
+      if (eq < 0) {
+        all = on;
+        one.clear();
+        continue;
+      }
+      URI u;
+      try {
+        u = RemoteWriteOutput.parseUrl(spec.substring(0, eq));
+      } catch (IllegalArgumentException e) {
+        throw new UsageException(
+            "--remote-write-native-histograms " + spec + ": " + e.getMessage());
+      }
+      if (!urls.contains(u)) {
+        throw new UsageException(
+            "--remote-write-native-histograms "
+                + spec
+                + ": no --remote-write "
+                + RemoteWriteOutput.redacted(u));
+      }
+      one.put(u, on);
+    }
+    List<Boolean> out = new ArrayList<>();
+    for (URI u : urls) {
+      out.add(one.getOrDefault(u, all == null || all));
+    }
+    return List.copyOf(out);
+  }
+
+  /** The state directory: checked (ancestors too) and created 0700 when missing. */
+  static Path stateDir(Path given) {
+    Path dir = given;
+    if (dir == null) {
+      if (io.udsink.collector.transport.ProcessUser.uid() == 0) {
+        dir = Path.of("/var/lib/udsink");
+      } else {
+        String xdg = System.getenv("XDG_STATE_HOME");
+        dir =
+            xdg != null && Path.of(xdg).isAbsolute()
+                ? Path.of(xdg, "udsink")
+                : Path.of(System.getProperty("user.home"), ".local", "state", "udsink");
+      }
+    }
+    dir = dir.toAbsolutePath().normalize();
+    String what = "--state-dir " + dir;
+    io.udsink.collector.transport.SafeAncestors.check(what, dir, true, 0700);
+    try {
+      io.udsink.collector.sys.Fs.Stat st = io.udsink.collector.sys.Fs.stat(dir);
+      if (io.udsink.collector.util.TrustedDirectory.othersMayWrite(
+          st.mode(), st.gid(), io.udsink.collector.transport.ProcessUser.gid())) {
+        throw new UdsinkException(
+            what
+                + ": other users may write to it (mode "
+                + String.format("%04o", st.permissions())
+                + "); udsink keeps its queues in a directory only it may change");
+      }
+    } catch (java.io.IOException e) {
+      throw new UdsinkException(what + ": cannot inspect it: " + e.getMessage(), e);
+    }
+    return dir;
+  }
+
+  private static long defaultQueueBytes(Path stateDir) {
+    try {
+      long free = java.nio.file.Files.getFileStore(stateDir).getUsableSpace();
+      return Math.max(1L << 20, Math.min(REMOTE_WRITE_QUEUE_BYTES, free / 10));
+    } catch (java.io.IOException e) {
+      return REMOTE_WRITE_QUEUE_BYTES;
+    }
+  }
+
+  /**
+   * A size: a whole number of bytes, with B, kB, MB, GB (powers of 1000) or KiB, MiB, GiB (of
+   * 1024).
+   */
+  static long size(String flag, String text) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("([0-9]{1,15})\\s*(B|kB|KB|MB|GB|KiB|MiB|GiB)?")
+            .matcher(text.strip());
+    if (!m.matches()) {
+      throw new UsageException(
+          flag + " " + text + ": want a size such as 512MiB or 1GB (B, kB, MB, GB, KiB, MiB, GiB)");
+    }
+    long n = Long.parseLong(m.group(1));
+    long unit =
+        switch (m.group(2) == null ? "B" : m.group(2)) {
+          case "kB", "KB" -> 1000L;
+          case "MB" -> 1000_000L;
+          case "GB" -> 1000_000_000L;
+          case "KiB" -> 1L << 10;
+          case "MiB" -> 1L << 20;
+          case "GiB" -> 1L << 30;
+          default -> 1L;
+        };
+    if (n > Long.MAX_VALUE / unit) {
+      throw new UsageException(flag + " " + text + ": too large");
+    }
+    return n * unit;
   }
 
   private static Map<String, String> remoteWriteLabels(ServeCommand c) {

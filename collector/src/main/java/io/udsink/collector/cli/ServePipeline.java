@@ -35,6 +35,7 @@ final class ServePipeline {
   private final List<OutputWorker> workers = new ArrayList<>();
   private JsonLinesOutput json;
   private CumulativeState metrics;
+  private final java.util.Map<String, RemoteWriteOutput> remote = new java.util.LinkedHashMap<>();
   private MetricsServer server;
 
   /**
@@ -66,18 +67,20 @@ final class ServePipeline {
       workers.add(new OutputWorker(new PrometheusOutput(metrics), maxSeries));
     }
     ServeConfig.RemoteWrite rw = config.remoteWrite();
-    for (java.net.URI url : rw.urls()) {
+    for (int i = 0; i < rw.urls().size(); i++) {
+      java.net.URI url = rw.urls().get(i);
       CumulativeState own = new CumulativeState(config.ttl().toMillis(), maxSeries, telemetry);
-      workers.add(
-          new OutputWorker(
-              new RemoteWriteOutput(
-                  url,
-                  own,
-                  rw.labels(),
-                  rw.headers(),
-                  rw.timeout(),
-                  ServeConfig.REMOTE_WRITE_QUEUE_BYTES),
-              maxSeries));
+      RemoteWriteOutput out =
+          new RemoteWriteOutput(
+              url,
+              own,
+              rw.labels(),
+              rw.headers(),
+              rw.timeout(),
+              new RemoteWriteOutput.Queue(rw.queueDir(url), rw.queueBytes()),
+              rw.natives().get(i));
+      remote.put(RemoteWriteOutput.queueKey(url, rw.headers()), out);
+      workers.add(new OutputWorker(out, maxSeries));
     }
   }
 
@@ -206,9 +209,7 @@ final class ServePipeline {
 
     @Override
     public void continueFrom(InputStream previous) throws Exception {
-      if (metrics != null) {
-        metrics.importState(previous);
-      }
+      CumulativeState.importStates(metrics, telemetry, remoteStates(), previous);
     }
 
     @Override
@@ -236,7 +237,16 @@ final class ServePipeline {
       if (server != null) {
         server.close(); // the endpoint moves to the new instance
       }
-      return metrics == null ? new byte[0] : metrics.exportState();
+      byte[] state = CumulativeState.exportStates(metrics, telemetry, remoteStates());
+      // the queues are on disk with the final flush: the new instance opens them now
+      remote.values().forEach(RemoteWriteOutput::close);
+      return state;
     }
+  }
+
+  private java.util.Map<String, CumulativeState> remoteStates() {
+    java.util.Map<String, CumulativeState> m = new java.util.LinkedHashMap<>();
+    remote.forEach((k, o) -> m.put(k, o.state()));
+    return m;
   }
 }

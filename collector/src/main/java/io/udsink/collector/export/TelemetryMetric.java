@@ -138,14 +138,27 @@ public enum TelemetryMetric {
       "output_oldest_unwritten_seconds",
       "Age of the oldest data an output has not written; 0 when it is up to date",
       "output"),
+  /** Samples put in a remote-write queue. */
+  OUTPUT_QUEUED_SAMPLES(
+      Type.COUNTER,
+      "output_queued_samples",
+      "Samples a remote-write output put in its queue (each is then sent, dropped or rejected)",
+      "output"),
   /** Samples a remote-write receiver took. */
   OUTPUT_SENT_SAMPLES(
       Type.COUNTER, "output_sent_samples", "Samples a remote-write receiver took", "output"),
+  /** Compressed bytes a receiver took. */
+  OUTPUT_SENT_BYTES(
+      Type.COUNTER,
+      "output_sent_bytes",
+      "Compressed request bytes a remote-write receiver took",
+      "output"),
   /** Samples given up because the queue was full. */
   OUTPUT_DROPPED_SAMPLES(
       Type.COUNTER,
       "output_dropped_samples",
-      "Samples given up because more than the queue bound waited to be sent",
+      "Samples given up because more than the queue bound waited to be sent, or the disk was "
+          + "full",
       "output"),
   /** Samples a receiver refused for good. */
   OUTPUT_REJECTED_SAMPLES(
@@ -165,6 +178,24 @@ public enum TelemetryMetric {
       Type.COUNTER,
       "output_failed_requests",
       "Remote-write requests that failed and were retried",
+      "output"),
+  /** Queued records that failed their checks. */
+  OUTPUT_CORRUPT_RECORDS(
+      Type.COUNTER,
+      "output_corrupt_records",
+      "Damaged stretches of a remote-write queue on disk (a torn or corrupt record), skipped",
+      "output"),
+  /** Stale markers sent. */
+  OUTPUT_STALE_MARKERS(
+      Type.COUNTER,
+      "output_stale_markers",
+      "Stale markers queued for series that left the state (their TTL passed)",
+      "output"),
+  /** Bytes in a remote-write queue. */
+  OUTPUT_QUEUE_BYTES(
+      Type.GAUGE,
+      "output_queue_bytes",
+      "Bytes of a remote-write queue on disk not yet taken by its receiver",
       "output"),
   /** Series an output left out. */
   SERIES_ERRORS(

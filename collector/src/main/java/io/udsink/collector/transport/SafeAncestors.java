@@ -17,7 +17,7 @@ import java.nio.file.Path;
  * <p>A directory writable by udsink's own group is accepted: the members of that group are
  * trusted as udsink's user is (a service's group, such as {@code udsink}).
  */
-final class SafeAncestors {
+public final class SafeAncestors {
   private static final int CREATED_MODE = 0755;
 
   private SafeAncestors() {}
@@ -32,13 +32,28 @@ final class SafeAncestors {
    * @throws UdsinkException naming the component that is refused
    */
   static boolean check(SocketSpec spec, Path dir, boolean mkdir) {
+    return check("socket " + spec, dir, mkdir, CREATED_MODE);
+  }
+
+  /**
+   * Checks (and with {@code mkdir}, creates) a directory udsink keeps files in, and its
+   * ancestors, by the same rule as a socket's.
+   *
+   * @param what what it is for, to begin messages ({@code "--state-dir /var/lib/udsink"})
+   * @param dir the directory
+   * @param mkdir create missing directories
+   * @param createdMode the mode of a directory created
+   * @return true when directories were created
+   * @throws UdsinkException naming the component that is refused
+   */
+  public static boolean check(String what, Path dir, boolean mkdir, int createdMode) {
     Path abs = dir.toAbsolutePath().normalize();
     boolean created = false;
     Path walked = Path.of("/");
     try {
       Fs.Fd current = Fs.openDirectory(walked);
       try {
-        checkOne(spec, walked, current);
+        checkOne(what, walked, current);
         for (Path part : abs) {
           String name = part.toString();
           walked = walked.resolve(name);
@@ -50,31 +65,26 @@ final class SafeAncestors {
               // O_DIRECTORY | O_NOFOLLOW on a link fails with ENOTDIR or ELOOP: say which it is
               boolean link = Fs.lstatAt(current, name).isSymlink();
               throw new UdsinkException(
-                  "socket "
-                      + spec
+                  what
                       + ": "
                       + walked
                       + (link
-                          ? " is a symbolic link; the path to a socket may not go through one"
+                          ? " is a symbolic link; the path may not go through one"
                           : " is not a directory"),
                   e);
             }
             if (!mkdir) {
               throw new UdsinkException(
-                  "socket "
-                      + spec
-                      + ": directory "
-                      + walked
-                      + " does not exist (create it, or pass --mkdir)");
+                  what + ": directory " + walked + " does not exist (create it, or pass --mkdir)");
             }
             Fs.mkdirAt(current, name, 0700); // private until its mode is set on it
             next = Fs.openDirectoryAt(current, name);
-            Fs.chmod(next, CREATED_MODE);
+            Fs.chmod(next, createdMode);
             created = true;
           }
           current.close();
           current = next;
-          checkOne(spec, walked, current);
+          checkOne(what, walked, current);
         }
       } finally {
         current.close();
@@ -82,37 +92,23 @@ final class SafeAncestors {
     } catch (NativeException e) {
       if (e.isSymlink()) {
         throw new UdsinkException(
-            "socket "
-                + spec
-                + ": "
-                + walked
-                + " is a symbolic link; "
-                + "the path to a socket may not go through one",
-            e);
+            what + ": " + walked + " is a symbolic link; " + "the path may not go through one", e);
       }
       if (e.errno() == 20) {
-        throw new UdsinkException("socket " + spec + ": " + walked + " is not a directory", e);
+        throw new UdsinkException(what + ": " + walked + " is not a directory", e);
       }
-      throw new UdsinkException(
-          "socket " + spec + ": cannot walk to " + walked + ": " + e.getMessage(), e);
+      throw new UdsinkException(what + ": cannot walk to " + walked + ": " + e.getMessage(), e);
     } catch (IOException e) {
-      throw new UdsinkException(
-          "socket " + spec + ": cannot walk to " + walked + ": " + e.getMessage(), e);
+      throw new UdsinkException(what + ": cannot walk to " + walked + ": " + e.getMessage(), e);
     }
     return created;
   }
 
-  private static void checkOne(SocketSpec spec, Path walked, Fs.Fd fd) throws IOException {
+  private static void checkOne(String what, Path walked, Fs.Fd fd) throws IOException {
     Fs.Stat st = Fs.stat(fd);
     String problem =
         TrustedDirectory.problem(
-            "socket " + spec,
-            walked,
-            st.mode(),
-            st.uid(),
-            st.gid(),
-            ProcessUser.uid(),
-            ProcessUser.gid());
+            what, walked, st.mode(), st.uid(), st.gid(), ProcessUser.uid(), ProcessUser.gid());
     if (problem != null) {
       throw new UdsinkException(problem);
     }

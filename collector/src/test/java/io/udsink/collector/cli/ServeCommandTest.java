@@ -137,6 +137,10 @@ class ServeCommandTest {
       {"--remote-write-header", "no colon", "'NAME: VALUE'"},
       {"--remote-write-header", "Host: elsewhere", "restricted header name"},
       {"--remote-write-header", "X-Tenant: a\r\nX-Evil: b", "invalid header value"},
+      {"--remote-write-queue-size", "12 parsecs", "want a size"},
+      {"--remote-write-queue-size", "99999999999999GiB", "too large"},
+      {"--remote-write-native-histograms", "maybe", "want on, off"},
+      {"--remote-write-native-histograms", "http://other:1/w=off", "no --remote-write"},
     };
     for (String[] b : bad) {
       MainRunner.Run r =
@@ -154,6 +158,59 @@ class ServeCommandTest {
       assertTrue(r.err.contains(b[0] + " " + b[1]) && r.err.contains(b[2]), r.err);
       assertTrue(!Files.exists(dir.resolve("s"), LinkOption.NOFOLLOW_LINKS));
     }
+  }
+
+  @Test
+  void shouldRefuseAStateDirectoryAnotherUserCouldChange() throws Exception {
+    Path open = Files.createDirectory(dir.resolve("open"));
+    assertEquals(0, new ProcessBuilder("chmod", "1777", open.toString()).start().waitFor());
+    Path real = Files.createDirectory(dir.resolve("real"));
+    Path link = Files.createSymbolicLink(dir.resolve("link"), real);
+    Path file = Files.writeString(dir.resolve("file"), "x");
+    String[][] cases = {
+      {open.toString(), "other users may write to it"},
+      {link.resolve("state").toString(), "symbolic link"},
+      {file.resolve("state").toString(), "not a directory"},
+    };
+    for (String[] c : cases) {
+      MainRunner.Run r =
+          MainTest.run(
+              "serve",
+              "--socket",
+              dir.resolve("s").toString(),
+              "--http",
+              "off",
+              "--out",
+              "off",
+              "--remote-write",
+              "http://127.0.0.1:1/w",
+              "--state-dir",
+              c[0]);
+      assertEquals(1, r.code, c[0] + ": " + r.err);
+      assertTrue(r.err.contains("--state-dir") && r.err.contains(c[1]), r.err);
+      assertTrue(!Files.exists(dir.resolve("s"), LinkOption.NOFOLLOW_LINKS));
+    }
+    assertTrue(!Files.exists(real.resolve("state")), "nothing made through the link");
+    Path made = dir.resolve("new/state");
+    MainRunner.Run ok =
+        MainTest.run(
+            "serve",
+            "--socket",
+            dir.resolve("s").toString(),
+            "--http",
+            "off",
+            "--out",
+            "off",
+            "--remote-write",
+            "http://127.0.0.1:1/w",
+            "--state-dir",
+            made.toString(),
+            "--duration",
+            "100ms");
+    assertEquals(0, ok.code, ok.err);
+    assertEquals(
+        "rwx------",
+        java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(made)));
   }
 
   @Test

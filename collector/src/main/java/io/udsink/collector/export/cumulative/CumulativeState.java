@@ -341,6 +341,50 @@ public final class CumulativeState {
   }
 
   /**
+   * The states of an instance, for the instance that takes over from it: {@code /metrics}'s
+   * (when there is one), each remote-write receiver's, and udsink's own counters.
+   *
+   * @param metrics the state {@code /metrics} shows, or null
+   * @param telemetry udsink's own counters
+   * @param remote each remote-write receiver's state, by its queue key
+   * @return the states as JSON
+   */
+  public static byte[] exportStates(
+      CumulativeState metrics, Telemetry telemetry, Map<String, CumulativeState> remote) {
+    if (metrics == null) {
+      return StateCodec.write(null, telemetry, remote);
+    }
+    synchronized (metrics) {
+      return StateCodec.write(metrics, telemetry, remote);
+    }
+  }
+
+  /**
+   * Continues the states of an earlier instance ({@link #exportStates}, or an older instance's
+   * {@link #exportState()}).
+   *
+   * @param metrics the state {@code /metrics} shows, or null
+   * @param telemetry udsink's own counters
+   * @param remote each remote-write receiver's state, by its queue key
+   * @param state the handed-over JSON, read as a stream
+   * @throws IOException when it does not parse
+   */
+  public static void importStates(
+      CumulativeState metrics,
+      Telemetry telemetry,
+      Map<String, CumulativeState> remote,
+      java.io.InputStream state)
+      throws IOException {
+    if (metrics == null) {
+      StateCodec.read(null, telemetry, remote, state);
+      return;
+    }
+    synchronized (metrics) {
+      StateCodec.read(metrics, telemetry, remote, state);
+    }
+  }
+
+  /**
    * Continues from an earlier instance's state ({@link StateCodec#read}).
    *
    * @param state what {@link #exportState()} gave

@@ -34,8 +34,44 @@ final class StateCodec {
    * @return the state as JSON
    */
   static byte[] write(CumulativeState s) {
+    return write(s, s.telemetry, Map.of());
+  }
+
+  /**
+   * The states of {@code /metrics} (when there is one) and of each remote-write receiver, and
+   * udsink's own counters.
+   *
+   * @param metrics the state {@code /metrics} shows, or null
+   * @param telemetry udsink's own counters
+   * @param remote each remote-write receiver's state, by its queue key
+   * @return the states as JSON
+   */
+  static byte[] write(
+      CumulativeState metrics,
+      io.udsink.collector.export.Telemetry telemetry,
+      Map<String, CumulativeState> remote) {
     ObjectNode root = STATE_JSON.createObjectNode();
-    ArrayNode list = root.putArray("series");
+    if (metrics != null) {
+      writeSeries(metrics, root.putArray("series"));
+    }
+    root.set("telemetry", telemetry.exportBase());
+    if (!remote.isEmpty()) {
+      ObjectNode rw = root.putObject("remote_write");
+      remote.forEach(
+          (key, state) -> {
+            synchronized (state) {
+              writeSeries(state, rw.putObject(key).putArray("series"));
+            }
+          });
+    }
+    try {
+      return STATE_JSON.writeValueAsBytes(root);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static void writeSeries(CumulativeState s, ArrayNode list) {
     List<PromSeries> all = new ArrayList<>(s.series.values());
     all.addAll(s.imported.values());
     for (PromSeries p : all) {
@@ -45,12 +81,6 @@ final class StateCodec {
       n.put("kind", p.kind.name());
       n.putPOJO("labels", labelMap(p.labels));
       p.export(n);
-    }
-    root.set("telemetry", s.telemetry.exportBase());
-    try {
-      return STATE_JSON.writeValueAsBytes(root);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
     }
   }
 
@@ -77,6 +107,26 @@ final class StateCodec {
    * @throws IOException when it does not parse
    */
   static void read(CumulativeState s, InputStream state) throws IOException {
+    read(s, s.telemetry, Map.of(), state);
+  }
+
+  /**
+   * Continues the states of {@code /metrics} and of each remote-write receiver from what
+   * {@link #write(CumulativeState, io.udsink.collector.export.Telemetry, Map)} gave; a part
+   * without a state here (no {@code /metrics}, a receiver no longer configured) is skipped.
+   *
+   * @param metrics the state {@code /metrics} shows, or null
+   * @param telemetry udsink's own counters
+   * @param remote each remote-write receiver's state, by its queue key
+   * @param state the handed-over JSON
+   * @throws IOException when it does not parse
+   */
+  static void read(
+      CumulativeState metrics,
+      io.udsink.collector.export.Telemetry telemetry,
+      Map<String, CumulativeState> remote,
+      InputStream state)
+      throws IOException {
     try (JsonParser p = STATE_JSON.createParser(state)) {
       JsonToken t = p.nextToken();
       if (t == null) {
@@ -88,25 +138,44 @@ final class StateCodec {
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         String field = p.currentName();
         JsonToken v = p.nextToken();
-        if ("series".equals(field) && v == JsonToken.START_ARRAY) {
-          while (p.nextToken() == JsonToken.START_OBJECT) {
-            JsonNode n = p.readValueAsTree();
-            String rawName = n.path("name").asText();
-            try {
-              readOne(s, n, rawName);
-            } catch (RuntimeException e) {
-              s.telemetry.leftOut(
-                  SeriesLeftOut.HANDOVER_MISMATCH,
-                  CumulativeState.OUTPUT,
-                  "handed-over " + rawName,
-                  e);
+        if ("series".equals(field) && v == JsonToken.START_ARRAY && metrics != null) {
+          readSeries(metrics, p);
+        } else if ("telemetry".equals(field)) {
+          telemetry.importBase(p.readValueAsTree());
+        } else if ("remote_write".equals(field) && v == JsonToken.START_OBJECT) {
+          while (p.nextToken() == JsonToken.FIELD_NAME) {
+            CumulativeState target = remote.get(p.currentName());
+            if (p.nextToken() != JsonToken.START_OBJECT || target == null) {
+              p.skipChildren();
+              continue;
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+              String f = p.currentName();
+              if (p.nextToken() == JsonToken.START_ARRAY && "series".equals(f)) {
+                synchronized (target) {
+                  readSeries(target, p);
+                }
+              } else {
+                p.skipChildren();
+              }
             }
           }
-        } else if ("telemetry".equals(field)) {
-          s.telemetry.importBase(p.readValueAsTree());
         } else {
           p.skipChildren();
         }
+      }
+    }
+  }
+
+  private static void readSeries(CumulativeState s, JsonParser p) throws IOException {
+    while (p.nextToken() == JsonToken.START_OBJECT) {
+      JsonNode n = p.readValueAsTree();
+      String rawName = n.path("name").asText();
+      try {
+        readOne(s, n, rawName);
+      } catch (RuntimeException e) {
+        s.telemetry.leftOut(
+            SeriesLeftOut.HANDOVER_MISMATCH, CumulativeState.OUTPUT, "handed-over " + rawName, e);
       }
     }
   }

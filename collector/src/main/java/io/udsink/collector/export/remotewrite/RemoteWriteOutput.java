@@ -14,9 +14,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,22 +37,26 @@ import org.slf4j.LoggerFactory;
  * the interval's end time.
  *
  * <pre>
- *   worker --write--> state.apply; encode; queue (drop oldest beyond the bound) <--sender thread
- *                                                                  POST, retry with back-off
+ *   worker --write--> state.apply; encode; append to the disk queue, forced  <--sender thread
+ *                                                                 POST, retry with back-off
  * </pre>
  *
  * <ul>
  *   <li>{@link #write} never waits on the network: it adds the interval to this output's own
  *       cumulative state, encodes the series in requests of at most {@value #SERIES_PER_REQUEST}
- *       and queues them; a sender thread posts them in order.</li>
+ *       and appends them to the receiver's {@link DiskQueue}; a sender thread posts them in
+ *       order. What the queue holds survives outages, stops, restarts and takeovers; the stop
+ *       waits for the final flush to reach the disk, not the receiver.</li>
  *   <li>5xx, 429 and network errors: the request is retried after a back-off (100 ms doubling to
  *       5 s); later requests wait behind it, so a receiver sees every series' samples in time
  *       order. Other 4xx: the receiver will never take it; dropped, counted, logged.</li>
- *   <li>The queue holds at most {@code maxQueuedBytes} of compressed requests; beyond it the
- *       oldest are dropped and counted. Counters and histograms are cumulative, so a dropped
- *       request costs the points of its time, not the totals: the next request carries them.</li>
- *   <li>At a stop the final flush is queued and the stop waits (up to {@code --stop-timeout})
- *       until the queue is sent.</li>
+ *   <li>A series seen for the first time starts with a 0 (an empty histogram) at the interval's
+ *       start, in a request of its own: a receiver then counts every increment, also across a
+ *       restart that reset the counters. A series that leaves the state (its TTL) gets
+ *       Prometheus' stale marker.</li>
+ *   <li>Native histograms go on the wire with their classic buckets, unless switched off. A
+ *       receiver that answers "native histograms are disabled" gets the request again without
+ *       them, and no more from then on; the log says so once.</li>
  * </ul>
  */
 public final class RemoteWriteOutput implements Output {
@@ -59,8 +65,14 @@ public final class RemoteWriteOutput implements Output {
   /** Most series per request (Prometheus sends at most 2,000 samples per request). */
   static final int SERIES_PER_REQUEST = 2000;
 
-  /** An encoded, compressed request and the samples it carries. */
-  private record Request(byte[] body, int samples, long createdNs) {}
+  /** How long a close waits for a receiver that takes requests to empty the queue. */
+  static final long DRAIN_MS = 5000;
+
+  /** Largest request body udsink decompresses again. */
+  private static final int MAX_REQUEST = 256 << 20;
+
+  /** Where and how much a receiver's queue holds. */
+  public record Queue(Path dir, long maxBytes) {}
 
   private final String name;
   private final URI url;
@@ -68,27 +80,34 @@ public final class RemoteWriteOutput implements Output {
   private final Map<String, String> externalLabels;
   private final Map<String, String> headers;
   private final Duration timeout;
-  private final long maxQueuedBytes;
+  private final Queue queueSpec;
+  private volatile boolean natives;
   private final HttpClient http;
   private final RateLimitedLog errorLog = new RateLimitedLog(LOG, TimeUnit.SECONDS.toNanos(10));
   private final Thread sender;
 
   // guarded by this
-  private final ArrayDeque<Request> queue = new ArrayDeque<>();
-  private long queuedBytes;
-  private long queuedSamples;
-  private Request inFlight;
-  private boolean lastQueued;
+  private DiskQueue queue;
   private boolean closed;
+  private DiskQueue.Entry sending;
+  private boolean failing; // the last attempt failed: the receiver is away or refusing
 
+  // the worker's
+  private Map<SeriesKey, WriteRequest.Series> previous;
+
+  private final AtomicLong queuedSamples = new AtomicLong();
   private final AtomicLong sentSamples = new AtomicLong();
+  private final AtomicLong sentBytes = new AtomicLong();
   private final AtomicLong droppedSamples = new AtomicLong();
   private final AtomicLong rejectedSamples = new AtomicLong();
   private final AtomicLong redirectedSamples = new AtomicLong();
   private final AtomicLong failedRequests = new AtomicLong();
+  private final AtomicLong corruptRecords = new AtomicLong();
+  private final AtomicLong staleMarkers = new AtomicLong();
 
   /**
-   * Creates the output and starts its sender.
+   * Creates the output and starts its sender. The queue opens at the first write (at a
+   * takeover, once the previous instance lets go of it).
    *
    * @param url the receiver's endpoint, for example {@code http://host:9090/api/v1/write}; user
    *     and password in it are sent as basic authentication
@@ -96,7 +115,8 @@ public final class RemoteWriteOutput implements Output {
    * @param externalLabels labels every series gets unless it has one of that name
    * @param headers headers sent with every request (for example a tenant or a bearer token)
    * @param timeout how long one request may take
-   * @param maxQueuedBytes most compressed bytes held for sending
+   * @param queue the receiver's queue directory and bound
+   * @param natives send native histograms as such
    */
   public RemoteWriteOutput(
       URI url,
@@ -104,11 +124,14 @@ public final class RemoteWriteOutput implements Output {
       Map<String, String> externalLabels,
       Map<String, String> headers,
       Duration timeout,
-      long maxQueuedBytes) {
+      Queue queue,
+      boolean natives) {
     this.url = withoutUserInfo(url);
     this.name = "remote_write " + redacted(this.url);
     this.state = state;
     this.externalLabels = Map.copyOf(externalLabels);
+    this.queueSpec = queue;
+    this.natives = natives;
     Map<String, String> h = new LinkedHashMap<>(headers);
     if (url.getRawUserInfo() != null) {
       h.putIfAbsent(
@@ -133,7 +156,6 @@ public final class RemoteWriteOutput implements Output {
           name);
     }
     this.timeout = timeout;
-    this.maxQueuedBytes = maxQueuedBytes;
     this.http =
         HttpClient.newBuilder()
             .connectTimeout(timeout)
@@ -142,6 +164,38 @@ public final class RemoteWriteOutput implements Output {
     this.sender = new Thread(this::sendLoop, "udsink-remote-write");
     this.sender.setDaemon(true);
     this.sender.start();
+  }
+
+  /**
+   * The name of a receiver's queue directory: the same receiver (URL without credentials, and
+   * the headers other than {@code Authorization}) always gets the same one.
+   *
+   * @param url the receiver's URL
+   * @param headers the headers sent to it
+   * @return 16 hex digits
+   */
+  public static String queueKey(URI url, Map<String, String> headers) {
+    StringBuilder b = new StringBuilder(withoutUserInfo(url).toString());
+    new java.util.TreeMap<>(headers)
+        .forEach(
+            (k, v) -> {
+              if (!k.equalsIgnoreCase("Authorization")) {
+                b.append('\n').append(k.toLowerCase(java.util.Locale.ROOT)).append(": ").append(v);
+              }
+            });
+    try {
+      byte[] d =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(b.toString().getBytes(StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** This output's cumulative state (handed over at a takeover). */
+  public CumulativeState state() {
+    return state;
   }
 
   /**
@@ -215,172 +269,286 @@ public final class RemoteWriteOutput implements Output {
     return name;
   }
 
-  @Override
-  public void write(Interval iv) {
-    List<CumulativeState.TimedPoint> timed = state.apply(iv);
-    long now = System.nanoTime();
-    if (!timed.isEmpty()) {
-      // samples with their own time go first, in a request of their own: a receiver that
-      // refuses one as out of order (older than what it holds) costs only these
-      WriteRequest t = new WriteRequest();
-      for (CumulativeState.TimedPoint p : timed) {
-        Samples.add(
-            new io.prometheus.metrics.model.snapshots.MetricSnapshots(p.snapshot()),
-            externalLabels,
-            p.timestampMs(),
-            t);
-      }
-      queue(t, now);
-    }
-    WriteRequest w = new WriteRequest();
-    Samples.add(state.snapshot(), externalLabels, iv.endMs(), w);
-    queue(w, now);
+  private DiskQueue openQueue() throws IOException {
     synchronized (this) {
-      lastQueued |= iv.last();
+      if (queue != null) {
+        return queue;
+      }
+      if (closed) {
+        throw new IOException(name + ": closed");
+      }
+    }
+    DiskQueue q;
+    try {
+      q =
+          DiskQueue.open(
+              queueSpec.dir(),
+              queueSpec.maxBytes(),
+              new DiskQueue.Events() {
+                @Override
+                public void dropped(long samples, String why) {
+                  droppedSamples.addAndGet(samples);
+                  errorLog.warn(
+                      "queue",
+                      name
+                          + ": "
+                          + why
+                          + (samples > 0
+                              ? "; "
+                                  + samples
+                                  + " samples lost (totals are cumulative and come"
+                                  + " with the next request)"
+                              : ""));
+                }
+
+                @Override
+                public void corrupt(long records, String why) {
+                  corruptRecords.addAndGet(records);
+                  errorLog.warn("corrupt", name + ": " + why);
+                }
+              },
+              () ->
+                  LOG.info(
+                      "{}: waiting for the process that holds {} (at a takeover: the previous "
+                          + "instance, until its final flush is on disk)",
+                      name,
+                      queueSpec.dir()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(name + ": interrupted while opening its queue", e);
+    } catch (IOException e) {
+      throw new IOException(
+          name + ": cannot open its queue in " + queueSpec.dir() + ": " + e.getMessage(), e);
+    }
+    synchronized (this) {
+      if (closed) {
+        q.close();
+        throw new IOException(name + ": closed");
+      }
+      queue = q;
       notifyAll();
+      return q;
     }
   }
 
-  private void queue(WriteRequest w, long now) {
+  @Override
+  public void write(Interval iv) throws IOException {
+    DiskQueue q = openQueue();
+    if (previous == null) {
+      // what this instance continues (a takeover's state) is no new series
+      WriteRequest before = new WriteRequest();
+      Samples.add(state.snapshot(), externalLabels, iv.startMs(), before, natives);
+      previous = index(before);
+    }
+    List<CumulativeState.TimedPoint> timed = state.apply(iv);
+    long createdMs = System.currentTimeMillis();
+    // just after the interval's start: a stale marker at the end of the one before (a series
+    // that expired and comes back) keeps its own time
+    long zeroMs = iv.startMs() + 1;
+    WriteRequest t = new WriteRequest();
+    for (CumulativeState.TimedPoint p : timed) {
+      Samples.add(
+          new io.prometheus.metrics.model.snapshots.MetricSnapshots(p.snapshot()),
+          externalLabels,
+          p.timestampMs(),
+          t);
+      zeroMs = Math.min(zeroMs, p.timestampMs());
+    }
+    WriteRequest w = new WriteRequest();
+    Samples.add(state.snapshot(), externalLabels, iv.endMs(), w, natives);
+    Map<SeriesKey, WriteRequest.Series> now = index(w);
+    WriteRequest zeros = new WriteRequest();
+    for (Map.Entry<SeriesKey, WriteRequest.Series> e : now.entrySet()) {
+      if (e.getValue().cumulative() && !previous.containsKey(e.getKey())) {
+        zeros.add(e.getValue().zeroAt(Math.min(zeroMs, iv.endMs() - 1)));
+      }
+    }
+    WriteRequest stale = new WriteRequest();
+    for (Map.Entry<SeriesKey, WriteRequest.Series> e : previous.entrySet()) {
+      if (!now.containsKey(e.getKey())) {
+        stale.add(e.getValue().staleAt(iv.endMs()));
+      }
+    }
+    staleMarkers.addAndGet(stale.size());
+    // new series' zeros first, each kind in requests of its own: a receiver that refuses one
+    // (a sample older than what it holds) costs only that request
+    List<DiskQueue.Request> requests = new ArrayList<>();
+    for (WriteRequest r : List.of(zeros, t, w, stale)) {
+      encode(r, createdMs, requests);
+    }
+    long samples = 0;
+    for (DiskQueue.Request r : requests) {
+      samples += r.samples();
+    }
+    queuedSamples.addAndGet(samples);
+    q.append(requests);
+    previous = now;
+  }
+
+  private static Map<SeriesKey, WriteRequest.Series> index(WriteRequest w) {
+    Map<SeriesKey, WriteRequest.Series> m = new HashMap<>(w.size() * 2);
+    for (WriteRequest.Series s : w.series()) {
+      m.put(new SeriesKey(s.labels()), s);
+    }
+    return m;
+  }
+
+  private static void encode(WriteRequest w, long createdMs, List<DiskQueue.Request> into) {
     for (int from = 0; from < w.size(); from += SERIES_PER_REQUEST) {
       int to = Math.min(w.size(), from + SERIES_PER_REQUEST);
       byte[] raw = w.encode(from, to);
-      enqueue(new Request(Snappy.compress(raw, raw.length), to - from, now));
+      into.add(new DiskQueue.Request(Snappy.compress(raw, raw.length), to - from, createdMs));
     }
   }
 
-  private synchronized void enqueue(Request r) {
-    queue.addLast(r);
-    queuedBytes += r.body.length;
-    queuedSamples += r.samples;
-    Request sending = queue.peekFirst() == inFlight ? queue.pollFirst() : null;
-    while (queuedBytes > maxQueuedBytes && queue.size() > 1) {
-      Request old = queue.pollFirst();
-      queuedBytes -= old.body.length;
-      queuedSamples -= old.samples;
-      droppedSamples.addAndGet(old.samples);
-      errorLog.warn(
-          "queue",
-          name
-              + ": more than "
-              + maxQueuedBytes
-              + " bytes waiting for the "
-              + "receiver; dropped the oldest request ("
-              + old.samples
-              + " samples; totals are "
-              + "cumulative and come with the next)");
+  /** A series' labels, compared by value. */
+  private static final class SeriesKey {
+    private final byte[][] labels;
+    private final int hash;
+
+    SeriesKey(byte[][] labels) {
+      this.labels = labels;
+      this.hash = java.util.Arrays.deepHashCode(labels);
     }
-    if (sending != null) {
-      queue.addFirst(sending);
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof SeriesKey k
+          && k.hash == hash
+          && java.util.Arrays.deepEquals(k.labels, labels);
     }
-    notifyAll();
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
   }
 
-  /** True once the final flush is queued and not yet sent: the stop waits for it. */
+  /** The final flush is on disk once {@link #write} returned: nothing is held. */
   @Override
-  public synchronized boolean holds() {
-    return lastQueued && !queue.isEmpty();
-  }
-
-  @Override
-  public synchronized long heldLines() {
-    return queuedSamples;
-  }
-
-  /** Waits a little for the sender to empty the queue; the worker calls again after a pause. */
-  @Override
-  public void writeHeld() throws IOException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-    synchronized (this) {
-      while (!queue.isEmpty()) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          throw new IOException(
-              queue.size()
-                  + " requests ("
-                  + queuedSamples
-                  + " samples) not yet taken by "
-                  + redacted(url));
-        }
-        try {
-          TimeUnit.NANOSECONDS.timedWait(this, left);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IOException("interrupted", e);
-        }
-      }
-    }
+  public boolean holds() {
+    return false;
   }
 
   @Override
   public Map<TelemetryMetric, Long> counts() {
-    return Map.of(
-        TelemetryMetric.OUTPUT_SENT_SAMPLES,
-        sentSamples.get(),
-        TelemetryMetric.OUTPUT_DROPPED_SAMPLES,
-        droppedSamples.get(),
-        TelemetryMetric.OUTPUT_REJECTED_SAMPLES,
-        rejectedSamples.get(),
-        TelemetryMetric.OUTPUT_REDIRECTED_SAMPLES,
-        redirectedSamples.get(),
-        TelemetryMetric.OUTPUT_FAILED_REQUESTS,
-        failedRequests.get());
+    DiskQueue q;
+    synchronized (this) {
+      q = queue;
+    }
+    Map<TelemetryMetric, Long> m = new java.util.EnumMap<>(TelemetryMetric.class);
+    m.put(TelemetryMetric.OUTPUT_QUEUED_SAMPLES, queuedSamples.get());
+    m.put(TelemetryMetric.OUTPUT_SENT_SAMPLES, sentSamples.get());
+    m.put(TelemetryMetric.OUTPUT_SENT_BYTES, sentBytes.get());
+    m.put(TelemetryMetric.OUTPUT_DROPPED_SAMPLES, droppedSamples.get());
+    m.put(TelemetryMetric.OUTPUT_REJECTED_SAMPLES, rejectedSamples.get());
+    m.put(TelemetryMetric.OUTPUT_REDIRECTED_SAMPLES, redirectedSamples.get());
+    m.put(TelemetryMetric.OUTPUT_FAILED_REQUESTS, failedRequests.get());
+    m.put(TelemetryMetric.OUTPUT_CORRUPT_RECORDS, corruptRecords.get());
+    m.put(TelemetryMetric.OUTPUT_STALE_MARKERS, staleMarkers.get());
+    m.put(TelemetryMetric.OUTPUT_QUEUE_BYTES, q == null ? 0 : q.bytes());
+    return m;
   }
 
   @Override
   public synchronized long unsentSinceNs() {
-    Request r = queue.peekFirst();
-    return r == null ? 0 : r.createdNs;
+    if (sending == null) {
+      return 0;
+    }
+    long ageMs = Math.max(0, System.currentTimeMillis() - sending.createdMs());
+    return System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(ageMs);
   }
 
+  /**
+   * Stops sending and lets go of the queue; what it holds stays on disk for the next instance.
+   * While the receiver takes requests, the queue gets up to {@value #DRAIN_MS} ms to empty first,
+   * so that a host stopped for good still delivers its final flush; during an outage it lets go
+   * at once.
+   */
   @Override
   public void close() {
+    DiskQueue q;
     synchronized (this) {
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_MS);
+      try {
+        for (long left = DRAIN_MS;
+            queue != null && !closed && !failing && !queue.isEmpty() && left > 0;
+            left = deadline - System.nanoTime()) {
+          TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       closed = true;
+      q = queue;
       notifyAll();
     }
-    sender.interrupt();
+    // the queue first: a read in progress ends before it closes, and nothing reads after it
+    // (an interrupt during a read would close the file under the reader)
+    if (q != null) {
+      q.close();
+    }
+    sender.interrupt(); // ends a request in progress; it is sent again by the next instance
+    try {
+      sender.join(TimeUnit.SECONDS.toMillis(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private DiskQueue awaitQueue() throws InterruptedException {
+    synchronized (this) {
+      while (queue == null && !closed) {
+        wait();
+      }
+      return closed ? null : queue;
+    }
   }
 
   private void sendLoop() {
     Backoff backoff = new Backoff();
     try {
+      DiskQueue q = awaitQueue();
+      if (q == null) {
+        return;
+      }
       while (true) {
-        Request r;
+        DiskQueue.Entry e = q.next(TimeUnit.SECONDS.toNanos(1));
         synchronized (this) {
-          while (queue.isEmpty() && !closed) {
-            wait();
-          }
           if (closed) {
             return;
           }
-          r = queue.peekFirst();
-          inFlight = r;
+          sending = e;
         }
-        Outcome o;
-        try {
-          o = post(r);
-        } catch (RuntimeException e) { // a bug must not end remote write in silence
-          errorLog.warn("bug", name + ": " + e + "; retrying");
-          o = Outcome.RETRY;
+        if (e == null) {
+          continue;
         }
-        synchronized (this) {
-          if (o != Outcome.RETRY) {
-            queue.pollFirst(); // r: the bound never drops the request being sent
-            queuedBytes -= r.body.length;
-            queuedSamples -= r.samples;
-            inFlight = null;
-            (o == Outcome.SENT
-                    ? sentSamples
-                    : o == Outcome.REDIRECTED ? redirectedSamples : rejectedSamples)
-                .addAndGet(r.samples);
-            backoff.succeeded();
+        Outcome o = postSafely(e.body(), e.samples());
+        if (o == Outcome.NATIVE_DISABLED) {
+          o = withoutNatives(e);
+        }
+        if (o != Outcome.RETRY) {
+          q.taken(e);
+          synchronized (this) {
+            sending = null;
+            failing = false;
             notifyAll();
-            continue;
           }
-          inFlight = null;
-          failedRequests.incrementAndGet();
-          long pause = backoff.failed();
+          (o == Outcome.SENT
+                  ? sentSamples
+                  : o == Outcome.REDIRECTED ? redirectedSamples : rejectedSamples)
+              .addAndGet(e.samples());
+          if (o == Outcome.SENT) {
+            sentBytes.addAndGet(e.body().length);
+          }
+          backoff.succeeded();
+          continue;
+        }
+        failedRequests.incrementAndGet();
+        long pause = backoff.failed();
+        synchronized (this) {
+          failing = true;
+          notifyAll();
           long until = System.nanoTime() + pause; // new intervals do not cut the pause short
           for (long left = pause; left > 0 && !closed; left = until - System.nanoTime()) {
             TimeUnit.NANOSECONDS.timedWait(this, left);
@@ -394,14 +562,50 @@ public final class RemoteWriteOutput implements Output {
     }
   }
 
+  /** The receiver refuses native histograms: from now on it gets none, and this request too. */
+  private Outcome withoutNatives(DiskQueue.Entry e) throws InterruptedException {
+    if (natives) {
+      natives = false;
+      LOG.warn(
+          "{}: the receiver answers that native histograms are disabled; sending it classic "
+              + "buckets only from now on (Prometheus: --enable-feature=native-histograms; or "
+              + "--remote-write-native-histograms {}=off to say so)",
+          name,
+          redacted(url));
+    }
+    WriteRequest.Stripped s;
+    try {
+      s = WriteRequest.withoutHistograms(Snappy.decompress(e.body(), MAX_REQUEST));
+    } catch (IllegalArgumentException ex) {
+      errorLog.warn("strip", name + ": cannot take the histograms out of a request: " + ex);
+      return Outcome.REJECTED;
+    }
+    if (s.series() == 0) {
+      return Outcome.SENT;
+    }
+    byte[] body = Snappy.compress(s.body(), s.body().length);
+    Outcome o = postSafely(body, s.series());
+    return o == Outcome.NATIVE_DISABLED ? Outcome.REJECTED : o;
+  }
+
+  private Outcome postSafely(byte[] body, int samples) throws InterruptedException {
+    try {
+      return post(body, samples);
+    } catch (RuntimeException ex) { // a bug must not end remote write in silence
+      errorLog.warn("bug", name + ": " + ex + "; retrying");
+      return Outcome.RETRY;
+    }
+  }
+
   private enum Outcome {
     SENT,
+    NATIVE_DISABLED,
     REJECTED,
     REDIRECTED,
     RETRY
   }
 
-  private Outcome post(Request r) throws InterruptedException {
+  private Outcome post(byte[] payload, int samples) throws InterruptedException {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(url)
             .timeout(timeout)
@@ -409,7 +613,7 @@ public final class RemoteWriteOutput implements Output {
             .header("Content-Type", "application/x-protobuf")
             .header("User-Agent", "udsink")
             .header("X-Prometheus-Remote-Write-Version", "0.1.0")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(r.body));
+            .POST(HttpRequest.BodyPublishers.ofByteArray(payload));
     headers.forEach(b::header);
     HttpResponse<String> resp;
     CompletableFuture<HttpResponse<String>> f = http.sendAsync(b.build(), info -> new Head(1024));
@@ -431,6 +635,10 @@ public final class RemoteWriteOutput implements Output {
     if (body.length() > 300) {
       body = body.substring(0, 300) + "...";
     }
+    if (code / 100 >= 4
+        && body.toLowerCase(java.util.Locale.ROOT).contains("native histograms are disabled")) {
+      return Outcome.NATIVE_DISABLED;
+    }
     if (code / 100 == 3) {
       errorLog.warn(
           "redirected",
@@ -444,7 +652,7 @@ public final class RemoteWriteOutput implements Output {
                   .orElse("nowhere")
               + "; no redirect is followed (credentials stay "
               + "with the configured receiver): these "
-              + r.samples
+              + samples
               + " samples are dropped; fix "
               + "--remote-write");
       return Outcome.REDIRECTED;
@@ -462,7 +670,7 @@ public final class RemoteWriteOutput implements Output {
             + body
             + "; the receiver refuses "
             + "these "
-            + r.samples
+            + samples
             + " samples, dropped");
     return Outcome.REJECTED;
   }

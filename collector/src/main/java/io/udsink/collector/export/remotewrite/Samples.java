@@ -8,6 +8,7 @@ import io.prometheus.metrics.model.snapshots.InfoSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.prometheus.metrics.model.snapshots.NativeHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.Quantile;
 import io.prometheus.metrics.model.snapshots.SummarySnapshot;
 import io.prometheus.metrics.model.snapshots.UnknownSnapshot;
@@ -19,8 +20,9 @@ import java.util.TreeMap;
  * What {@code /metrics} would show, as remote-write series: the sample names a scrape of the text
  * format stores ({@code x_total}, {@code x_bucket{le}}, {@code x_sum}, {@code x_count},
  * {@code x{quantile}}), each with the given labels added where the series has no label of that
- * name (as Prometheus adds its external labels). Native histogram buckets are not sent; a
- * histogram's classic buckets, {@code _sum} and {@code _count} are.
+ * name (as Prometheus adds its external labels). A histogram's classic buckets, {@code _sum}
+ * and {@code _count} are sent, and with {@code natives} its native histogram too, under the
+ * family's own name, as a scrape of both stores them.
  */
 final class Samples {
   private Samples() {}
@@ -38,21 +40,35 @@ final class Samples {
       Map<String, String> external,
       long timestampMs,
       WriteRequest into) {
+    add(snapshots, external, timestampMs, into, false);
+  }
+
+  /**
+   * Adds every sample of the snapshots to a request.
+   *
+   * @param snapshots the families
+   * @param external labels every series gets unless it has that label
+   * @param timestampMs the samples' time
+   * @param into the request
+   * @param natives send native histograms as such (besides their classic buckets)
+   */
+  static void add(
+      MetricSnapshots snapshots,
+      Map<String, String> external,
+      long timestampMs,
+      WriteRequest into,
+      boolean natives) {
     for (MetricSnapshot m : snapshots) {
       String name = m.getMetadata().getPrometheusName();
       if (m instanceof CounterSnapshot c) {
         c.getDataPoints()
             .forEach(
                 p ->
-                    put(
-                        into,
-                        name + "_total",
-                        p.getLabels(),
-                        null,
-                        null,
-                        external,
+                    into.add(
+                        flat(name + "_total", p.getLabels(), null, null, external),
                         p.getValue(),
-                        timestampMs));
+                        timestampMs,
+                        true));
       } else if (m instanceof GaugeSnapshot g) {
         g.getDataPoints()
             .forEach(
@@ -86,32 +102,33 @@ final class Samples {
                     put(into, name + "_info", p.getLabels(), null, null, external, 1, timestampMs));
       } else if (m instanceof HistogramSnapshot h) {
         for (HistogramSnapshot.HistogramDataPointSnapshot p : h.getDataPoints()) {
+          if (natives && p.hasNativeHistogramData()) {
+            into.addHistogram(
+                flat(name, p.getLabels(), null, null, external), nativeOf(p), timestampMs);
+          }
           if (p.hasClassicHistogramData()) {
             ClassicHistogramBuckets b = p.getClassicBuckets();
             long cumulative = 0;
             for (int k = 0; k < b.size(); k++) {
               cumulative += b.getCount(k);
-              put(
-                  into,
-                  name + "_bucket",
-                  p.getLabels(),
-                  "le",
-                  goFloat(b.getUpperBound(k)),
-                  external,
+              into.add(
+                  flat(
+                      name + "_bucket", p.getLabels(), "le", goFloat(b.getUpperBound(k)), external),
                   cumulative,
-                  timestampMs);
+                  timestampMs,
+                  true);
             }
           }
-          put(
-              into,
-              name + "_count",
-              p.getLabels(),
-              null,
-              null,
-              external,
+          into.add(
+              flat(name + "_count", p.getLabels(), null, null, external),
               p.getCount(),
-              timestampMs);
-          put(into, name + "_sum", p.getLabels(), null, null, external, p.getSum(), timestampMs);
+              timestampMs,
+              true);
+          into.add(
+              flat(name + "_sum", p.getLabels(), null, null, external),
+              p.getSum(),
+              timestampMs,
+              true);
         }
       } else if (m instanceof SummarySnapshot s) {
         for (SummarySnapshot.SummaryDataPointSnapshot p : s.getDataPoints()) {
@@ -126,19 +143,40 @@ final class Samples {
                 q.getValue(),
                 timestampMs);
           }
-          put(
-              into,
-              name + "_count",
-              p.getLabels(),
-              null,
-              null,
-              external,
+          into.add(
+              flat(name + "_count", p.getLabels(), null, null, external),
               p.getCount(),
-              timestampMs);
-          put(into, name + "_sum", p.getLabels(), null, null, external, p.getSum(), timestampMs);
+              timestampMs,
+              true);
+          into.add(
+              flat(name + "_sum", p.getLabels(), null, null, external),
+              p.getSum(),
+              timestampMs,
+              true);
         }
       }
     }
+  }
+
+  private static WriteRequest.Native nativeOf(HistogramSnapshot.HistogramDataPointSnapshot p) {
+    return new WriteRequest.Native(
+        p.getCount(),
+        p.getSum(),
+        p.getNativeSchema(),
+        p.getNativeZeroThreshold(),
+        p.getNativeZeroCount(),
+        buckets(p.getNativeBucketsForNegativeValues()),
+        buckets(p.getNativeBucketsForPositiveValues()));
+  }
+
+  private static WriteRequest.Buckets buckets(NativeHistogramBuckets b) {
+    int[] index = new int[b.size()];
+    long[] count = new long[b.size()];
+    for (int i = 0; i < b.size(); i++) {
+      index[i] = b.getBucketIndex(i);
+      count[i] = b.getCount(i);
+    }
+    return new WriteRequest.Buckets(index, count);
   }
 
   private static void put(
@@ -150,6 +188,16 @@ final class Samples {
       Map<String, String> external,
       double value,
       long timestampMs) {
+    into.add(flat(name, labels, extraName, extraValue, external), value, timestampMs);
+  }
+
+  /** The labels of a sample, sorted, external labels added, empty values left out. */
+  private static String[] flat(
+      String name,
+      Labels labels,
+      String extraName,
+      String extraValue,
+      Map<String, String> external) {
     TreeMap<String, String> all = new TreeMap<>();
     for (int i = 0; i < labels.size(); i++) {
       all.put(labels.getPrometheusName(i), labels.getValue(i));
@@ -168,7 +216,7 @@ final class Samples {
       flat[i++] = e.getKey();
       flat[i++] = e.getValue();
     }
-    into.add(i == flat.length ? flat : java.util.Arrays.copyOf(flat, i), value, timestampMs);
+    return i == flat.length ? flat : java.util.Arrays.copyOf(flat, i);
   }
 
   /**

@@ -3,7 +3,8 @@ package io.udsink.collector.export.remotewrite;
 import java.util.Arrays;
 
 /**
- * Snappy's block format, compression only, as the remote-write protocol requires it.
+ * Snappy's block format, as the remote-write protocol requires it: compression, and the
+ * decompression of udsink's own queued requests (to take native histograms out of one).
  *
  * <p>The output is the uncompressed length as a little-endian varint, then literals and copies:
  * a literal's tag holds its length (or says how many length bytes follow), a copy's tag its
@@ -56,6 +57,95 @@ final class Snappy {
     }
     out.literal(in, literalStart, length - literalStart);
     return Arrays.copyOf(out.buf, out.pos);
+  }
+
+  /**
+   * Decompresses a block.
+   *
+   * @param in the block
+   * @param maxLength the largest uncompressed length accepted
+   * @return the bytes
+   * @throws IllegalArgumentException when it is not a valid block or longer than allowed
+   */
+  static byte[] decompress(byte[] in, int maxLength) {
+    int pos = 0;
+    long n = 0;
+    for (int shift = 0; ; shift += 7) {
+      if (pos >= in.length || shift > 28) {
+        throw new IllegalArgumentException("snappy: bad length");
+      }
+      int b = in[pos++];
+      n |= (long) (b & 0x7F) << shift;
+      if (b >= 0) {
+        break;
+      }
+    }
+    if (n > maxLength) {
+      throw new IllegalArgumentException("snappy: " + n + " bytes is more than " + maxLength);
+    }
+    byte[] out = new byte[(int) n];
+    int o = 0;
+    while (pos < in.length) {
+      int tag = in[pos++] & 0xFF;
+      int len;
+      int offset;
+      switch (tag & 3) {
+        case 0 -> {
+          len = tag >>> 2;
+          if (len >= 60) {
+            int bytes = len - 59;
+            if (pos + bytes > in.length) {
+              throw new IllegalArgumentException("snappy: truncated literal length");
+            }
+            len = 0;
+            for (int k = 0; k < bytes; k++) {
+              len |= (in[pos++] & 0xFF) << (8 * k);
+            }
+          }
+          len++;
+          if (len <= 0 || pos + len > in.length || o + len > out.length) {
+            throw new IllegalArgumentException("snappy: literal out of bounds");
+          }
+          System.arraycopy(in, pos, out, o, len);
+          pos += len;
+          o += len;
+          continue;
+        }
+        case 1 -> {
+          if (pos >= in.length) {
+            throw new IllegalArgumentException("snappy: truncated copy");
+          }
+          len = ((tag >>> 2) & 7) + 4;
+          offset = ((tag >>> 5) << 8) | (in[pos++] & 0xFF);
+        }
+        case 2 -> {
+          if (pos + 2 > in.length) {
+            throw new IllegalArgumentException("snappy: truncated copy");
+          }
+          len = (tag >>> 2) + 1;
+          offset = (in[pos] & 0xFF) | (in[pos + 1] & 0xFF) << 8;
+          pos += 2;
+        }
+        default -> {
+          if (pos + 4 > in.length) {
+            throw new IllegalArgumentException("snappy: truncated copy");
+          }
+          len = (tag >>> 2) + 1;
+          offset = read32(in, pos);
+          pos += 4;
+        }
+      }
+      if (offset <= 0 || offset > o || o + len > out.length) {
+        throw new IllegalArgumentException("snappy: copy out of bounds");
+      }
+      for (int k = 0; k < len; k++, o++) {
+        out[o] = out[o - offset];
+      }
+    }
+    if (o != out.length) {
+      throw new IllegalArgumentException("snappy: " + o + " of " + out.length + " bytes");
+    }
+    return out;
   }
 
   private static int read32(byte[] b, int i) {

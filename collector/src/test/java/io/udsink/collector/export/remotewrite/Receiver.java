@@ -22,12 +22,41 @@ import java.util.function.IntSupplier;
  * status a test chooses: the failures a real receiver would need to be broken to show.
  */
 final class Receiver implements AutoCloseable {
-  /** One decoded sample. */
-  record Sample(Map<String, String> labels, double value, long timestampMs) {
+  /** One decoded sample: a float, or a native histogram. */
+  record Sample(Map<String, String> labels, double value, long timestampMs, Histogram histogram) {
+    Sample(Map<String, String> labels, double value, long timestampMs) {
+      this(labels, value, timestampMs, null);
+    }
+
     String name() {
       return labels.get("__name__");
     }
+
+    /** Prometheus' stale marker. */
+    boolean stale() {
+      return Double.doubleToRawLongBits(value) == 0x7ff0000000000002L;
+    }
   }
+
+  /**
+   * A decoded native histogram.
+   *
+   * @param count observations
+   * @param sum their sum
+   * @param schema the bucket schema
+   * @param zeroThreshold the zero bucket's width
+   * @param zeroCount observations in it
+   * @param positive each positive bucket's index and count
+   * @param negative each negative bucket's index and count
+   */
+  record Histogram(
+      long count,
+      double sum,
+      int schema,
+      double zeroThreshold,
+      long zeroCount,
+      Map<Integer, Long> positive,
+      Map<Integer, Long> negative) {}
 
   /** One request as received. */
   record Request(Headers headers, List<Sample> samples, long arrivedNs) {}
@@ -131,6 +160,7 @@ final class Receiver implements AutoCloseable {
       double value = Double.NaN;
       long time = 0;
       int samples = 0;
+      Histogram histogram = null;
       while (ts.more()) {
         int t = (int) ts.varint();
         Proto m = ts.message();
@@ -160,6 +190,11 @@ final class Receiver implements AutoCloseable {
               time = m.varint();
             }
           }
+        } else if (t == (4 << 3 | 2)) {
+          samples++;
+          Object[] h = histogram(m);
+          histogram = (Histogram) h[0];
+          time = (Long) h[1];
         } else {
           throw new AssertionError("TimeSeries field " + t);
         }
@@ -170,7 +205,86 @@ final class Receiver implements AutoCloseable {
       if (samples != 1) {
         throw new AssertionError(samples + " samples in a series");
       }
-      out.add(new Sample(labels, value, time));
+      out.add(new Sample(labels, value, time, histogram));
+    }
+    return out;
+  }
+
+  private static long unzigzag(long v) {
+    return (v >>> 1) ^ -(v & 1);
+  }
+
+  /** A Histogram message: the histogram and its timestamp. */
+  private static Object[] histogram(Proto m) {
+    long count = 0;
+    double sum = 0;
+    int schema = 0;
+    double zeroThreshold = 0;
+    long zeroCount = 0;
+    long time = 0;
+    List<long[]> posSpans = new ArrayList<>();
+    List<long[]> negSpans = new ArrayList<>();
+    List<Long> posDeltas = new ArrayList<>();
+    List<Long> negDeltas = new ArrayList<>();
+    while (m.more()) {
+      int f = (int) m.varint();
+      switch (f >>> 3) {
+        case 1 -> count = m.varint();
+        case 3 -> sum = Double.longBitsToDouble(m.fixed64());
+        case 4 -> schema = (int) unzigzag(m.varint());
+        case 5 -> zeroThreshold = Double.longBitsToDouble(m.fixed64());
+        case 6 -> zeroCount = m.varint();
+        case 8, 11 -> {
+          Proto span = m.message();
+          long offset = 0;
+          long length = 0;
+          while (span.more()) {
+            int sf = (int) span.varint();
+            if (sf >>> 3 == 1) {
+              offset = unzigzag(span.varint());
+            } else {
+              length = span.varint();
+            }
+          }
+          ((f >>> 3) == 8 ? negSpans : posSpans).add(new long[] {offset, length});
+        }
+        case 9, 12 -> {
+          Proto d = m.message();
+          while (d.more()) {
+            ((f >>> 3) == 9 ? negDeltas : posDeltas).add(unzigzag(d.varint()));
+          }
+        }
+        case 15 -> time = m.varint();
+        default -> throw new AssertionError("Histogram field " + (f >>> 3));
+      }
+    }
+    return new Object[] {
+      new Histogram(
+          count,
+          sum,
+          schema,
+          zeroThreshold,
+          zeroCount,
+          buckets(posSpans, posDeltas),
+          buckets(negSpans, negDeltas)),
+      time
+    };
+  }
+
+  private static Map<Integer, Long> buckets(List<long[]> spans, List<Long> deltas) {
+    Map<Integer, Long> out = new TreeMap<>();
+    int index = 0;
+    int k = 0;
+    long count = 0;
+    for (int s = 0; s < spans.size(); s++) {
+      index += (int) spans.get(s)[0];
+      for (int i = 0; i < spans.get(s)[1]; i++) {
+        count += deltas.get(k++);
+        out.put(index++, count);
+      }
+    }
+    if (k != deltas.size()) {
+      throw new AssertionError(deltas.size() + " deltas for " + k + " buckets");
     }
     return out;
   }

@@ -67,6 +67,8 @@ class RemoteWriteReceiversTest {
               "off",
               "--flush-interval",
               "200ms",
+              "--state-dir",
+              dir.resolve("state").toString(),
               "--remote-write",
               prom.remoteWriteUrl().toString(),
               "--remote-write",
@@ -106,7 +108,8 @@ class RemoteWriteReceiversTest {
           assertTrue(median > 0.1 && median <= 0.25, n + " median " + median);
         }
 
-        // what comes just before a stop arrives too: the stop waits for the queue
+        // what comes just before a stop arrives too: with the receivers up, the stop gives the
+        // queue time to empty
         sendCounts(sock, "rw.requests:1|c|#code:200", 500);
         assertEquals(0, u.stop(WAIT), u.stderr());
         for (Tsdb db : List.of(prom, vm)) {
@@ -115,6 +118,126 @@ class RemoteWriteReceiversTest {
           awaitValue(db, n, "sum(udsink_output_rejected_samples_total)", 0);
         }
         assertTrue(prom.value("sum(udsink_output_sent_samples_total)") > 0);
+      } finally {
+        u.close();
+      }
+    }
+  }
+
+  private UdsinkProcess serve(Path sock, String... more) throws Exception {
+    List<String> a =
+        new java.util.ArrayList<>(
+            List.of(
+                "serve",
+                "--socket",
+                sock.toString(),
+                "--out",
+                "off",
+                "--http",
+                "off",
+                "--flush-interval",
+                "200ms",
+                "--state-dir",
+                dir.resolve("state").toString()));
+    a.addAll(List.of(more));
+    UdsinkProcess u = UdsinkProcess.start(dir, List.of(), a.toArray(new String[0]));
+    u.awaitSocket(sock);
+    return u;
+  }
+
+  @Test
+  void shouldAnswerQuantilesOverRemoteWrittenNativeHistogramsWithinTheDocumentedError()
+      throws Exception {
+    Path sock = dir.resolve("n.sock");
+    try (Tsdb prom = Tsdb.prometheus(Files.createDirectory(dir.resolve("p")), "");
+        Tsdb vm = Tsdb.victoriaMetrics(Files.createDirectory(dir.resolve("v")))) {
+      UdsinkProcess u =
+          serve(
+              sock,
+              "--remote-write",
+              prom.remoteWriteUrl().toString(),
+              "--remote-write",
+              vm.remoteWriteUrl().toString());
+      try {
+        // 2,000 latencies, log-normal, fixed seed
+        java.util.Random r = new java.util.Random(42);
+        double[] values = new double[2000];
+        StringBuilder d = new StringBuilder();
+        for (int i = 0; i < values.length; i++) {
+          values[i] = Math.exp(4 + r.nextGaussian()); // ms
+          d.append("nh.latency:").append(values[i]).append("|ms\n");
+        }
+        sendCounts(sock, d.toString().strip(), 1);
+        java.util.Arrays.sort(values);
+        awaitValue(prom, "Prometheus", "histogram_count(nh_latency)", 2000);
+        for (double q : new double[] {0.5, 0.9, 0.99}) {
+          double truth = values[(int) Math.ceil(q * values.length) - 1] / 1000;
+          double got = prom.value("histogram_quantile(" + q + ", nh_latency)");
+          assertTrue(
+              Math.abs(got - truth) / truth <= 0.0905,
+              "p" + q + ": " + got + " for a true " + truth);
+        }
+        awaitValue(prom, "Prometheus", "nh_latency_count", 2000);
+        awaitValue(vm, "VictoriaMetrics", "nh_latency_count", 2000);
+        awaitValue(vm, "VictoriaMetrics", "nh_latency_bucket{le=\"+Inf\"}", 2000);
+        assertEquals(0, u.stop(WAIT), u.stderr());
+        assertTrue(!u.stderr().contains("native histograms are disabled"), u.stderr());
+      } finally {
+        u.close();
+      }
+    }
+  }
+
+  @Test
+  void shouldFallBackToClassicBucketsForAPrometheusWithoutNativeHistograms() throws Exception {
+    Path sock = dir.resolve("c.sock");
+    try (Tsdb prom = Tsdb.prometheus(Files.createDirectory(dir.resolve("p")), "", false)) {
+      UdsinkProcess u = serve(sock, "--remote-write", prom.remoteWriteUrl().toString());
+      try {
+        StringBuilder d = new StringBuilder();
+        for (int i = 1; i <= 100; i++) {
+          d.append("fb.latency:").append(i).append("|ms\n");
+        }
+        sendCounts(sock, d.toString().strip(), 1);
+        sendCounts(sock, "fb.hits:1|c", 300);
+        awaitValue(prom, "Prometheus", "fb_latency_count", 100);
+        awaitValue(prom, "Prometheus", "fb_latency_bucket{le=\"0.05\"}", 50);
+        awaitValue(prom, "Prometheus", "fb_hits_total", 300);
+        sendCounts(sock, "fb.hits:1|c", 200); // nothing stalls after the fallback
+        awaitValue(prom, "Prometheus", "fb_hits_total", 500);
+        assertEquals(0, u.stop(WAIT), u.stderr());
+        String err = u.stderr();
+        int first = err.indexOf("native histograms are disabled");
+        assertTrue(first >= 0, err);
+        assertEquals(-1, err.indexOf("native histograms are disabled", first + 1), "said once");
+      } finally {
+        u.close();
+      }
+    }
+  }
+
+  @Test
+  void shouldEndAnExpiredSeriesInPrometheusWithAStaleMarker() throws Exception {
+    Path sock = dir.resolve("s.sock");
+    try (Tsdb prom = Tsdb.prometheus(Files.createDirectory(dir.resolve("p")), "")) {
+      UdsinkProcess u =
+          serve(sock, "--ttl", "2s", "--remote-write", prom.remoteWriteUrl().toString());
+      try {
+        sendCounts(sock, "st.gone:1|c", 5);
+        sendCounts(sock, "st.lat:5|ms", 3);
+        awaitValue(prom, "Prometheus", "st_gone_total", 5);
+        awaitValue(prom, "Prometheus", "histogram_count(st_lat)", 3);
+        // no more samples: after the TTL udsink sends the marker, and Prometheus shows nothing
+        // at once, where without it the last value would stay for 5 minutes
+        TestSupport.poll(
+            "no value once the series expired",
+            Duration.ofSeconds(20),
+            Duration.ofMillis(200),
+            () ->
+                Double.isNaN(prom.value("st_gone_total"))
+                    && Double.isNaN(prom.value("st_lat_count"))
+                    && Double.isNaN(prom.value("histogram_count(st_lat)")));
+        assertEquals(0, u.stop(WAIT), u.stderr());
       } finally {
         u.close();
       }

@@ -43,6 +43,8 @@ class RemoteWriteSecretsTest {
               "127.0.0.1:" + port,
               "--flush-interval",
               "200ms",
+              "--state-dir",
+              dir.resolve("state").toString(),
               "--remote-write",
               url,
               "--remote-write-bearer-token-file",

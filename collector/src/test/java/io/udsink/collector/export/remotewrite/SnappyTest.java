@@ -18,6 +18,7 @@ class SnappyTest {
     int n = new SnappyDecompressor().decompress(c, 0, c.length, out, 0, out.length);
     assertEquals(in.length, n);
     assertArrayEquals(in, out);
+    assertArrayEquals(in, Snappy.decompress(c, in.length), "udsink's own decoder agrees");
     return c;
   }
 
@@ -71,5 +72,35 @@ class SnappyTest {
       }
       roundTrip(b);
     }
+  }
+
+  @Test
+  void shouldRefuseDamagedBlocksWithAClearErrorAndNeverReadOutOfBounds() {
+    Random r = new Random(11);
+    for (int k = 0; k < 2000; k++) {
+      byte[] in = new byte[r.nextInt(3000)];
+      for (int i = 0; i < in.length; i++) {
+        in[i] = (byte) ('a' + r.nextInt(3));
+      }
+      byte[] c = Snappy.compress(in, in.length);
+      byte[] bad = c.clone();
+      int flips = 1 + r.nextInt(3);
+      for (int f = 0; f < flips && bad.length > 0; f++) {
+        bad[r.nextInt(bad.length)] ^= (byte) (1 + r.nextInt(255));
+      }
+      if (r.nextBoolean() && bad.length > 1) {
+        bad = java.util.Arrays.copyOf(bad, r.nextInt(bad.length));
+      }
+      try {
+        byte[] out = Snappy.decompress(bad, 1 << 20);
+        assertTrue(out.length <= 1 << 20);
+      } catch (IllegalArgumentException expected) {
+        assertTrue(expected.getMessage().startsWith("snappy:"), expected.getMessage());
+      }
+    }
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class,
+        () -> Snappy.decompress(Snappy.compress(new byte[5000], 5000), 4999),
+        "longer than allowed");
   }
 }

@@ -1,0 +1,106 @@
+package io.udsink.collector.export.remotewrite;
+
+import io.udsink.collector.aggregate.Aggregator;
+import io.udsink.collector.aggregate.Interval;
+import io.udsink.collector.export.Telemetry;
+import io.udsink.collector.export.cumulative.CumulativeState;
+import io.udsink.collector.parse.StatsdParser;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One remote-write flush of {@value #SERIES} counter series with two labels each, as the output's
+ * worker does it: the state updated, every series encoded and compressed, the requests appended
+ * to the queue on disk and forced. Time per op is per flush; {@code samples} counts what each
+ * flush queued, so that the script can give the cost per sample. The receiver is away (nothing
+ * listens on the port), so sending costs nothing here (the queue's bound, 256 MiB, drops the
+ * oldest as a long outage would). Run by
+ * {@code scripts/bench --only remotewrite}.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 5, time = 2)
+@Measurement(iterations = 5, time = 3)
+@Fork(1)
+public class RemoteWriteBenchmark {
+  static final int SERIES = 100_000;
+
+  private Path dir;
+  private RemoteWriteOutput output;
+  private Aggregator aggregator;
+  private StatsdParser parser;
+  private byte[] lines;
+  private long endMs = 1_700_000_000_000L;
+
+  /** What each flush queued. */
+  @State(Scope.Thread)
+  @AuxCounters(AuxCounters.Type.EVENTS)
+  public static class Queued {
+    public long samples;
+  }
+
+  @Setup
+  public void setUp() throws Exception {
+    dir = Files.createTempDirectory("udsink-rw-bench");
+    aggregator = new Aggregator(SERIES * 2, 10, 0, (r, b, s, e) -> {});
+    parser =
+        new StatsdParser(
+            aggregator, aggregator, io.udsink.collector.aggregate.Series.MAX_SKETCH_VALUE);
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < SERIES; i++) {
+      b.append("app.requests.s")
+          .append(i % 1000)
+          .append(":1|c|#endpoint:/api/v")
+          .append(i / 1000)
+          .append(",code:200\n");
+    }
+    lines = b.toString().getBytes(StandardCharsets.UTF_8);
+    output =
+        new RemoteWriteOutput(
+            java.net.URI.create("http://127.0.0.1:9/api/v1/write"),
+            new CumulativeState(3_600_000, SERIES * 2, new Telemetry()),
+            Map.of("job", "udsink", "instance", "bench"),
+            Map.of(),
+            java.time.Duration.ofSeconds(1),
+            new RemoteWriteOutput.Queue(dir.resolve("q"), 256L << 20),
+            true);
+  }
+
+  @Benchmark
+  public void flush(Queued q) throws Exception {
+    parser.parse(lines, 0, lines.length);
+    endMs += 10_000;
+    Interval iv = aggregator.takeInterval(endMs, false);
+    long samples =
+        output.counts().get(io.udsink.collector.export.TelemetryMetric.OUTPUT_QUEUED_SAMPLES);
+    output.write(iv);
+    q.samples +=
+        output.counts().get(io.udsink.collector.export.TelemetryMetric.OUTPUT_QUEUED_SAMPLES)
+            - samples;
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() throws Exception {
+    output.close();
+    try (var files = Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}
