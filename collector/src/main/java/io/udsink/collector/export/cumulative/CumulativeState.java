@@ -162,10 +162,26 @@ public final class CumulativeState {
         }
       }
     }
-    // in a fixed order, so that which type keeps a contested name does not depend on hashing
-    Series[] ordered = iv.series().clone();
-    java.util.Arrays.sort(ordered, APPLY_ORDER);
-    for (Series s : ordered) {
+    // series already shown take their interval in any order; new ones in a fixed order, so that
+    // which type keeps a contested name does not depend on hashing
+    List<Series> fresh = new ArrayList<>();
+    for (Series s : iv.series()) {
+      PromSeries p = series.get(new Key(s.type(), s.name(), s.tags(), s.mapped()));
+      if (p == null) {
+        fresh.add(s);
+        continue;
+      }
+      try {
+        long negative = p.apply(s, iv.endMs());
+        if (negative > 0) {
+          negativeIncrements.addAndGet(negative);
+        }
+      } catch (RuntimeException e) {
+        telemetry.leftOut(SeriesLeftOut.FAILED, OUTPUT, s.type().label() + " " + s.name(), e);
+      }
+    }
+    fresh.sort(APPLY_ORDER);
+    for (Series s : fresh) {
       try {
         applyOne(s, iv.endMs());
       } catch (RuntimeException e) {

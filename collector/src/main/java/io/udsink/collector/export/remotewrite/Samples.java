@@ -14,7 +14,6 @@ import io.prometheus.metrics.model.snapshots.SummarySnapshot;
 import io.prometheus.metrics.model.snapshots.UnknownSnapshot;
 import java.math.BigDecimal;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * What {@code /metrics} would show, as remote-write series: the sample names a scrape of the text
@@ -198,25 +197,58 @@ final class Samples {
       String extraName,
       String extraValue,
       Map<String, String> external) {
-    TreeMap<String, String> all = new TreeMap<>();
+    int n = labels.size() + external.size() + 2;
+    String[] k = new String[n];
+    String[] v = new String[n];
+    int c = 0;
+    k[c] = "__name__";
+    v[c++] = name;
     for (int i = 0; i < labels.size(); i++) {
-      all.put(labels.getPrometheusName(i), labels.getValue(i));
+      c = put(k, v, c, labels.getPrometheusName(i), labels.getValue(i), true);
     }
     if (extraName != null) {
-      all.put(extraName, extraValue);
+      c = put(k, v, c, extraName, extraValue, true);
     }
-    external.forEach(all::putIfAbsent);
-    all.put("__name__", name);
-    String[] flat = new String[all.size() * 2];
-    int i = 0;
-    for (Map.Entry<String, String> e : all.entrySet()) {
-      if (e.getValue().isEmpty()) {
+    for (Map.Entry<String, String> e : external.entrySet()) {
+      c = put(k, v, c, e.getKey(), e.getValue(), false); // a series' own label wins
+    }
+    // sort by name: a handful of labels, so an insertion sort
+    for (int i = 1; i < c; i++) {
+      String kk = k[i];
+      String vv = v[i];
+      int j = i - 1;
+      for (; j >= 0 && k[j].compareTo(kk) > 0; j--) {
+        k[j + 1] = k[j];
+        v[j + 1] = v[j];
+      }
+      k[j + 1] = kk;
+      v[j + 1] = vv;
+    }
+    String[] flat = new String[c * 2];
+    int f = 0;
+    for (int i = 0; i < c; i++) {
+      if (v[i].isEmpty()) {
         continue; // an empty label is no label
       }
-      flat[i++] = e.getKey();
-      flat[i++] = e.getValue();
+      flat[f++] = k[i];
+      flat[f++] = v[i];
     }
-    return i == flat.length ? flat : java.util.Arrays.copyOf(flat, i);
+    return f == flat.length ? flat : java.util.Arrays.copyOf(flat, f);
+  }
+
+  /** Adds a label, or replaces (or keeps) the value of one of that name; the new count. */
+  private static int put(String[] k, String[] v, int c, String name, String value, boolean wins) {
+    for (int i = 0; i < c; i++) {
+      if (k[i].equals(name)) {
+        if (wins && !"__name__".equals(name)) {
+          v[i] = value;
+        }
+        return c;
+      }
+    }
+    k[c] = name;
+    v[c] = value;
+    return c + 1;
   }
 
   /**

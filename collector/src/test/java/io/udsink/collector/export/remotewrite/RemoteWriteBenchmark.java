@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -27,8 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One remote-write flush of {@value #SERIES} counter series with two labels each, as the output's
  * worker does it: the state updated, every series encoded and compressed, the requests appended
- * to the queue on disk and forced. Time per op is per flush; {@code samples} counts what each
- * flush queued, so that the script can give the cost per sample. The receiver is away (nothing
+ * to the queue on disk and forced. Time per op is per flush; at the end it prints the samples
+ * each flush queued, so that the script can give the cost per sample. The receiver is away (nothing
  * listens on the port), so sending costs nothing here (the queue's bound, 256 MiB, drops the
  * oldest as a long outage would). Run by
  * {@code scripts/bench --only remotewrite}.
@@ -49,12 +48,8 @@ public class RemoteWriteBenchmark {
   private byte[] lines;
   private long endMs = 1_700_000_000_000L;
 
-  /** What each flush queued. */
-  @State(Scope.Thread)
-  @AuxCounters(AuxCounters.Type.EVENTS)
-  public static class Queued {
-    public long samples;
-  }
+  private long flushes;
+  private long samples;
 
   @Setup
   public void setUp() throws Exception {
@@ -84,20 +79,22 @@ public class RemoteWriteBenchmark {
   }
 
   @Benchmark
-  public void flush(Queued q) throws Exception {
+  public void flush() throws Exception {
     parser.parse(lines, 0, lines.length);
     endMs += 10_000;
     Interval iv = aggregator.takeInterval(endMs, false);
     long samples =
         output.counts().get(io.udsink.collector.export.TelemetryMetric.OUTPUT_QUEUED_SAMPLES);
     output.write(iv);
-    q.samples +=
+    this.samples +=
         output.counts().get(io.udsink.collector.export.TelemetryMetric.OUTPUT_QUEUED_SAMPLES)
             - samples;
+    flushes++;
   }
 
   @TearDown(Level.Trial)
   public void tearDown() throws Exception {
+    System.out.println("samples per flush: " + (flushes == 0 ? 0 : samples / flushes));
     output.close();
     try (var files = Files.walk(dir)) {
       files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
