@@ -121,7 +121,29 @@ public final class CumulativeState {
   }
 
   /** A series of the intervals, under what the mapping made of it. */
-  record Key(MetricType type, String name, List<String> tags, Mapped mapped) {}
+  record Key(MetricType type, String name, List<String> tags, Mapped mapped) {
+    // looked up for every series of every interval: the hash leaves out the mapping's result
+    // (a function of name and tags, apart from a reload) and its observer settings
+    @Override
+    public int hashCode() {
+      // each part mixed: names and tags that differ in a digit or two (s1, s2 ...) would
+      // otherwise cancel out into the same sum and pile up in a few buckets
+      int h = io.udsink.collector.util.Hashing.mix(name.hashCode());
+      for (String t : tags) {
+        h = 31 * h + io.udsink.collector.util.Hashing.mix(t.hashCode());
+      }
+      return 31 * h + type.ordinal();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k
+          && k.type == type
+          && k.name.equals(name)
+          && k.tags.equals(tags)
+          && java.util.Objects.equals(k.mapped, mapped);
+    }
+  }
 
   private static final java.util.Comparator<Series> APPLY_ORDER =
       java.util.Comparator.comparing(Series::type).thenComparing(Series::name);

@@ -403,19 +403,23 @@ public final class RemoteWriteOutput implements Output {
 
   /** A series' labels, compared by value. */
   private static final class SeriesKey {
-    private final byte[][] labels;
+    private final String[] labels;
     private final int hash;
 
-    SeriesKey(byte[][] labels) {
+    SeriesKey(String[] labels) {
       this.labels = labels;
-      this.hash = java.util.Arrays.deepHashCode(labels);
+      int h = 1;
+      for (String l : labels) {
+        h = 31 * h + io.udsink.collector.util.Hashing.mix(l.hashCode());
+      }
+      this.hash = h;
     }
 
     @Override
     public boolean equals(Object o) {
       return o instanceof SeriesKey k
           && k.hash == hash
-          && java.util.Arrays.deepEquals(k.labels, labels);
+          && java.util.Arrays.equals(k.labels, labels);
     }
 
     @Override

@@ -34,7 +34,7 @@ final class WriteRequest {
    * One time series: labels sorted by name, {@code __name__} among them; a sample, or an encoded
    * native histogram message.
    *
-   * @param labels name, value, ... as UTF-8
+   * @param labels name, value, ... (encoded as UTF-8 when the request is)
    * @param value the sample (unused with a histogram)
    * @param timestampMs its time
    * @param nativeHistogram the native histogram, or null for a float sample
@@ -43,7 +43,7 @@ final class WriteRequest {
    *     until a reset
    */
   record Series(
-      byte[][] labels,
+      String[] labels,
       double value,
       long timestampMs,
       Native nativeHistogram,
@@ -129,7 +129,7 @@ final class WriteRequest {
    * @param cumulative true when the value only grows until a reset
    */
   void add(String[] labels, double value, long timestampMs, boolean cumulative) {
-    series.add(new Series(utf8(labels), value, timestampMs, null, null, cumulative));
+    series.add(new Series(labels, value, timestampMs, null, null, cumulative));
   }
 
   /**
@@ -140,7 +140,7 @@ final class WriteRequest {
    * @param timestampMs its time, epoch ms
    */
   void addHistogram(String[] labels, Native h, long timestampMs) {
-    series.add(new Series(utf8(labels), 0, timestampMs, h, histogram(h, timestampMs), true));
+    series.add(new Series(labels, 0, timestampMs, h, histogram(h, timestampMs), true));
   }
 
   /**
@@ -155,14 +155,6 @@ final class WriteRequest {
   /** The series added, in order. */
   List<Series> series() {
     return series;
-  }
-
-  private static byte[][] utf8(String[] labels) {
-    byte[][] b = new byte[labels.length][];
-    for (int i = 0; i < labels.length; i++) {
-      b[i] = labels[i].getBytes(StandardCharsets.UTF_8);
-    }
-    return b;
   }
 
   /** The protobuf {@code Histogram} message of {@code h}. */
@@ -280,9 +272,9 @@ final class WriteRequest {
     int total = 0;
     int[] sizes = new int[to - from];
     for (int i = from; i < to; i++) {
-      int s = seriesSize(series.get(i));
-      sizes[i - from] = s;
-      total += 1 + varintSize(s) + s;
+      int size = seriesSize(series.get(i));
+      sizes[i - from] = size;
+      total += 1 + varintSize(size) + size;
     }
     Out out = new Out(total);
     for (int i = from; i < to; i++) {
@@ -290,10 +282,12 @@ final class WriteRequest {
       out.tag(1, 2);
       out.varint(sizes[i - from]);
       for (int l = 0; l < s.labels.length; l += 2) {
+        int name = utf8Length(s.labels[l]);
+        int value = utf8Length(s.labels[l + 1]);
         out.tag(1, 2);
-        out.varint(labelSize(s.labels[l], s.labels[l + 1]));
-        out.bytes(1, s.labels[l]);
-        out.bytes(2, s.labels[l + 1]);
+        out.varint(labelSize(name, value));
+        out.string(1, s.labels[l], name);
+        out.string(2, s.labels[l + 1], value);
       }
       if (s.histogram != null) {
         out.tag(4, 2);
@@ -315,10 +309,22 @@ final class WriteRequest {
     return out.buf;
   }
 
+  /** The length of a string in UTF-8 (as {@code getBytes(UTF_8)} writes it), without copying. */
+  static int utf8Length(String v) {
+    int n = v.length();
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (c >= 0x80) {
+        return v.getBytes(StandardCharsets.UTF_8).length;
+      }
+    }
+    return n;
+  }
+
   private static int seriesSize(Series s) {
     int n = 0;
     for (int l = 0; l < s.labels.length; l += 2) {
-      int ls = labelSize(s.labels[l], s.labels[l + 1]);
+      int ls = labelSize(utf8Length(s.labels[l]), utf8Length(s.labels[l + 1]));
       n += 1 + varintSize(ls) + ls;
     }
     if (s.histogram != null) {
@@ -328,8 +334,8 @@ final class WriteRequest {
     return n + 1 + varintSize(ss) + ss;
   }
 
-  private static int labelSize(byte[] name, byte[] value) {
-    return 1 + varintSize(name.length) + name.length + 1 + varintSize(value.length) + value.length;
+  private static int labelSize(int name, int value) {
+    return 1 + varintSize(name) + name + 1 + varintSize(value) + value;
   }
 
   private static int sampleSize(long ts) {
@@ -381,6 +387,19 @@ final class WriteRequest {
     void raw(byte[] b) {
       System.arraycopy(b, 0, buf, pos, b.length);
       pos += b.length;
+    }
+
+    /** A string field of {@code length} UTF-8 bytes; ASCII is copied char by char. */
+    void string(int field, String v, int length) {
+      tag(field, 2);
+      varint(length);
+      if (length == v.length()) {
+        for (int i = 0; i < length; i++) {
+          buf[pos++] = (byte) v.charAt(i);
+        }
+      } else {
+        raw(v.getBytes(StandardCharsets.UTF_8));
+      }
     }
   }
 

@@ -556,7 +556,7 @@ class RemoteWriteOutputTest {
             WriteRequest.Buckets.NONE,
             new WriteRequest.Buckets(new int[] {-2, -1, 4}, new long[] {1, 0, 1})),
         1000);
-    w.add(new String[] {"__name__", "g"}, 7, 1000, false);
+    w.add(new String[] {"__name__", "g", "k", "caf\u00e9 \u20ac \ud834\udd1e"}, 7, 1000, false);
     byte[] raw = w.encode(0, w.size());
     List<Receiver.Sample> all = Receiver.decode(Snappy.compress(raw, raw.length));
     assertEquals(3, all.size());
@@ -570,6 +570,7 @@ class RemoteWriteOutputTest {
     assertEquals(List.of("a_total", "g"), kept.stream().map(Receiver.Sample::name).toList());
     assertEquals(3.0, kept.get(0).value());
     assertEquals(Map.of("__name__", "a_total", "k", "v"), kept.get(0).labels());
+    assertEquals("caf\u00e9 \u20ac \ud834\udd1e", kept.get(1).labels().get("k"), "UTF-8 whole");
     assertThrows(
         IllegalArgumentException.class,
         () -> WriteRequest.withoutHistograms(java.util.Arrays.copyOf(raw, raw.length - 3)));
