@@ -334,6 +334,23 @@ public final class RemoteWriteOutput implements Output {
   @Override
   public void write(Interval iv) throws IOException {
     DiskQueue q = openQueue();
+    List<DiskQueue.Request> requests = requests(iv);
+    long samples = 0;
+    for (DiskQueue.Request r : requests) {
+      samples += r.samples();
+    }
+    queuedSamples.addAndGet(samples);
+    q.append(requests);
+  }
+
+  /**
+   * Adds an interval to the state and encodes what to send for it: the new series' zeros, the
+   * samples with their own time, the flush, the stale markers.
+   *
+   * @param iv the interval
+   * @return the compressed requests, in the order to send them
+   */
+  List<DiskQueue.Request> requests(Interval iv) {
     if (previous == null) {
       // what this instance continues (a takeover's state) is no new series
       WriteRequest before = new WriteRequest();
@@ -376,13 +393,8 @@ public final class RemoteWriteOutput implements Output {
     for (WriteRequest r : List.of(zeros, t, w, stale)) {
       encode(r, createdMs, requests);
     }
-    long samples = 0;
-    for (DiskQueue.Request r : requests) {
-      samples += r.samples();
-    }
-    queuedSamples.addAndGet(samples);
-    q.append(requests);
     previous = now;
+    return requests;
   }
 
   private static Map<SeriesKey, WriteRequest.Series> index(WriteRequest w) {
