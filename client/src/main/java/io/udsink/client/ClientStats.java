@@ -11,13 +11,15 @@ import java.util.Map;
  * @param bytesSent bytes in those datagrams
  * @param dropped lines not delivered, by reason
  * @param reconnects times the client reconnected after the collector was unavailable
+ * @param aggregatedContexts series the client-side aggregation holds now
  */
 public record ClientStats(
     long datagramsSent,
     long linesSent,
     long bytesSent,
     Map<DropReason, Long> dropped,
-    long reconnects) {
+    long reconnects,
+    long aggregatedContexts) {
 
   /** Lines dropped for one reason. */
   public long dropped(DropReason reason) {
@@ -33,11 +35,12 @@ public record ClientStats(
     return n;
   }
 
-  static ClientStats of(long datagrams, long lines, long bytes, long[] drops, long reconnects) {
+  static ClientStats of(
+      long datagrams, long lines, long bytes, long[] drops, long reconnects, long contexts) {
     Map<DropReason, Long> m = new EnumMap<>(DropReason.class);
     for (DropReason r : DropReason.values()) {
       m.put(r, drops[r.ordinal()]);
     }
-    return new ClientStats(datagrams, lines, bytes, Map.copyOf(m), reconnects);
+    return new ClientStats(datagrams, lines, bytes, Map.copyOf(m), reconnects, contexts);
   }
 }

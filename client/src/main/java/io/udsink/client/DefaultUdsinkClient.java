@@ -1,535 +1,569 @@
 package io.udsink.client;
 
-import java.io.IOException;
-import java.net.SocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayDeque;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
-import org.newsclub.net.unix.AFUNIXDatagramChannel;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 /**
- * The client: emitting threads format lines into a per-thread buffer and append them, under a
- * short lock, to the current datagram buffer taken from a fixed pool; full buffers queue for the
- * sender thread, which owns the socket.
+ * The client: each emit checks its arguments, claims a slot of the {@link Ring}, fills it and
+ * publishes it; it takes no lock and allocates nothing (the varargs array is copied into the
+ * slot, so it never escapes). The {@link ClientLoop} on the client's own thread does the rest.
  *
  * <pre>
- *   emit -> LineFormatter (per thread) -> current buffer --full/flush--> ready -> sender -> socket
- *                                            ^                                      |
- *                                            +-------------- free pool <------------+
+ *   emit -> ring slot -> ClientLoop (aggregate, format, pack) -> Transport -> socket
  * </pre>
  *
- * <p>The sender thread alone touches the channel: it reopens it after ECONNREFUSED or EPIPE
- * (junixsocket closes the descriptor on both), backs off exponentially while the collector is
- * gone, reports each outage once and its end once. While an outage lasts, non-blocking and
- * blocking emits are dropped at the caller without formatting, so a dead collector costs no more
- * than a drop counter; the sender probes with a connect at each backoff step.
+ * A full ring drops the emit in {@link Mode#NON_BLOCKING} and makes the caller wait up to the
+ * blocking timeout otherwise. While the collector is gone, emits outside reliable mode are
+ * dropped at once and counted.
  */
 final class DefaultUdsinkClient implements UdsinkClient {
-  /** A pooled datagram buffer. */
-  private static final class Batch {
-    final byte[] buf;
-    int len;
-    int lines;
-    long startNs;
-
-    Batch(int size) {
-      buf = new byte[size];
-    }
-  }
-
-  private static final long MAX_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
-
-  private final String path;
-  private final SocketAddress address;
   private final Mode mode;
-  private final int maxDatagram;
-  private final int sendBufferSize;
-  private final long flushIntervalNs;
   private final long blockingTimeoutNs;
   private final long closeTimeoutNs;
-  private final long initialBackoffNs;
-  private final long maxBackoffNs;
-  private final ClientErrorHandler handler;
-  private final byte[] prefix;
-  private final byte[] constantTags;
-  private final ThreadLocal<LineFormatter> formatters;
-
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition work = lock.newCondition();
-  private final Condition room = lock.newCondition();
-  private final ArrayDeque<Batch> free;
-  private final ArrayDeque<Batch> ready;
-  private Batch current;
-  private boolean flushRequested;
-  private boolean closing;
-  private boolean senderIdle;
-
-  private volatile boolean closed;
-  private volatile boolean unavailable;
+  private final Ring ring;
+  private final int wakeMask;
+  private final Transport transport;
+  private final ClientLoop loop;
+  private final Thread thread;
+  private static final String[] NO_TAGS = new String[0];
   private final LongAdder[] drops = new LongAdder[DropReason.values().length];
+  private final boolean aggregate;
+  private final int maxContexts;
+  private final ThreadLocal<Contexts> local = ThreadLocal.withInitial(this::register);
   private final AtomicLong datagramsSent = new AtomicLong();
   private final AtomicLong linesSent = new AtomicLong();
   private final AtomicLong bytesSent = new AtomicLong();
   private final AtomicLong reconnects = new AtomicLong();
-  private final Thread sender;
-
-  // sender thread only
-  private AFUNIXDatagramChannel channel;
-  private final ByteBuffer out;
-  private boolean outage;
-  private long outageStartNs;
-  private long backoffNs;
-  private long nextAttemptNs;
-  private long closeDeadlineNs = Long.MAX_VALUE;
+  private volatile boolean closed;
 
   DefaultUdsinkClient(String path, UdsinkClientBuilder b) {
-    this.path = path;
-    this.address = address(path);
     this.mode = b.mode;
-    this.maxDatagram = b.maxDatagramSize;
-    this.sendBufferSize = b.sendBufferSize;
-    this.flushIntervalNs = b.flushInterval.toNanos();
+    this.aggregate = b.aggregation;
+    this.maxContexts = b.maxContexts;
     this.blockingTimeoutNs = b.blockingTimeout.toNanos();
     this.closeTimeoutNs = b.closeTimeout.toNanos();
-    this.initialBackoffNs = b.initialBackoff.toNanos();
-    this.maxBackoffNs = b.maxBackoff.toNanos();
-    this.backoffNs = initialBackoffNs;
-    this.handler = b.errorHandler;
-    this.prefix = LineFormatter.encode(b.prefix, LineFormatter.NAME);
-    this.constantTags = Tags.of(b.constantTags.toArray(new String[0])).encoded;
-    int formatCapacity = maxDatagram + 1;
-    this.formatters = ThreadLocal.withInitial(() -> new LineFormatter(formatCapacity));
-    this.free = new ArrayDeque<>(b.queueCapacity);
-    this.ready = new ArrayDeque<>(b.queueCapacity);
-    for (int i = 0; i < b.queueCapacity; i++) {
-      free.add(new Batch(maxDatagram));
-    }
     for (int i = 0; i < drops.length; i++) {
       drops[i] = new LongAdder();
     }
-    this.out = ByteBuffer.allocateDirect(maxDatagram);
-    this.sender = new Thread(this::run, "udsink-client-sender");
-    this.sender.setDaemon(true);
-    this.sender.start();
-  }
-
-  private static SocketAddress address(String path) {
-    try {
-      return path.startsWith("@")
-          ? AFUNIXSocketAddress.inAbstractNamespace(path.substring(1))
-          : AFUNIXSocketAddress.of(java.nio.file.Path.of(path));
-    } catch (IOException e) {
-      throw new IllegalArgumentException("socket: " + path + ": " + e.getMessage(), e);
+    // queueCapacity counts datagrams: the ring holds as many lines as that many datagrams of
+    // 64 lines each
+    this.ring = new Ring((int) Math.min(1 << 22, (long) b.queueCapacity * 64));
+    this.wakeMask = ring.capacity() / 4 - 1;
+    this.transport = new Transport(path, b, b.maxDatagramSize, drops, reconnects);
+    List<String> tags = new ArrayList<>(b.constantTags);
+    tags.addAll(Origin.environmentTags(b.environment, b.constantTags));
+    String container = b.containerId;
+    if (container == null && b.originDetection) {
+      container =
+          Origin.containerId(
+              java.nio.file.Path.of("/proc/self/cgroup"), java.nio.file.Path.of("/sys/fs/cgroup"));
     }
+    String cardinality = b.cardinality;
+    if (cardinality == null) {
+      cardinality = b.environment.get("DD_CARDINALITY");
+    }
+    byte[] origin = Origin.fields(container, b.environment.get("DD_EXTERNAL_ENV"), cardinality);
+    this.loop =
+        new ClientLoop(
+            ring,
+            transport,
+            b,
+            LineFormatter.encode(b.prefix, LineFormatter.NAME),
+            Tags.of(tags.toArray(new String[0])).encoded,
+            origin,
+            drops,
+            new AtomicLong[] {datagramsSent, linesSent, bytesSent});
+    this.thread = new Thread(loop, "udsink-client-sender");
+    this.thread.setDaemon(true);
+    this.thread.start();
   }
 
-  // ---------------------------------------------------------------- emitting threads
+  // ---------------------------------------------------------------- checks, small to inline
 
-  /**
-   * Counts and refuses an emit that cannot be delivered (closed, or collector gone outside
-   * reliable mode). Small so that it inlines into each public method: a refused call then never
-   * passes its varargs array on, and the array is never allocated.
-   */
   private boolean refused() {
     if (closed) {
       drops[DropReason.CLOSED.ordinal()].increment();
       return true;
     }
-    if (unavailable && mode != Mode.RELIABLE) {
+    if (transport.unavailable && mode != Mode.RELIABLE) {
       drops[DropReason.COLLECTOR_UNAVAILABLE.ordinal()].increment();
       return true;
     }
     return false;
   }
 
-  private LineFormatter start() {
-    if (refused()) {
-      return null;
-    }
-    return formatter();
-  }
-
-  private LineFormatter formatter() {
-    LineFormatter f = formatters.get();
-    f.reset();
-    return f;
-  }
-
-  private boolean metricStart(LineFormatter f, String name) {
+  private boolean invalid(String name) {
     if (name == null || name.isEmpty()) {
       drops[DropReason.INVALID.ordinal()].increment();
+      return true;
+    }
+    return false;
+  }
+
+  private boolean skipped(double rate) {
+    if (!(rate > 0 && rate <= 1)) {
+      drops[DropReason.INVALID.ordinal()].increment();
+      return true;
+    }
+    return rate < 1 && ThreadLocalRandom.current().nextDouble() >= rate;
+  }
+
+  private boolean notFinite(double v) {
+    if (Double.isFinite(v)) {
       return false;
     }
-    f.put(prefix);
-    f.putCached(name, LineFormatter.NAME);
-    f.put((byte) ':');
+    drops[DropReason.INVALID.ordinal()].increment();
     return true;
   }
 
-  private void metricEnd(LineFormatter f, byte type1, byte type2, double rate, Object tags) {
-    f.put((byte) '|');
-    f.put(type1);
-    if (type2 != 0) {
-      f.put(type2);
+  // ---------------------------------------------------------------- the ring
+
+  /** Claims a slot, waiting for room outside non-blocking mode; -1 when dropped. */
+  private long claim() {
+    long seq = ring.claim();
+    return seq >= 0 ? seq : claimSlowly();
+  }
+
+  private long claimSlowly() {
+    if (mode != Mode.NON_BLOCKING) {
+      loop.wake();
+      long deadline = System.nanoTime() + blockingTimeoutNs;
+      while (!closed && ring.awaitRoom(deadline)) {
+        long seq = ring.claim();
+        if (seq >= 0) {
+          return seq;
+        }
+      }
     }
-    if (rate != 1) {
-      f.putRate(rate);
+    drops[(closed ? DropReason.CLOSED : DropReason.QUEUE_FULL).ordinal()].increment();
+    return -1;
+  }
+
+  private void publish(long seq) {
+    ring.publish(seq);
+    if (loop.parked && (loop.idle || (seq & wakeMask) == 0)) {
+      loop.wake();
     }
-    if (tags instanceof Tags) {
-      f.putTags(constantTags, (Tags) tags);
+  }
+
+  private void other(byte kind, String text, Object object) {
+    long seq = claim();
+    if (seq < 0) {
+      return;
+    }
+    Ring.Slot s = ring.slot(seq);
+    s.kind = kind;
+    s.name = null;
+    s.rate = 1;
+    s.timestampSeconds = 0;
+    s.tagSet = null;
+    s.tagCount = 0;
+    s.text = text;
+    s.object = object;
+    publish(seq);
+  }
+
+  /**
+   * Copies an emit's tags where they stay this thread's: the varargs array is then only read
+   * by this loop, which inlines into the public method, so the JIT never allocates it.
+   */
+  private String[] stage(String[] tags) {
+    if (tags == null || tags.length == 0) {
+      return NO_TAGS;
+    }
+    String[] to = tags.length <= 16 ? local.get().scratch : new String[tags.length];
+    for (int i = 0; i < tags.length; i++) {
+      to[i] = tags[i];
+    }
+    return to;
+  }
+
+  private Contexts register() {
+    Contexts t = new Contexts(maxContexts, Thread.currentThread());
+    loop.register(t);
+    return t;
+  }
+
+  /**
+   * One emit, after its checks: into this thread's aggregation when {@code agg} (a table of its
+   * own, under its monitor), else (or when that table is full) through the ring. One method on
+   * purpose: large enough that the JIT keeps it apart, so that the public methods stay small
+   * enough to inline into their callers, where a varargs array that only {@link #stage} reads
+   * is never allocated.
+   */
+  private void emit(
+      byte kind,
+      String name,
+      long l,
+      double d,
+      double rate,
+      long ts,
+      String member,
+      Tags set,
+      String[] tags,
+      int n,
+      boolean agg) {
+    if (agg) {
+      Contexts t = local.get();
+      synchronized (t) {
+        if (t.sealed) {
+          drops[DropReason.CLOSED.ordinal()].increment();
+          return;
+        }
+        int h = Contexts.hash(kind, name, rate, set, tags, n);
+        Contexts.Context c = t.find(h, kind, name, rate, set, tags, n);
+        if (c == null) {
+          c =
+              t.insert(
+                  h,
+                  kind,
+                  name,
+                  rate,
+                  set,
+                  set != null ? null : n == 0 ? NO_TAGS : java.util.Arrays.copyOf(tags, n));
+        }
+        if (c != null) {
+          c.touched = true;
+          switch (kind) {
+            case Ring.COUNT -> c.count += l;
+            case Ring.COUNT_DOUBLE -> c.doubleCount += d;
+            case Ring.GAUGE -> {
+              c.gauge = d;
+              c.gaugeNs = System.nanoTime();
+            }
+            default -> {
+              if (c.members == null) {
+                c.members = new java.util.LinkedHashSet<>();
+              }
+              c.members.add(member);
+            }
+          }
+          return;
+        }
+      }
+    }
+    long seq = claim();
+    if (seq < 0) {
+      return;
+    }
+    Ring.Slot s = ring.slot(seq);
+    s.kind = kind;
+    s.name = name;
+    s.longValue = l;
+    s.doubleValue = d;
+    s.rate = rate;
+    s.timestampSeconds = ts;
+    s.tagSet = set;
+    s.text = member;
+    if (n <= Ring.INLINE_TAGS) {
+      for (int i = 0; i < n; i++) {
+        s.tags[i] = tags[i];
+      }
+      s.tagCount = n;
     } else {
-      f.putTags(constantTags, (String[]) tags);
+      s.moreTags = java.util.Arrays.copyOf(tags, n);
+      s.tagCount = n;
     }
+    publish(seq);
   }
 
-  private static boolean sampled(double rate) {
-    return rate >= 1 || ThreadLocalRandom.current().nextDouble() < rate;
-  }
-
-  private boolean validRate(double rate) {
-    if (rate > 0 && rate <= 1) {
-      return true;
-    }
-    drops[DropReason.INVALID.ordinal()].increment();
-    return false;
-  }
-
-  private boolean validValue(double v) {
-    if (Double.isFinite(v)) {
-      return true;
-    }
-    drops[DropReason.INVALID.ordinal()].increment();
-    return false;
-  }
+  // ---------------------------------------------------------------- counters
 
   @Override
   public void count(String name, long delta, String... tags) {
-    if (refused()) {
+    if (refused() || invalid(name)) {
       return;
     }
-    longValue(name, delta, (byte) 'c', (byte) 0, 1, tags);
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(Ring.COUNT, name, delta, 0, 1, 0, null, null, st, n, aggregate);
   }
 
   @Override
   public void count(String name, long delta, Tags tags) {
-    longValue(name, delta, (byte) 'c', (byte) 0, 1, tags);
+    if (refused() || invalid(name)) {
+      return;
+    }
+    emit(Ring.COUNT, name, delta, 0, 1, 0, null, tags, null, 0, aggregate);
   }
 
   @Override
   public void count(String name, long delta, double sampleRate, String... tags) {
-    if (validRate(sampleRate) && sampled(sampleRate)) {
-      longValue(name, delta, (byte) 'c', (byte) 0, sampleRate, tags);
-    }
-  }
-
-  /** One line with an integer value: counters and whole-millisecond timers. */
-  private void longValue(String name, long v, byte t1, byte t2, double rate, Object tags) {
-    LineFormatter f = start();
-    if (f == null) {
+    if (refused() || invalid(name) || skipped(sampleRate)) {
       return;
     }
-    try {
-      if (metricStart(f, name)) {
-        f.putLong(v);
-        metricEnd(f, t1, t2, rate, tags);
-        append(f);
-      }
-    } catch (LineFormatter.Overflow e) {
-      drops[DropReason.OVERSIZE.ordinal()].increment();
-    }
-  }
-
-  private void value(
-      String name, double v, byte t1, byte t2, double rate, Object tags, boolean delta) {
-    if (!validValue(v) || !validRate(rate) || !sampled(rate)) {
-      return;
-    }
-    LineFormatter f = start();
-    if (f == null) {
-      return;
-    }
-    try {
-      if (!metricStart(f, name)) {
-        return;
-      }
-      if (t1 == 'g' && !delta && v < 0) {
-        // StatsD reads a leading '-' as a delta: set 0, then subtract, in one unit
-        f.put((byte) '0');
-        metricEnd(f, t1, t2, rate, tags);
-        f.put((byte) '\n');
-        metricStart(f, name);
-      } else if (delta && v >= 0) {
-        f.put((byte) '+');
-      }
-      f.putDouble(v);
-      metricEnd(f, t1, t2, rate, tags);
-      append(f);
-    } catch (LineFormatter.Overflow e) {
-      drops[DropReason.OVERSIZE.ordinal()].increment();
-    }
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(Ring.COUNT, name, delta, 0, sampleRate, 0, null, null, st, n, aggregate);
   }
 
   @Override
-  public void gauge(String name, double value, String... tags) {
-    if (refused()) {
+  public void count(String name, double delta, String... tags) {
+    if (refused() || invalid(name) || notFinite(delta)) {
       return;
     }
-    value(name, value, (byte) 'g', (byte) 0, 1, tags, false);
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(Ring.COUNT_DOUBLE, name, 0, delta, 1, 0, null, null, st, n, aggregate);
+  }
+
+  @Override
+  public void countWithTimestamp(String name, long delta, Instant timestamp, String... tags) {
+    if (refused() || invalid(name) || timestamp == null) {
+      if (timestamp == null && !closed) {
+        drops[DropReason.INVALID.ordinal()].increment();
+      }
+      return;
+    }
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(
+        Ring.COUNT,
+        name,
+        delta,
+        0,
+        1,
+        Math.max(1, timestamp.getEpochSecond()),
+        null,
+        null,
+        st,
+        n,
+        false);
+  }
+
+  // ---------------------------------------------------------------- gauges
+
+  @Override
+  public void gauge(String name, double value, String... tags) {
+    if (refused() || invalid(name) || notFinite(value)) {
+      return;
+    }
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(Ring.GAUGE, name, 0, value, 1, 0, null, null, st, n, aggregate);
   }
 
   @Override
   public void gauge(String name, double value, Tags tags) {
-    value(name, value, (byte) 'g', (byte) 0, 1, tags, false);
+    if (refused() || invalid(name) || notFinite(value)) {
+      return;
+    }
+    emit(Ring.GAUGE, name, 0, value, 1, 0, null, tags, null, 0, aggregate);
+  }
+
+  @Override
+  public void gauge(String name, double value, double sampleRate, String... tags) {
+    if (refused() || invalid(name) || notFinite(value) || skipped(sampleRate)) {
+      return;
+    }
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(Ring.GAUGE, name, 0, value, sampleRate, 0, null, null, st, n, aggregate);
+  }
+
+  @Override
+  public void gaugeWithTimestamp(String name, double value, Instant timestamp, String... tags) {
+    if (refused() || invalid(name) || notFinite(value) || timestamp == null) {
+      if (timestamp == null && !closed) {
+        drops[DropReason.INVALID.ordinal()].increment();
+      }
+      return;
+    }
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(
+        Ring.GAUGE,
+        name,
+        0,
+        value,
+        1,
+        Math.max(1, timestamp.getEpochSecond()),
+        null,
+        null,
+        st,
+        n,
+        false);
   }
 
   @Override
   public void gaugeDelta(String name, double delta, String... tags) {
-    value(name, delta, (byte) 'g', (byte) 0, 1, tags, true);
+    if (refused() || invalid(name) || notFinite(delta)) {
+      return;
+    }
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(Ring.GAUGE_DELTA, name, 0, delta, 1, 0, null, null, st, n, false);
   }
+
+  // ---------------------------------------------------------------- samples
 
   @Override
   public void time(String name, long millis, String... tags) {
-    if (refused()) {
+    if (refused() || invalid(name)) {
       return;
     }
-    longValue(name, millis, (byte) 'm', (byte) 's', 1, tags);
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(Ring.TIMER, name, 0, millis, 1, 0, null, null, st, n, false);
   }
 
   @Override
   public void time(String name, long millis, Tags tags) {
-    longValue(name, millis, (byte) 'm', (byte) 's', 1, tags);
+    if (refused() || invalid(name)) {
+      return;
+    }
+    emit(Ring.TIMER, name, 0, millis, 1, 0, null, tags, null, 0, false);
+  }
+
+  @Override
+  public void time(String name, long millis, double sampleRate, String... tags) {
+    if (refused() || invalid(name) || skipped(sampleRate)) {
+      return;
+    }
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(Ring.TIMER, name, 0, millis, sampleRate, 0, null, null, st, n, false);
   }
 
   @Override
   public void time(String name, Duration duration, String... tags) {
-    value(name, duration.toNanos() / 1e6, (byte) 'm', (byte) 's', 1, tags, false);
+    if (refused() || invalid(name)) {
+      return;
+    }
+    if (duration == null) {
+      drops[DropReason.INVALID.ordinal()].increment();
+      return;
+    }
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(Ring.TIMER, name, 0, duration.toNanos() / 1e6, 1, 0, null, null, st, n, false);
   }
 
   @Override
   public void histogram(String name, double value, String... tags) {
-    if (refused()) {
+    if (refused() || invalid(name) || notFinite(value)) {
       return;
     }
-    value(name, value, (byte) 'h', (byte) 0, 1, tags, false);
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(Ring.HISTOGRAM, name, 0, value, 1, 0, null, null, st, n, false);
   }
 
   @Override
   public void histogram(String name, double value, Tags tags) {
-    value(name, value, (byte) 'h', (byte) 0, 1, tags, false);
+    if (refused() || invalid(name) || notFinite(value)) {
+      return;
+    }
+    emit(Ring.HISTOGRAM, name, 0, value, 1, 0, null, tags, null, 0, false);
   }
 
   @Override
   public void histogram(String name, double value, double sampleRate, String... tags) {
-    value(name, value, (byte) 'h', (byte) 0, sampleRate, tags, false);
+    if (refused() || invalid(name) || notFinite(value) || skipped(sampleRate)) {
+      return;
+    }
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(Ring.HISTOGRAM, name, 0, value, sampleRate, 0, null, null, st, n, false);
   }
 
   @Override
   public void distribution(String name, double value, String... tags) {
-    if (refused()) {
+    if (refused() || invalid(name) || notFinite(value)) {
       return;
     }
-    value(name, value, (byte) 'd', (byte) 0, 1, tags, false);
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(Ring.DISTRIBUTION, name, 0, value, 1, 0, null, null, st, n, false);
   }
 
   @Override
   public void distribution(String name, double value, Tags tags) {
-    value(name, value, (byte) 'd', (byte) 0, 1, tags, false);
+    if (refused() || invalid(name) || notFinite(value)) {
+      return;
+    }
+    emit(Ring.DISTRIBUTION, name, 0, value, 1, 0, null, tags, null, 0, false);
   }
 
   @Override
+  public void distribution(String name, double value, double sampleRate, String... tags) {
+    if (refused() || invalid(name) || notFinite(value) || skipped(sampleRate)) {
+      return;
+    }
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(Ring.DISTRIBUTION, name, 0, value, sampleRate, 0, null, null, st, n, false);
+  }
+
+  // ---------------------------------------------------------------- sets, events, checks, raw
+
+  @Override
   public void set(String name, String member, String... tags) {
+    set(name, member, 1, stage(tags));
+  }
+
+  @Override
+  public void set(String name, String member, double sampleRate, String... tags) {
+    if (refused() || invalid(name) || skipped(sampleRate)) {
+      return;
+    }
     if (member == null || member.isEmpty()) {
       drops[DropReason.INVALID.ordinal()].increment();
       return;
     }
-    LineFormatter f = start();
-    if (f == null) {
-      return;
-    }
-    try {
-      if (metricStart(f, name)) {
-        f.put(member, LineFormatter.MEMBER);
-        metricEnd(f, (byte) 's', (byte) 0, 1, tags);
-        append(f);
-      }
-    } catch (LineFormatter.Overflow e) {
-      drops[DropReason.OVERSIZE.ordinal()].increment();
-    }
+    int n = tags == null ? 0 : tags.length;
+    String[] st = stage(tags);
+    emit(Ring.SET, name, 0, 0, sampleRate, 0, member, null, st, n, aggregate);
   }
 
   @Override
   public void event(Event e) {
+    if (refused()) {
+      return;
+    }
     if (e == null) {
       drops[DropReason.INVALID.ordinal()].increment();
       return;
     }
-    LineFormatter f = start();
-    if (f == null) {
-      return;
-    }
-    try {
-      byte[] title = escapeNewlines(e.title()).getBytes(StandardCharsets.UTF_8);
-      byte[] text = escapeNewlines(e.text()).getBytes(StandardCharsets.UTF_8);
-      f.put("_e{" + title.length + "," + text.length + "}:", LineFormatter.RAW);
-      f.put(title);
-      f.put((byte) '|');
-      f.put(text);
-      field(f, "|d:", e.timestampSeconds() == null ? null : e.timestampSeconds().toString());
-      field(f, "|h:", e.hostname());
-      field(f, "|k:", e.aggregationKey());
-      field(f, "|p:", e.priority());
-      field(f, "|s:", e.sourceType());
-      field(f, "|t:", e.alertType());
-      f.putTags(constantTags, e.tags().toArray(new String[0]));
-      append(f);
-    } catch (LineFormatter.Overflow ex) {
-      drops[DropReason.OVERSIZE.ordinal()].increment();
-    }
+    other(Ring.EVENT, null, e);
   }
 
   @Override
   public void serviceCheck(ServiceCheck c) {
+    if (refused()) {
+      return;
+    }
     if (c == null || c.name().isEmpty()) {
       drops[DropReason.INVALID.ordinal()].increment();
       return;
     }
-    LineFormatter f = start();
-    if (f == null) {
-      return;
-    }
-    try {
-      f.put("_sc|", LineFormatter.RAW);
-      f.put(c.name(), LineFormatter.NAME);
-      f.put((byte) '|');
-      f.put((byte) ('0' + c.status().ordinal()));
-      field(f, "|d:", c.timestampSeconds() == null ? null : c.timestampSeconds().toString());
-      field(f, "|h:", c.hostname());
-      f.putTags(constantTags, c.tags().toArray(new String[0]));
-      if (c.message() != null) {
-        f.put("|m:", LineFormatter.RAW);
-        f.put(escapeNewlines(c.message()), LineFormatter.RAW);
-      }
-      append(f);
-    } catch (LineFormatter.Overflow ex) {
-      drops[DropReason.OVERSIZE.ordinal()].increment();
-    }
-  }
-
-  private static void field(LineFormatter f, String key, String value) {
-    if (value != null) {
-      f.put(key, LineFormatter.RAW);
-      f.put(value, LineFormatter.TAG);
-    }
-  }
-
-  private static String escapeNewlines(String s) {
-    return s.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n");
+    other(Ring.SERVICE_CHECK, null, c);
   }
 
   @Override
   public void sendRaw(String text) {
+    if (refused()) {
+      return;
+    }
     if (text == null || text.isEmpty()) {
       drops[DropReason.INVALID.ordinal()].increment();
       return;
     }
-    LineFormatter f = start();
-    if (f == null) {
-      return;
-    }
-    try {
-      f.put(text, LineFormatter.RAW);
-      append(f);
-    } catch (LineFormatter.Overflow ex) {
-      drops[DropReason.OVERSIZE.ordinal()].increment();
-    }
+    other(Ring.RAW, text, null);
   }
 
-  /** Appends the formatted line to the current datagram, starting a new one when it is full. */
-  private void append(LineFormatter f) {
-    int len = f.pos;
-    if (len > maxDatagram) {
-      drops[DropReason.OVERSIZE.ordinal()].increment();
-      return;
-    }
-    lock.lock();
-    try {
-      long deadline = 0;
-      while (true) {
-        if (closing) {
-          drops[DropReason.CLOSED.ordinal()].increment();
-          return;
-        }
-        Batch b = current;
-        if (b != null) {
-          int need = b.len == 0 ? len : b.len + 1 + len;
-          if (need <= maxDatagram) {
-            if (b.len > 0) {
-              b.buf[b.len++] = '\n';
-            }
-            System.arraycopy(f.buf, 0, b.buf, b.len, len);
-            b.len += len;
-            b.lines++;
-            return;
-          }
-          ready.add(b);
-          current = null;
-          work.signal();
-        }
-        Batch fresh = free.poll();
-        if (fresh != null) {
-          fresh.len = 0;
-          fresh.lines = 0;
-          fresh.startNs = System.nanoTime();
-          current = fresh;
-          if (senderIdle) {
-            senderIdle = false;
-            work.signal();
-          }
-          continue;
-        }
-        if (mode == Mode.NON_BLOCKING) {
-          drops[DropReason.QUEUE_FULL.ordinal()].increment();
-          return;
-        }
-        long now = System.nanoTime();
-        if (deadline == 0) {
-          deadline = now + blockingTimeoutNs;
-        }
-        if (now >= deadline) {
-          drops[DropReason.QUEUE_FULL.ordinal()].increment();
-          return;
-        }
-        try {
-          room.awaitNanos(deadline - now);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          drops[DropReason.QUEUE_FULL.ordinal()].increment();
-          return;
-        }
-      }
-    } finally {
-      lock.unlock();
-    }
-  }
+  // ---------------------------------------------------------------- life
 
   @Override
   public void flush() {
-    lock.lock();
-    try {
-      flushRequested = true;
-      work.signal();
-    } finally {
-      lock.unlock();
-    }
+    loop.flushRequested = true;
+    loop.wake();
   }
 
   @Override
@@ -539,7 +573,12 @@ final class DefaultUdsinkClient implements UdsinkClient {
       d[i] = drops[i].sum();
     }
     return ClientStats.of(
-        datagramsSent.get(), linesSent.get(), bytesSent.get(), d, reconnects.get());
+        datagramsSent.get(),
+        linesSent.get(),
+        bytesSent.get(),
+        d,
+        reconnects.get(),
+        loop.contexts());
   }
 
   @Override
@@ -548,268 +587,22 @@ final class DefaultUdsinkClient implements UdsinkClient {
       return;
     }
     closed = true;
-    lock.lock();
-    try {
-      closing = true;
-      work.signal();
-      room.signalAll();
-    } finally {
-      lock.unlock();
-    }
-    LockSupport.unpark(sender);
+    loop.close();
+    ring.wakeAll();
     boolean interrupted = false;
     long deadline = System.nanoTime() + closeTimeoutNs + TimeUnit.SECONDS.toNanos(1);
-    while (sender.isAlive() && System.nanoTime() < deadline) {
+    while (thread.isAlive() && System.nanoTime() < deadline) {
       try {
-        sender.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
       } catch (InterruptedException e) {
         interrupted = true;
       }
     }
-    if (sender.isAlive()) {
-      sender.interrupt();
+    if (thread.isAlive()) {
+      thread.interrupt();
     }
     if (interrupted) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  // ---------------------------------------------------------------- sender thread
-
-  private void run() {
-    try {
-      tryConnect(); // an absent collector is reported now, not at the first emit
-      while (true) {
-        Batch b = null;
-        lock.lock();
-        try {
-          while (true) {
-            b = ready.poll();
-            if (b != null) {
-              break;
-            }
-            long now = System.nanoTime();
-            if (closing && closeDeadlineNs == Long.MAX_VALUE) {
-              closeDeadlineNs = now + closeTimeoutNs;
-            }
-            Batch c = current;
-            boolean due =
-                c != null
-                    && c.len > 0
-                    && (closing || flushRequested || now - c.startNs >= flushIntervalNs);
-            flushRequested = false;
-            if (due) {
-              b = c;
-              current = null;
-              break;
-            }
-            if (closing) {
-              return;
-            }
-            if (unavailable && now >= nextAttemptNs) {
-              break; // probe the collector
-            }
-            long wait = Long.MAX_VALUE;
-            if (c != null && c.len > 0) {
-              wait = c.startNs + flushIntervalNs - now;
-            }
-            if (unavailable) {
-              wait = Math.min(wait, nextAttemptNs - now);
-            }
-            if (wait == Long.MAX_VALUE) {
-              senderIdle = true;
-              work.await();
-            } else {
-              work.awaitNanos(wait);
-            }
-          }
-        } finally {
-          lock.unlock();
-        }
-        if (b == null) {
-          tryConnect();
-          continue;
-        }
-        send(b);
-        lock.lock();
-        try {
-          b.len = 0;
-          b.lines = 0;
-          free.add(b);
-          room.signal();
-        } finally {
-          lock.unlock();
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      dropQueuedAtExit();
-      closeChannel();
-    }
-  }
-
-  private void dropQueuedAtExit() {
-    lock.lock();
-    try {
-      long lines = 0;
-      for (Batch b : ready) {
-        lines += b.lines;
-      }
-      if (current != null) {
-        lines += current.lines;
-      }
-      drops[DropReason.CLOSED.ordinal()].add(lines);
-      ready.clear();
-      current = null;
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Sends one datagram according to the mode; counts it as sent or dropped. */
-  private void send(Batch b) {
-    long blockDeadline = 0;
-    long park = 10_000;
-    while (true) {
-      long now = System.nanoTime();
-      if (closing && closeDeadlineNs == Long.MAX_VALUE) {
-        closeDeadlineNs = now + closeTimeoutNs;
-      }
-      if (closing && now >= closeDeadlineNs) {
-        drops[DropReason.CLOSED.ordinal()].add(b.lines);
-        return;
-      }
-      if (channel == null) {
-        if (now >= nextAttemptNs) {
-          tryConnect();
-        }
-        if (channel == null) {
-          if (mode != Mode.RELIABLE) {
-            drops[DropReason.COLLECTOR_UNAVAILABLE.ordinal()].add(b.lines);
-            return;
-          }
-          LockSupport.parkNanos(Math.max(1, Math.min(nextAttemptNs, closeDeadlineNs) - now));
-          continue;
-        }
-      }
-      out.clear();
-      out.put(b.buf, 0, b.len).flip();
-      try {
-        if (channel.write(out) > 0) {
-          datagramsSent.incrementAndGet();
-          linesSent.addAndGet(b.lines);
-          bytesSent.addAndGet(b.len);
-          if (outage) {
-            recovered(now);
-          }
-          return;
-        }
-        // EAGAIN: the collector's queue is full
-        if (mode == Mode.NON_BLOCKING) {
-          drops[DropReason.WOULD_BLOCK.ordinal()].add(b.lines);
-          return;
-        }
-        if (blockDeadline == 0) {
-          blockDeadline = now + blockingTimeoutNs;
-        }
-        if (mode == Mode.BLOCKING && now >= blockDeadline) {
-          drops[DropReason.WOULD_BLOCK.ordinal()].add(b.lines);
-          return;
-        }
-        LockSupport.parkNanos(park);
-        park = Math.min(park * 2, MAX_PARK_NS);
-      } catch (IOException e) {
-        CollectorUnavailableException u = CollectorUnavailableException.classify(path, e);
-        if (u == null) {
-          report(new IOException("sending to the collector at " + path + " failed: " + e, e));
-          if (!channel.isOpen()) {
-            closeChannel();
-          }
-          drops[DropReason.SEND_ERROR.ordinal()].add(b.lines);
-          return;
-        }
-        closeChannel();
-        enterOutage(u, now);
-        if (mode != Mode.RELIABLE) {
-          drops[DropReason.COLLECTOR_UNAVAILABLE.ordinal()].add(b.lines);
-          return;
-        }
-      }
-    }
-  }
-
-  private void tryConnect() {
-    closeChannel();
-    long now = System.nanoTime();
-    AFUNIXDatagramChannel ch = null;
-    try {
-      ch = AFUNIXDatagramChannel.open();
-      if (sendBufferSize > 0) {
-        ch.setOption(java.net.StandardSocketOptions.SO_SNDBUF, sendBufferSize);
-      }
-      ch.connect(address);
-      ch.configureBlocking(false);
-      channel = ch;
-      unavailable = false; // let traffic through; the outage ends with the first send that works
-    } catch (IOException e) {
-      if (ch != null) {
-        try {
-          ch.close();
-        } catch (IOException ignored) {
-          // nothing more to do
-        }
-      }
-      CollectorUnavailableException u = CollectorUnavailableException.classify(path, e);
-      enterOutage(
-          u != null
-              ? u
-              : new CollectorUnavailableException(
-                  path, CollectorUnavailableException.Reason.REFUSED, e),
-          now);
-    }
-  }
-
-  private void enterOutage(CollectorUnavailableException u, long now) {
-    unavailable = true;
-    if (!outage) {
-      outage = true;
-      outageStartNs = now;
-      backoffNs = initialBackoffNs;
-      report(u);
-    }
-    nextAttemptNs = now + backoffNs;
-    backoffNs = Math.min(backoffNs * 2, maxBackoffNs);
-  }
-
-  private void recovered(long now) {
-    outage = false;
-    unavailable = false;
-    backoffNs = initialBackoffNs;
-    reconnects.incrementAndGet();
-    try {
-      handler.onRecovered(path, Duration.ofNanos(now - outageStartNs));
-    } catch (RuntimeException ignored) {
-      // a handler's failure is not the client's
-    }
-  }
-
-  private void report(Exception e) {
-    try {
-      handler.onError(e);
-    } catch (RuntimeException ignored) {
-      // a handler's failure is not the client's
-    }
-  }
-
-  private void closeChannel() {
-    if (channel != null) {
-      try {
-        channel.close();
-      } catch (IOException ignored) {
-        // already gone
-      }
-      channel = null;
     }
   }
 }

@@ -192,6 +192,30 @@ final class LineFormatter {
 
   private static final byte[] EMPTY = new byte[0];
 
+  /** Writes {@code |#constant,tags} from the first {@code n} tags (nothing when none). */
+  void putTags(byte[] constantTags, String[] tags, int n) {
+    boolean any = constantTags.length > 0;
+    if (any) {
+      put((byte) '|');
+      put((byte) '#');
+      put(constantTags);
+    }
+    for (int i = 0; i < n; i++) {
+      String t = tags[i];
+      if (t == null || t.isEmpty()) {
+        continue;
+      }
+      if (any) {
+        put((byte) ',');
+      } else {
+        put((byte) '|');
+        put((byte) '#');
+        any = true;
+      }
+      putCached(t, TAG);
+    }
+  }
+
   /** Writes {@code |#constant,tags} (nothing when both are empty). */
   void putTags(byte[] constantTags, String[] tags) {
     boolean any = constantTags.length > 0;

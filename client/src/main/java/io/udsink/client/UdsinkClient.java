@@ -16,12 +16,43 @@ import java.time.Duration;
  * <p>Names, tags and set members are sanitised (see {@code docs/client.md}); a sample rate below
  * 1 sends that fraction of the calls, marked with {@code |@rate} so that the collector scales
  * them back.
+ *
+ * <p>By default the client aggregates before it sends (see
+ * {@link UdsinkClientBuilder#aggregation(boolean)}): counters add up, gauges keep the last value
+ * and sets unite over each aggregation interval; timers, histograms and distributions keep every
+ * sample and go out packed into multi-value lines.
  */
 public interface UdsinkClient extends AutoCloseable {
   /** A new builder. */
   static UdsinkClientBuilder builder() {
     return new UdsinkClientBuilder();
   }
+
+  /** A client that sends nothing and counts nothing: for tests, and for code with metrics off. */
+  static UdsinkClient noOp() {
+    return NoOpUdsinkClient.INSTANCE;
+  }
+
+  /** Adds a fractional {@code delta} to a counter. */
+  void count(String name, double delta, String... tags);
+
+  /** Adds {@code delta} to a counter with the time it belongs to ({@code |T}, whole seconds). */
+  void countWithTimestamp(String name, long delta, java.time.Instant timestamp, String... tags);
+
+  /** Sets a gauge with the time the value belongs to ({@code |T}, whole seconds). */
+  void gaugeWithTimestamp(String name, double value, java.time.Instant timestamp, String... tags);
+
+  /** Sets a gauge, sampled at {@code sampleRate} in (0, 1]. */
+  void gauge(String name, double value, double sampleRate, String... tags);
+
+  /** Records a duration in milliseconds, sampled. */
+  void time(String name, long millis, double sampleRate, String... tags);
+
+  /** Records a value in a distribution, sampled. */
+  void distribution(String name, double value, double sampleRate, String... tags);
+
+  /** Adds a member to a set, sampled. */
+  void set(String name, String member, double sampleRate, String... tags);
 
   /** Adds {@code delta} to a counter. */
   void count(String name, long delta, String... tags);

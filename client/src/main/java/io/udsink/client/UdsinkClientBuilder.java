@@ -7,8 +7,13 @@ import java.util.Objects;
 
 /**
  * Configures a {@link UdsinkClient}. Every setting is validated in {@link #build()}, which names
- * the bad setting. The socket is, in order: {@link #socket(String)}, the environment variable
- * {@code UDSINK_SOCKET}, then the default collector's socket ({@link DefaultSocket#forClient()}).
+ * the bad setting. Each is resolved as the Datadog clients resolve theirs: an explicit setting,
+ * then the environment, then the default. The socket is, in order: {@link #socket(String)}, the
+ * environment variable {@code UDSINK_SOCKET}, then {@code DD_DOGSTATSD_URL}
+ * ({@code unix:///path} or {@code unixgram:///path}), then the default collector's socket
+ * ({@link DefaultSocket#forClient()}). {@code DD_ENTITY_ID}, {@code DD_ENV},
+ * {@code DD_SERVICE} and {@code DD_VERSION} become constant tags unless one of that name is set;
+ * {@code DD_EXTERNAL_ENV} and {@code DD_CARDINALITY} become origin fields.
  */
 public final class UdsinkClientBuilder {
   /** The environment variable naming the socket. */
@@ -42,8 +47,70 @@ public final class UdsinkClientBuilder {
   Duration initialBackoff = Duration.ofMillis(50);
   Duration maxBackoff = Duration.ofSeconds(5);
   ClientErrorHandler errorHandler = ClientErrorHandler.STDERR;
+  boolean aggregation = true;
+  Duration aggregationInterval = AGGREGATION_INTERVAL_DEFAULT;
+  int maxContexts = MAX_CONTEXTS_DEFAULT;
+  boolean originDetection = true;
+  String containerId;
+  String cardinality;
+  java.util.Map<String, String> environment = System.getenv();
+
+  /** Default interval of the client-side aggregation. */
+  public static final Duration AGGREGATION_INTERVAL_DEFAULT = Duration.ofSeconds(2);
+
+  /** Default bound on the series the client-side aggregation holds. */
+  public static final int MAX_CONTEXTS_DEFAULT = 20_000;
 
   UdsinkClientBuilder() {}
+
+  /**
+   * Aggregates counters (added), gauges (the last value) and sets (united) per aggregation
+   * interval before sending, and packs the samples of timers, histograms and distributions into
+   * multi-value lines (default: on).
+   */
+  public UdsinkClientBuilder aggregation(boolean on) {
+    this.aggregation = on;
+    return this;
+  }
+
+  /** How long the aggregation gathers before it sends (default 2 s). */
+  public UdsinkClientBuilder aggregationInterval(Duration interval) {
+    this.aggregationInterval = interval;
+    return this;
+  }
+
+  /** Most series the aggregation holds; beyond it emits are sent as they come (default 20000). */
+  public UdsinkClientBuilder maxContexts(int contexts) {
+    this.maxContexts = contexts;
+    return this;
+  }
+
+  /**
+   * Sends this process's container (DogStatsD's {@code |c:} field) when it runs in one (default:
+   * on); {@link #containerId(String)} names it instead.
+   */
+  public UdsinkClientBuilder originDetection(boolean on) {
+    this.originDetection = on;
+    return this;
+  }
+
+  /** The container to name in {@code |c:}, instead of reading {@code /proc/self/cgroup}. */
+  public UdsinkClientBuilder containerId(String id) {
+    this.containerId = id;
+    return this;
+  }
+
+  /** The tag cardinality to ask for ({@code |card:}: low, orchestrator, high or none). */
+  public UdsinkClientBuilder cardinality(String cardinality) {
+    this.cardinality = cardinality;
+    return this;
+  }
+
+  /** The environment read at {@link #build()} (the process's; tests give their own). */
+  UdsinkClientBuilder environment(java.util.Map<String, String> env) {
+    this.environment = env;
+    return this;
+  }
 
   /** The collector's socket path, or {@code @name} in the abstract namespace. */
   public UdsinkClientBuilder socket(String socket) {
@@ -132,7 +199,7 @@ public final class UdsinkClientBuilder {
   public UdsinkClient build() {
     String resolved = socket;
     if (resolved == null || resolved.isEmpty()) {
-      resolved = DefaultSocket.forClient();
+      resolved = defaultSocket(environment);
     }
     if ("@".equals(resolved) || resolved.indexOf('\0') >= 0) {
       throw new IllegalArgumentException("socket: '" + resolved + "' is not a socket path");
@@ -169,6 +236,11 @@ public final class UdsinkClientBuilder {
           "queueCapacity must be between 1 and 1000000, was " + queueCapacity);
     }
     positive("flushInterval", flushInterval);
+    positive("aggregationInterval", aggregationInterval);
+    if (maxContexts < 0 || maxContexts > 10_000_000) {
+      throw new IllegalArgumentException(
+          "maxContexts must be between 0 and 10000000, was " + maxContexts);
+    }
     positive("blockingTimeout", blockingTimeout);
     positive("closeTimeout", closeTimeout);
     positive("backoff initial", initialBackoff);
@@ -178,6 +250,22 @@ public final class UdsinkClientBuilder {
           "backoff: max " + maxBackoff + " is below initial " + initialBackoff);
     }
     return new DefaultUdsinkClient(resolved, this);
+  }
+
+  /**
+   * The socket a client sends to when no socket is set: {@code $UDSINK_SOCKET}, then
+   * {@code $DD_DOGSTATSD_URL}, then {@link DefaultSocket#forClient()}.
+   *
+   * @param env the environment
+   * @return the socket path or {@code @name}
+   * @throws IllegalArgumentException when {@code DD_DOGSTATSD_URL} is not a Unix socket URL
+   */
+  public static String defaultSocket(java.util.Map<String, String> env) {
+    String s = env.get(SOCKET_ENV);
+    if (s == null || s.isEmpty()) {
+      s = Origin.socketFromUrl(env.get(Origin.URL_ENV));
+    }
+    return s == null || s.isEmpty() ? DefaultSocket.forClient() : s;
   }
 
   private static void positive(String name, Duration d) {

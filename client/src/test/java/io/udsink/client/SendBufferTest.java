@@ -26,6 +26,7 @@ class SendBufferTest {
       collector.bind(AFUNIXSocketAddress.of(path));
       try (UdsinkClient c =
           UdsinkClient.builder()
+              .aggregation(false)
               .socket(path.toString())
               .mode(Mode.NON_BLOCKING)
               .maxDatagramSize(3100)

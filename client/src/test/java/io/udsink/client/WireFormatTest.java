@@ -45,9 +45,12 @@ class WireFormatTest {
   }
 
   private UdsinkClientBuilder builder() {
+    // lines as emitted: no aggregation, no origin field (AggregationTest and OriginTest have those)
     return UdsinkClient.builder()
         .socket(path.toString())
         .mode(Mode.BLOCKING)
+        .aggregation(false)
+        .originDetection(false)
         .flushInterval(Duration.ofSeconds(30));
   }
 
@@ -150,17 +153,18 @@ class WireFormatTest {
 
   @Test
   void shouldCountInvalidAndOversizeWithoutThrowing() throws Exception {
-    try (UdsinkClient c = builder().maxDatagramSize(64).build()) {
-      c.gauge("nan", Double.NaN);
-      c.histogram("inf", Double.POSITIVE_INFINITY);
-      c.count("", 1);
-      c.count("rate", 1, 1.5);
-      c.count("x".repeat(100), 1);
-      c.count("ok", 1);
-      ClientStats s = c.stats();
-      assertEquals(4, s.dropped(DropReason.INVALID));
-      assertEquals(1, s.dropped(DropReason.OVERSIZE));
-    }
+    UdsinkClient c = builder().maxDatagramSize(64).build();
+    c.gauge("nan", Double.NaN);
+    c.histogram("inf", Double.POSITIVE_INFINITY);
+    c.count("", 1);
+    c.count("rate", 1, 1.5);
+    c.time("null", (Duration) null);
+    c.count("x".repeat(100), 1);
+    c.count("ok", 1);
+    c.close(); // the size is checked on the client's thread: its count is final after close
+    ClientStats s = c.stats();
+    assertEquals(5, s.dropped(DropReason.INVALID));
+    assertEquals(1, s.dropped(DropReason.OVERSIZE));
     assertEquals(List.of("ok:1|c"), lines(1));
   }
 

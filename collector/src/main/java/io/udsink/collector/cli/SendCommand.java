@@ -35,8 +35,8 @@ final class SendCommand implements Callable<Integer> {
       names = "--socket",
       paramLabel = "PATH",
       description =
-          "Socket path or @name (default: $UDSINK_SOCKET, else this user's collector "
-              + "socket if it exists, else "
+          "Socket path or @name (default: $UDSINK_SOCKET, else $DD_DOGSTATSD_URL "
+              + "(unix:///path), else this user's collector socket if it exists, else "
               + io.udsink.client.DefaultSocket.SYSTEM
               + ").")
   String socket;
@@ -132,7 +132,15 @@ final class SendCommand implements Callable<Integer> {
     if (reliable && nonblocking) {
       throw new UsageException("give --reliable or --nonblocking, not both");
     }
-    String target = socket == null ? io.udsink.client.DefaultSocket.forClient() : socket;
+    String target;
+    try {
+      target =
+          socket != null
+              ? socket
+              : io.udsink.client.UdsinkClientBuilder.defaultSocket(System.getenv());
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
     SocketSpec.parse(target);
     byte[] bytes = payload(line, size);
     String text = new String(bytes, StandardCharsets.UTF_8);

@@ -88,7 +88,9 @@ class ClientAgainstCollectorTest {
     client.close();
     ClientStats stats = client.stats();
     assertEquals(0, stats.droppedTotal(), stats.toString());
-    assertEquals(threads * perThread * 6L, stats.linesSent());
+    assertTrue(
+        stats.linesSent() < threads * perThread * 6L / 5,
+        "aggregated: " + stats.linesSent() + " lines for " + threads * perThread * 6L + " emits");
     TestSupport.await(
         "every datagram flushed",
         WAIT,
@@ -142,6 +144,7 @@ class ClientAgainstCollectorTest {
             .socket(socket.toString())
             .backoff(Duration.ofMillis(5), Duration.ofMillis(40))
             .flushInterval(Duration.ofMillis(5))
+            .aggregation(false) // a line per increment, to compare with the lines sent
             .errorHandler(rec)
             .build();
     try {
@@ -197,6 +200,7 @@ class ClientAgainstCollectorTest {
         UdsinkClient.builder()
             .socket(first.socket.toString())
             .mode(Mode.RELIABLE)
+            .aggregation(false) // every line on the wire: the restart falls between them
             .blockingTimeout(Duration.ofSeconds(30))
             .backoff(Duration.ofMillis(5), Duration.ofMillis(50))
             .flushInterval(Duration.ofMillis(5))
@@ -259,6 +263,7 @@ class ClientAgainstCollectorTest {
         UdsinkClient.builder()
             .socket(h.socket.toString())
             .flushInterval(Duration.ofMillis(2))
+            .aggregation(false) // each emit a line: what an outage drops is counted per emit
             .backoff(Duration.ofMillis(50), Duration.ofSeconds(1))
             .errorHandler(rec)
             .build();
@@ -300,6 +305,7 @@ class ClientAgainstCollectorTest {
               .socket(path.toString())
               .maxDatagramSize(256)
               .queueCapacity(8)
+              .aggregation(false) // each emit a line, so that the frozen queue fills
               .flushInterval(Duration.ofMillis(1))
               .build();
       long slowest = 0;
@@ -351,6 +357,7 @@ class ClientAgainstCollectorTest {
               .socket(path.toString())
               .mode(Mode.BLOCKING)
               .maxDatagramSize(512)
+              .aggregation(false) // lines as emitted, to count them
               .build();
       for (int i = 0; i < 5000; i++) {
         client.count("pack.line", i);

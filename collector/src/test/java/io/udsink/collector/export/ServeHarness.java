@@ -73,12 +73,16 @@ public final class ServeHarness implements AutoCloseable {
     loop.start();
   }
 
-  /** Every JSON line written so far. */
+  /** Every whole JSON line written so far (not one still being written). */
   List<JsonNode> lines() throws IOException {
     ObjectMapper m = new ObjectMapper();
     List<JsonNode> nodes = new ArrayList<>();
-    for (String l : Files.readAllLines(out)) {
-      nodes.add(m.readTree(l));
+    String text = Files.readString(out);
+    int end = text.lastIndexOf('\n');
+    for (String l : text.substring(0, end + 1).split("\n")) {
+      if (!l.isEmpty()) {
+        nodes.add(m.readTree(l));
+      }
     }
     return nodes;
   }
