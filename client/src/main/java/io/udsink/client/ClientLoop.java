@@ -47,6 +47,9 @@ final class ClientLoop implements Runnable {
   private int batchLines;
   private long batchStartNs;
   private long nextAggregationNs;
+  private final long telemetryIntervalNs; // 0: off
+  private long nextTelemetryNs;
+  private final long[] telemetryBase = new long[3 + DropReason.values().length];
 
   private volatile Thread thread;
   private int touched; // aggregated emits since the last flush
@@ -80,6 +83,7 @@ final class ClientLoop implements Runnable {
     this.datagramsSent = sent[0];
     this.linesSent = sent[1];
     this.bytesSent = sent[2];
+    this.telemetryIntervalNs = b.telemetryInterval == null ? 0 : b.telemetryInterval.toNanos();
     this.f = new LineFormatter(maxDatagram + 1);
     this.batch = new byte[maxDatagram];
   }
@@ -119,6 +123,7 @@ final class ClientLoop implements Runnable {
     transport.connect(); // an absent collector is reported now, not at the first emit
     long now = System.nanoTime();
     nextAggregationNs = now + aggregationIntervalNs;
+    nextTelemetryNs = now + telemetryIntervalNs;
     try {
       while (true) {
         int n = drain(4096);
@@ -132,8 +137,13 @@ final class ClientLoop implements Runnable {
             continue;
           }
           flushAggregation();
+          telemetry();
           sendBatch();
           return;
+        }
+        if (telemetryIntervalNs > 0 && now >= nextTelemetryNs) {
+          telemetry();
+          nextTelemetryNs = now + telemetryIntervalNs;
         }
         if (flush || (aggregate && now >= nextAggregationNs)) {
           if (flush) {
@@ -319,6 +329,58 @@ final class ClientLoop implements Runnable {
         IDLE_FLUSHES);
   }
 
+  private static final byte[] TELEMETRY = "udsink.client.".getBytes(StandardCharsets.US_ASCII);
+
+  /** The client's own counts since the last report, as metric lines (when asked for). */
+  private void telemetry() {
+    if (telemetryIntervalNs == 0) {
+      return;
+    }
+    long[] now = new long[telemetryBase.length];
+    now[0] = linesSent.get();
+    now[1] = datagramsSent.get();
+    now[2] = bytesSent.get();
+    for (DropReason r : DropReason.values()) {
+      now[3 + r.ordinal()] = drops[r.ordinal()].sum();
+    }
+    String[] names = {"lines_sent", "datagrams_sent", "bytes_sent"};
+    try {
+      for (int i = 0; i < now.length; i++) {
+        long delta = now[i] - telemetryBase[i];
+        if (delta == 0 && i >= 3) {
+          continue;
+        }
+        f.reset();
+        f.put(TELEMETRY);
+        f.put(i < 3 ? names[i] : "lines_dropped", LineFormatter.RAW);
+        f.put((byte) ':');
+        f.putLong(delta);
+        f.put((byte) '|');
+        f.put((byte) 'c');
+        f.putTags(
+            constantTags,
+            i < 3
+                ? new String[0]
+                : new String[] {
+                  "reason:" + DropReason.values()[i - 3].name().toLowerCase(java.util.Locale.ROOT)
+                });
+        f.put(origin);
+        append(1);
+        telemetryBase[i] = now[i];
+      }
+      f.reset();
+      f.put(TELEMETRY);
+      f.put("aggregated_contexts:", LineFormatter.RAW);
+      f.putLong(contexts());
+      f.put("|g", LineFormatter.RAW);
+      f.putTags(constantTags, new String[0]);
+      f.put(origin);
+      append(1);
+    } catch (LineFormatter.Overflow e) {
+      drops[DropReason.OVERSIZE.ordinal()].increment();
+    }
+  }
+
   /** Moves every thread's sums into this thread's contexts, where they meet. */
   private void harvest() {
     for (Contexts t : threadTables) {
@@ -329,11 +391,25 @@ final class ClientLoop implements Runnable {
         Thread owner = t.owner.get();
         gone = (owner == null || !owner.isAlive()) && t.size() == 0;
       }
+      for (PendingSamples p : pending) {
+        try {
+          samplesLine(p.context, p.values, p.count);
+        } catch (LineFormatter.Overflow e) {
+          drops[DropReason.OVERSIZE.ordinal()].increment();
+        }
+        p.context.spare = p.values; // only this thread touches the spare
+      }
+      pending.clear();
       if (gone) {
         threadTables.remove(t);
       }
     }
   }
+
+  /** A thread's samples taken at a flush, formatted once its table is let go. */
+  private record PendingSamples(Contexts.Context context, double[] values, int count) {}
+
+  private final java.util.ArrayList<PendingSamples> pending = new java.util.ArrayList<>();
 
   private void merge(Contexts.Context c) {
     if (!c.touched) {
@@ -342,6 +418,17 @@ final class ClientLoop implements Runnable {
     }
     c.idleFlushes = 0;
     c.touched = false;
+    if (c.kind >= Ring.TIMER) {
+      // samples: the thread gets the spare buffer, and the full one is formatted once the
+      // thread's table is let go (formatting under it would hold up the thread)
+      if (c.sampleCount > 0) {
+        pending.add(new PendingSamples(c, c.samples, c.sampleCount));
+        c.samples = c.spare != null ? c.spare : new double[c.samples.length];
+        c.spare = null;
+        c.sampleCount = 0;
+      }
+      return;
+    }
     Contexts.Context g =
         c.tagSet != null
             ? contexts.get(c.kind, c.name, c.rate, c.tagSet, null, 0)
@@ -417,20 +504,25 @@ final class ClientLoop implements Runnable {
     lineDouble(c, v);
   }
 
-  /** One multi-value line of a context's samples (as many as fit), the rest kept. */
+  /** Multi-value lines of a context's samples, as many to a line as fit. */
   private void samplesLine(Contexts.Context c) {
+    samplesLine(c, c.samples, c.sampleCount);
+    c.sampleCount = 0;
+  }
+
+  private void samplesLine(Contexts.Context c, double[] samples, int count) {
     byte[] suffix = suffix(c);
     int i = 0;
-    while (i < c.sampleCount) {
+    while (i < count) {
       start(c.name);
       int values = 0;
-      while (i < c.sampleCount) {
+      while (i < count) {
         int mark = f.pos;
         try {
           if (values > 0) {
             f.put((byte) ':');
           }
-          f.putDouble(c.samples[i]);
+          f.putDouble(samples[i]);
           if (f.pos + suffix.length > maxDatagram) {
             f.pos = mark;
             break;
@@ -443,13 +535,12 @@ final class ClientLoop implements Runnable {
         i++;
       }
       if (values == 0) {
-        drops[DropReason.OVERSIZE.ordinal()].add(c.sampleCount - i);
+        drops[DropReason.OVERSIZE.ordinal()].add(count - i);
         break;
       }
       f.put(suffix);
       append(1);
     }
-    c.sampleCount = 0;
   }
 
   private byte[] suffix(Contexts.Context c) {

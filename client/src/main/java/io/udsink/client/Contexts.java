@@ -40,6 +40,7 @@ final class Contexts {
     boolean touched;
     LinkedHashSet<String> members;
     double[] samples;
+    double[] spare; // the client thread's: swapped in for samples at a flush
     int sampleCount;
     int idleFlushes;
 

@@ -32,6 +32,10 @@ final class DefaultUdsinkClient implements UdsinkClient {
   private final ClientLoop loop;
   private final Thread thread;
   private static final String[] NO_TAGS = new String[0];
+
+  /** Most samples of one series one thread holds between flushes; beyond, the ring. */
+  static final int SAMPLES_PER_THREAD = 4096;
+
   private final LongAdder[] drops = new LongAdder[DropReason.values().length];
   private final boolean aggregate;
   private final int maxContexts;
@@ -237,14 +241,33 @@ final class DefaultUdsinkClient implements UdsinkClient {
               c.gauge = d;
               c.gaugeNs = System.nanoTime();
             }
-            default -> {
+            case Ring.SET -> {
               if (c.members == null) {
                 c.members = new java.util.LinkedHashSet<>();
               }
               c.members.add(member);
             }
+            default -> {
+              // a sample: kept until the flush, in a buffer that grows to a bound
+              if (c.samples == null) {
+                c.samples = new double[64];
+              } else if (c.sampleCount == c.samples.length) {
+                if (c.samples.length >= SAMPLES_PER_THREAD) {
+                  if (!loop.flushRequested) {
+                    loop.flushRequested = true; // the client's thread takes them sooner
+                    loop.wake();
+                  }
+                  break; // this one goes through the ring
+                }
+                c.samples = java.util.Arrays.copyOf(c.samples, c.samples.length * 2);
+              }
+              c.samples[c.sampleCount++] = d;
+              return;
+            }
           }
-          return;
+          if (kind <= Ring.SET) {
+            return;
+          }
         }
       }
     }
@@ -410,7 +433,7 @@ final class DefaultUdsinkClient implements UdsinkClient {
     }
     int n = tags == null ? 0 : tags.length;
     String[] st = stage(tags);
-    emit(Ring.TIMER, name, 0, millis, 1, 0, null, null, st, n, false);
+    emit(Ring.TIMER, name, 0, millis, 1, 0, null, null, st, n, aggregate);
   }
 
   @Override
@@ -418,7 +441,7 @@ final class DefaultUdsinkClient implements UdsinkClient {
     if (refused() || invalid(name)) {
       return;
     }
-    emit(Ring.TIMER, name, 0, millis, 1, 0, null, tags, null, 0, false);
+    emit(Ring.TIMER, name, 0, millis, 1, 0, null, tags, null, 0, aggregate);
   }
 
   @Override
@@ -428,7 +451,7 @@ final class DefaultUdsinkClient implements UdsinkClient {
     }
     int n = tags == null ? 0 : tags.length;
     String[] st = stage(tags);
-    emit(Ring.TIMER, name, 0, millis, sampleRate, 0, null, null, st, n, false);
+    emit(Ring.TIMER, name, 0, millis, sampleRate, 0, null, null, st, n, aggregate);
   }
 
   @Override
@@ -442,7 +465,7 @@ final class DefaultUdsinkClient implements UdsinkClient {
     }
     int n = tags == null ? 0 : tags.length;
     String[] st = stage(tags);
-    emit(Ring.TIMER, name, 0, duration.toNanos() / 1e6, 1, 0, null, null, st, n, false);
+    emit(Ring.TIMER, name, 0, duration.toNanos() / 1e6, 1, 0, null, null, st, n, aggregate);
   }
 
   @Override
@@ -452,7 +475,7 @@ final class DefaultUdsinkClient implements UdsinkClient {
     }
     int n = tags == null ? 0 : tags.length;
     String[] st = stage(tags);
-    emit(Ring.HISTOGRAM, name, 0, value, 1, 0, null, null, st, n, false);
+    emit(Ring.HISTOGRAM, name, 0, value, 1, 0, null, null, st, n, aggregate);
   }
 
   @Override
@@ -460,7 +483,7 @@ final class DefaultUdsinkClient implements UdsinkClient {
     if (refused() || invalid(name) || notFinite(value)) {
       return;
     }
-    emit(Ring.HISTOGRAM, name, 0, value, 1, 0, null, tags, null, 0, false);
+    emit(Ring.HISTOGRAM, name, 0, value, 1, 0, null, tags, null, 0, aggregate);
   }
 
   @Override
@@ -470,7 +493,7 @@ final class DefaultUdsinkClient implements UdsinkClient {
     }
     int n = tags == null ? 0 : tags.length;
     String[] st = stage(tags);
-    emit(Ring.HISTOGRAM, name, 0, value, sampleRate, 0, null, null, st, n, false);
+    emit(Ring.HISTOGRAM, name, 0, value, sampleRate, 0, null, null, st, n, aggregate);
   }
 
   @Override
@@ -480,7 +503,7 @@ final class DefaultUdsinkClient implements UdsinkClient {
     }
     int n = tags == null ? 0 : tags.length;
     String[] st = stage(tags);
-    emit(Ring.DISTRIBUTION, name, 0, value, 1, 0, null, null, st, n, false);
+    emit(Ring.DISTRIBUTION, name, 0, value, 1, 0, null, null, st, n, aggregate);
   }
 
   @Override
@@ -488,7 +511,7 @@ final class DefaultUdsinkClient implements UdsinkClient {
     if (refused() || invalid(name) || notFinite(value)) {
       return;
     }
-    emit(Ring.DISTRIBUTION, name, 0, value, 1, 0, null, tags, null, 0, false);
+    emit(Ring.DISTRIBUTION, name, 0, value, 1, 0, null, tags, null, 0, aggregate);
   }
 
   @Override
@@ -498,7 +521,7 @@ final class DefaultUdsinkClient implements UdsinkClient {
     }
     int n = tags == null ? 0 : tags.length;
     String[] st = stage(tags);
-    emit(Ring.DISTRIBUTION, name, 0, value, sampleRate, 0, null, null, st, n, false);
+    emit(Ring.DISTRIBUTION, name, 0, value, sampleRate, 0, null, null, st, n, aggregate);
   }
 
   // ---------------------------------------------------------------- sets, events, checks, raw

@@ -158,9 +158,31 @@ final class LineFormatter {
   void putDouble(double v) {
     if (v == Math.rint(v) && Math.abs(v) < 1e15) {
       putLong((long) v);
-    } else {
-      put(Double.toString(v), NAME);
+      return;
     }
+    // up to six decimals exactly, without a String: most measured values are like 1.5 or 0.25
+    if (Math.abs(v) < 1e9) {
+      long scaled = Math.round(v * 1_000_000);
+      if (scaled / 1e6 == v) {
+        if (scaled < 0) {
+          put((byte) '-');
+          scaled = -scaled;
+        }
+        putLong(scaled / 1_000_000);
+        long frac = scaled % 1_000_000;
+        put((byte) '.');
+        int digits = 6;
+        while (frac % 10 == 0) {
+          frac /= 10;
+          digits--;
+        }
+        for (long d = (long) Math.pow(10, digits - 1); d > 0; d /= 10) {
+          put((byte) ('0' + (frac / d) % 10));
+        }
+        return;
+      }
+    }
+    put(Double.toString(v), NAME);
   }
 
   void putRate(double rate) {

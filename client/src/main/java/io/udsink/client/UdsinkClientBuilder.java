@@ -51,6 +51,7 @@ public final class UdsinkClientBuilder {
   Duration aggregationInterval = AGGREGATION_INTERVAL_DEFAULT;
   int maxContexts = MAX_CONTEXTS_DEFAULT;
   boolean originDetection = true;
+  Duration telemetryInterval;
   String containerId;
   String cardinality;
   java.util.Map<String, String> environment = System.getenv();
@@ -103,6 +104,24 @@ public final class UdsinkClientBuilder {
   /** The tag cardinality to ask for ({@code |card:}: low, orchestrator, high or none). */
   public UdsinkClientBuilder cardinality(String cardinality) {
     this.cardinality = cardinality;
+    return this;
+  }
+
+  /**
+   * Also sends the client's own counts as metrics, every 10 s: {@code udsink.client.lines_sent},
+   * {@code udsink.client.datagrams_sent}, {@code udsink.client.bytes_sent},
+   * {@code udsink.client.lines_dropped} by {@code reason}, and the gauge
+   * {@code udsink.client.aggregated_contexts} (default: off; {@link UdsinkClient#stats()} has them
+   * either way).
+   */
+  public UdsinkClientBuilder telemetry(boolean on) {
+    this.telemetryInterval = on ? Duration.ofSeconds(10) : null;
+    return this;
+  }
+
+  /** As {@link #telemetry(boolean)}, at another interval (tests). */
+  UdsinkClientBuilder telemetry(Duration interval) {
+    this.telemetryInterval = interval;
     return this;
   }
 

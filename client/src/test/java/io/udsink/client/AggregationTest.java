@@ -206,4 +206,21 @@ class AggregationTest {
     assertEquals(0, c.stats().linesSent());
     assertEquals(0, c.stats().droppedTotal());
   }
+
+  @Test
+  void shouldSendItsOwnCountsAsMetricsWhenAsked() throws Exception {
+    UdsinkClient c = builder().telemetry(Duration.ofMillis(50)).build();
+    c.count("x", 1);
+    c.count("", 1); // invalid: counted, and reported
+    Collector.await(
+        "the client's own metrics",
+        30,
+        () ->
+            collector.lines.stream().anyMatch(l -> l.startsWith("udsink.client.lines_sent:"))
+                && collector.lines.contains("udsink.client.lines_dropped:1|c|#reason:invalid"));
+    assertTrue(
+        collector.lines.stream().anyMatch(l -> l.startsWith("udsink.client.aggregated_contexts:")),
+        collector.lines.toString());
+    c.close();
+  }
 }
