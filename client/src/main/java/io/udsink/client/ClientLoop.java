@@ -296,37 +296,42 @@ final class ClientLoop implements Runnable {
           }
           c.idleFlushes = 0;
           c.touched = false;
-          try {
-            switch (c.kind) {
-              case Ring.COUNT -> {
-                line(c, c.count);
-                c.count = 0;
-              }
-              case Ring.COUNT_DOUBLE -> {
-                lineDouble(c, c.doubleCount);
-                c.doubleCount = 0;
-              }
-              case Ring.GAUGE -> gaugeLine(c, c.gauge);
-              case Ring.SET -> {
-                for (String m : c.members) {
-                  start(c.name);
-                  f.put(m, LineFormatter.MEMBER);
-                  f.put(suffix(c));
-                  append(1);
-                }
-                c.members.clear();
-              }
-              default -> {
-                if (c.sampleCount > 0) {
-                  samplesLine(c);
-                }
-              }
-            }
-          } catch (LineFormatter.Overflow e) {
-            drops[DropReason.OVERSIZE.ordinal()].increment();
-          }
+          flushOne(c);
         },
         IDLE_FLUSHES);
+  }
+
+  /** A context's lines: its sum, last value, members or samples; then it starts again. */
+  private void flushOne(Contexts.Context c) {
+    try {
+      switch (c.kind) {
+        case Ring.COUNT -> {
+          line(c, c.count);
+          c.count = 0;
+        }
+        case Ring.COUNT_DOUBLE -> {
+          lineDouble(c, c.doubleCount);
+          c.doubleCount = 0;
+        }
+        case Ring.GAUGE -> gaugeLine(c, c.gauge);
+        case Ring.SET -> {
+          for (String m : c.members) {
+            start(c.name);
+            f.put(m, LineFormatter.MEMBER);
+            f.put(suffix(c));
+            append(1);
+          }
+          c.members.clear();
+        }
+        default -> {
+          if (c.sampleCount > 0) {
+            samplesLine(c);
+          }
+        }
+      }
+    } catch (LineFormatter.Overflow e) {
+      drops[DropReason.OVERSIZE.ordinal()].increment();
+    }
   }
 
   private static final byte[] TELEMETRY = "udsink.client.".getBytes(StandardCharsets.US_ASCII);
@@ -388,6 +393,7 @@ final class ClientLoop implements Runnable {
       synchronized (t) {
         t.sealed = closing;
         t.forEach(this::merge, IDLE_FLUSHES);
+        t.heldSamples = 0;
         Thread owner = t.owner.get();
         gone = (owner == null || !owner.isAlive()) && t.size() == 0;
       }
@@ -434,9 +440,8 @@ final class ClientLoop implements Runnable {
             ? contexts.get(c.kind, c.name, c.rate, c.tagSet, null, 0)
             : contexts.get(c.kind, c.name, c.rate, null, c.tags, c.tags.length);
     if (g == null) {
-      // the meeting table is full: the sums stay in the thread's table for the next flush
-      c.touched = true;
-      drops[DropReason.QUEUE_FULL.ordinal()].increment();
+      // the meeting table is full: this thread's sums go out on a line of their own
+      flushOne(c);
       return;
     }
     g.touched = true;
@@ -516,7 +521,7 @@ final class ClientLoop implements Runnable {
     while (i < count) {
       start(c.name);
       int values = 0;
-      while (i < count) {
+      while (i < count && values < SAMPLES_PER_LINE) { // collectors bound the values per line
         int mark = f.pos;
         try {
           if (values > 0) {

@@ -21,6 +21,9 @@ final class Contexts {
   /** Set once the client took its last sums: later emits into it are counted as dropped. */
   boolean sealed;
 
+  /** Samples its contexts hold (an emitting thread's table); reset when they are taken. */
+  int heldSamples;
+
   /** The owner's copy of the tags of the emit in progress (see DefaultUdsinkClient#stage). */
   final String[] scratch = new String[16];
 

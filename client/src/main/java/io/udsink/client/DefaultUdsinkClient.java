@@ -33,7 +33,10 @@ final class DefaultUdsinkClient implements UdsinkClient {
   private final Thread thread;
   private static final String[] NO_TAGS = new String[0];
 
-  /** Most samples of one series one thread holds between flushes; beyond, the ring. */
+  /**
+   * Most samples of one series one thread holds between flushes (and 16 times that over all its
+   * series, for the buffers' memory); beyond, the ring.
+   */
   static final int SAMPLES_PER_THREAD = 4096;
 
   private final LongAdder[] drops = new LongAdder[DropReason.values().length];
@@ -252,7 +255,8 @@ final class DefaultUdsinkClient implements UdsinkClient {
               if (c.samples == null) {
                 c.samples = new double[64];
               } else if (c.sampleCount == c.samples.length) {
-                if (c.samples.length >= SAMPLES_PER_THREAD) {
+                if (c.samples.length >= SAMPLES_PER_THREAD
+                    || t.heldSamples >= SAMPLES_PER_THREAD * 16) {
                   if (!loop.flushRequested) {
                     loop.flushRequested = true; // the client's thread takes them sooner
                     loop.wake();
@@ -262,6 +266,7 @@ final class DefaultUdsinkClient implements UdsinkClient {
                 c.samples = java.util.Arrays.copyOf(c.samples, c.samples.length * 2);
               }
               c.samples[c.sampleCount++] = d;
+              t.heldSamples++;
               return;
             }
           }

@@ -223,4 +223,20 @@ class AggregationTest {
         collector.lines.toString());
     c.close();
   }
+
+  @Test
+  void shouldSendExactTotalsBeyondTheContextBound() throws Exception {
+    UdsinkClient c = builder().maxContexts(2).build();
+    for (int i = 0; i < 1000; i++) {
+      c.count("many.s" + (i % 10), 1); // 10 series, 2 aggregated: the others as they come
+      c.distribution("many.d" + (i % 10), 1);
+    }
+    c.close();
+    for (int k = 0; k < 10; k++) {
+      String name = "many.s" + k;
+      String d = "many.d" + k;
+      Collector.await(name, 30, () -> collector.sum(name) == 100 && collector.samples(d) == 100);
+    }
+    assertEquals(0, c.stats().droppedTotal(), c.stats().toString());
+  }
 }

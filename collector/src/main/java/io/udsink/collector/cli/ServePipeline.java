@@ -104,6 +104,9 @@ final class ServePipeline {
       throws Exception {
     List<BoundSocket> bound = opened.sockets();
     try {
+      if (opened.takeover() != null) {
+        remote.values().forEach(RemoteWriteOutput::awaitHandover);
+      }
       if (config.http() != null && opened.takeover() == null) {
         server = startHttp(); // a taken-over instance's endpoint moves after the handover
       }
@@ -214,6 +217,8 @@ final class ServePipeline {
 
     @Override
     public void ready() {
+      // the takeover is over, with its state or without: remote write goes on
+      remote.values().forEach(RemoteWriteOutput::handoverDone);
       if (config.http() != null && server == null) {
         server = startHttp();
       }

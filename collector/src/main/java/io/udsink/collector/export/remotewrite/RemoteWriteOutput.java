@@ -95,6 +95,9 @@ public final class RemoteWriteOutput implements Output {
   // the worker's
   private Map<SeriesKey, WriteRequest.Series> previous;
 
+  /** Open while a takeover's state is on its way: the first flush waits for it. */
+  private volatile java.util.concurrent.CountDownLatch handover;
+
   private final AtomicLong queuedSamples = new AtomicLong();
   private final AtomicLong sentSamples = new AtomicLong();
   private final AtomicLong sentBytes = new AtomicLong();
@@ -190,6 +193,21 @@ public final class RemoteWriteOutput implements Output {
       return java.util.HexFormat.of().formatHex(d, 0, 8);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  private static final long HANDOVER_WAIT_S = 60;
+
+  /** A takeover is under way: the first flush waits for {@link #handoverDone()}. */
+  public void awaitHandover() {
+    handover = new java.util.concurrent.CountDownLatch(1);
+  }
+
+  /** The takeover's state is in (or will not come). */
+  public void handoverDone() {
+    java.util.concurrent.CountDownLatch h = handover;
+    if (h != null) {
+      h.countDown();
     }
   }
 
@@ -351,6 +369,18 @@ public final class RemoteWriteOutput implements Output {
    * @return the compressed requests, in the order to send them
    */
   List<DiskQueue.Request> requests(Interval iv) {
+    java.util.concurrent.CountDownLatch h = handover;
+    if (previous == null && h != null) {
+      // the series the previous instance sent are no new series: without its state every one
+      // would start again with a 0, older than the previous instance's last samples
+      try {
+        if (!h.await(HANDOVER_WAIT_S, TimeUnit.SECONDS)) {
+          LOG.warn("{}: no takeover state after {} s; going on without it", name, HANDOVER_WAIT_S);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     if (previous == null) {
       // what this instance continues (a takeover's state) is no new series
       WriteRequest before = new WriteRequest();
