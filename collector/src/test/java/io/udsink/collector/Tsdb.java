@@ -150,30 +150,8 @@ public final class Tsdb implements AutoCloseable {
    * @return each series' labels and its samples, oldest first
    */
   public List<Raw> raw(String selector, String window) throws IOException, InterruptedException {
-    if (victoria) {
-      HTTP.send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/internal/force_flush"))
-              .timeout(Duration.ofSeconds(10))
-              .build(),
-          HttpResponse.BodyHandlers.discarding());
-    }
-    String q = selector + "[" + window + "]";
-    HttpResponse<String> r =
-        HTTP.send(
-            HttpRequest.newBuilder(
-                    URI.create(
-                        "http://127.0.0.1:"
-                            + port
-                            + "/api/v1/query?query="
-                            + URLEncoder.encode(q, StandardCharsets.UTF_8)))
-                .timeout(Duration.ofSeconds(20))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() != 200) {
-      throw new AssertionError("query " + q + ": HTTP " + r.statusCode() + " " + r.body());
-    }
     List<Raw> out = new ArrayList<>();
-    for (JsonNode n : JSON.readTree(r.body()).path("data").path("result")) {
+    for (JsonNode n : instant(selector + "[" + window + "]")) {
       List<double[]> points = new ArrayList<>();
       for (JsonNode v : n.path("values")) {
         points.add(
@@ -214,27 +192,8 @@ public final class Tsdb implements AutoCloseable {
     }
   }
 
-  /** Where a remote-write client sends to. */
-  public URI remoteWriteUrl() {
-    return URI.create("http://127.0.0.1:" + port + "/api/v1/write");
-  }
-
-  /** Its log so far. */
-  public String log() {
-    try {
-      return Files.readString(log);
-    } catch (IOException e) {
-      return e.toString();
-    }
-  }
-
-  /**
-   * An instant query at the present.
-   *
-   * @param promql the query
-   * @return each result's metric labels and value, or an empty list
-   */
-  public List<Result> query(String promql) throws IOException, InterruptedException {
+  /** The results of an instant query at the present (VictoriaMetrics flushed first). */
+  private JsonNode instant(String promql) throws IOException, InterruptedException {
     if (victoria) {
       // make what was just written searchable
       HTTP.send(
@@ -257,8 +216,32 @@ public final class Tsdb implements AutoCloseable {
     if (r.statusCode() != 200) {
       throw new AssertionError("query " + promql + ": HTTP " + r.statusCode() + " " + r.body());
     }
+    return JSON.readTree(r.body()).path("data").path("result");
+  }
+
+  /** Where a remote-write client sends to. */
+  public URI remoteWriteUrl() {
+    return URI.create("http://127.0.0.1:" + port + "/api/v1/write");
+  }
+
+  /** Its log so far. */
+  public String log() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return e.toString();
+    }
+  }
+
+  /**
+   * An instant query at the present.
+   *
+   * @param promql the query
+   * @return each result's metric labels and value, or an empty list
+   */
+  public List<Result> query(String promql) throws IOException, InterruptedException {
     List<Result> out = new ArrayList<>();
-    for (JsonNode n : JSON.readTree(r.body()).path("data").path("result")) {
+    for (JsonNode n : instant(promql)) {
       out.add(new Result(n.path("metric"), Double.parseDouble(n.path("value").get(1).asText())));
     }
     return out;
