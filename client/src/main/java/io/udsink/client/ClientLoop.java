@@ -57,7 +57,6 @@ final class ClientLoop implements Runnable {
   volatile boolean idle;
   volatile boolean flushRequested;
   volatile boolean closing;
-  private final AtomicLong flushesDone = new AtomicLong();
 
   ClientLoop(
       Ring ring,
@@ -101,11 +100,6 @@ final class ClientLoop implements Runnable {
   void register(Contexts table) {
     threadTables.add(table);
     wake(); // it may sleep with nothing to flush: from now on it flushes this table too
-  }
-
-  /** Flushes completed, for {@link #awaitFlush}. */
-  long flushes() {
-    return flushesDone.get();
   }
 
   /** Wakes the thread if it sleeps. */
@@ -152,9 +146,6 @@ final class ClientLoop implements Runnable {
           flushAggregation();
           nextAggregationNs = System.nanoTime() + aggregationIntervalNs;
           sendBatch();
-          if (flush) {
-            flushesDone.incrementAndGet();
-          }
         } else if (batchLen > 0 && now - batchStartNs >= flushIntervalNs) {
           sendBatch();
         }

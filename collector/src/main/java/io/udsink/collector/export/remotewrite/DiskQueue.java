@@ -696,13 +696,4 @@ final class DiskQueue implements AutoCloseable {
       // as above
     }
   }
-
-  /** The segment files now in the directory (for tests). */
-  synchronized List<Path> segmentFiles() {
-    List<Path> out = new ArrayList<>();
-    for (Segment s : segments.values()) {
-      out.add(s.path);
-    }
-    return out;
-  }
 }
