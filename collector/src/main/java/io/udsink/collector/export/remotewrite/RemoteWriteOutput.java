@@ -411,8 +411,11 @@ public final class RemoteWriteOutput implements Output {
       }
     }
     WriteRequest stale = new WriteRequest();
+    boolean sendsNatives = natives;
     for (Map.Entry<SeriesKey, WriteRequest.Series> e : previous.entrySet()) {
-      if (!now.containsKey(e.getKey())) {
+      // a native histogram that stopped because the receiver refuses them never reached it
+      boolean refusedNative = e.getValue().histogram() != null && !sendsNatives;
+      if (!now.containsKey(e.getKey()) && !refusedNative) {
         stale.add(e.getValue().staleAt(iv.endMs()));
       }
     }

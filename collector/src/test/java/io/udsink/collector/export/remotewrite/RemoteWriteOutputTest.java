@@ -466,6 +466,10 @@ class RemoteWriteOutputTest {
     out.write(interval(3_000, false, "lat:11|ms\nhits:1|c\n"));
     TestSupport.await("the third flush", WAIT, () -> flushed("lat_count").size() == 3);
     assertEquals(before, refused.get(), "what is queued after the answer has no histograms");
+    assertEquals(
+        0L,
+        count(TelemetryMetric.OUTPUT_STALE_MARKERS),
+        "a native histogram the receiver never took gets no stale marker");
     assertEquals(0L, count(TelemetryMetric.OUTPUT_REJECTED_SAMPLES));
     assertEquals(0L, count(TelemetryMetric.OUTPUT_FAILED_REQUESTS), "no retry loop");
   }
