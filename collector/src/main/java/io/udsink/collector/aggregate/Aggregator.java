@@ -11,6 +11,10 @@ import io.udsink.collector.parse.MetricType;
 import io.udsink.collector.parse.ParseError;
 import io.udsink.collector.parse.ParseErrorListener;
 import io.udsink.collector.parse.ServiceCheck;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,18 +37,38 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
   /** Most events plus service checks kept per interval. */
   public static final int MAX_EVENTS_PER_INTERVAL = 10_000;
 
-  private final int maxSeries;
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle INTS =
+      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+  private static final MetricType[] TYPES = MetricType.values();
+
+  private final SeriesBudget budget;
   private final MapperRef mapper;
   private final boolean observe;
   private final ParseErrorListener errorLog;
   private final long[] counters = new long[Counter.values().length];
   private final long[] parseErrors = new long[ParseError.values().length];
+
+  /**
+   * What applying lines to this aggregator's own series counts (series over the bound, samples a
+   * mapping drops, values refused), apart from what parsing counts: with several workers the two
+   * sides end an interval at different moments, and each part is counted with its own.
+   */
+  private final long[] owned = new long[Counter.values().length];
+
+  private final long[] ownedErrors = new long[ParseError.values().length];
   private KeyTable<Series> table;
   private KeyTable<GaugeCell> gauges = new KeyTable<>(16);
   private List<Event> events = new ArrayList<>();
   private List<Series> timed = new ArrayList<>();
   private List<ServiceCheck> checks = new ArrayList<>();
   private byte[] scratch = new byte[1024];
+
+  /** The key of a record being applied: apart from {@link #scratch}, which a parse may hold. */
+  private byte[] recordKey = new byte[1024];
+
   private long intervalStartMs;
   private long intervalNumber;
   private long sweptAt = -1;
@@ -62,7 +86,7 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
   public Aggregator(
       int maxSeries, long gaugeTtlIntervals, long nowMs, ParseErrorListener errorLog) {
     this(
-        maxSeries,
+        new SeriesBudget(maxSeries),
         gaugeTtlIntervals,
         nowMs,
         errorLog,
@@ -87,9 +111,29 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
       ParseErrorListener errorLog,
       MapperRef mapper,
       boolean observe) {
+    this(new SeriesBudget(maxSeries), gaugeTtlIntervals, nowMs, errorLog, mapper, observe);
+  }
+
+  /**
+   * Creates one of several aggregators that share the series bound.
+   *
+   * @param budget the series bound, shared with the other aggregators of the process
+   * @param gaugeTtlIntervals a gauge not updated for this many intervals forgets its last value
+   * @param nowMs the start of the first interval (epoch ms)
+   * @param errorLog told about every rejected line (after it is counted)
+   * @param mapper the mapping in force, read when a series is first seen in an interval
+   * @param observe true when an output shows distributions to Prometheus (buckets are kept)
+   */
+  public Aggregator(
+      SeriesBudget budget,
+      long gaugeTtlIntervals,
+      long nowMs,
+      ParseErrorListener errorLog,
+      MapperRef mapper,
+      boolean observe) {
     this.mapper = mapper;
     this.observe = observe;
-    this.maxSeries = maxSeries;
+    this.budget = budget;
     this.gaugeTtlIntervals = Math.max(1, gaugeTtlIntervals);
     this.errorLog = errorLog;
     this.intervalStartMs = nowMs;
@@ -117,12 +161,29 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
     errorLog.onParseError(reason, line, start, end);
   }
 
+  /** A value the owner of a series refused: counted with the owner's part of the interval. */
+  private void ownerError(ParseError reason, byte[] line, int start, int end) {
+    ownedErrors[reason.ordinal()]++;
+    errorLog.onParseError(reason, line, start, end);
+  }
+
   @Override
   public void metric(MetricLine l) {
     if (l.timestampMs() != 0) {
       timed(l);
       return;
     }
+    int p = key(l);
+    apply(l, p, KeyTable.hash(scratch, p));
+  }
+
+  /**
+   * Writes the canonical key of a line without its own time into {@link #keyBytes()}.
+   *
+   * @param l the line
+   * @return the key's length
+   */
+  public int key(MetricLine l) {
     byte[] b = l.bytes();
     int tagCount = l.tagCount();
     int need = 3 + (l.nameEnd() - l.nameStart()) + 2 * tagCount;
@@ -139,9 +200,32 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
     for (int i = 0; i < tagCount; i++) {
       p = putRange(k, p, b, l.tagStart(i), l.tagEnd(i));
     }
-    long hash = KeyTable.hash(k, p);
+    return p;
+  }
+
+  /** The scratch array {@link #key} wrote into; valid until the next call. */
+  public byte[] keyBytes() {
+    return scratch;
+  }
+
+  /** The hash a series' key is looked up by: {@code key[0, len)}. */
+  public static long hash(byte[] key, int len) {
+    return KeyTable.hash(key, len);
+  }
+
+  /**
+   * Adds a line's values to its series in this interval, whose key {@link #key} just wrote.
+   *
+   * @param l the line
+   * @param p the key's length
+   * @param hash the key's {@link #hash}
+   */
+  public void apply(MetricLine l, int p, long hash) {
+    byte[] k = scratch;
+    byte[] b = l.bytes();
     Series s = table.get(k, p, hash);
     if (s == null) {
+      int tagCount = l.tagCount();
       String[] tags = new String[tagCount];
       for (int i = 0; i < tagCount; i++) {
         tags[i] = l.tag(i);
@@ -153,7 +237,7 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
     }
     int n = l.valueCount();
     if (s.dropped) {
-      counters[Counter.MAPPING_DROPPED.ordinal()] += n;
+      owned[Counter.MAPPING_DROPPED.ordinal()] += n;
       return;
     }
     boolean refused = false;
@@ -170,13 +254,7 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
         {
           GaugeCell cell = s.cell;
           for (int i = 0; i < n; i++) {
-            double v = l.isDelta(i) ? cell.value + l.value(i) : l.value(i);
-            if (Double.isFinite(v)) {
-              cell.value = v;
-              s.samples++;
-            } else {
-              refused = true;
-            }
+            refused |= !setGauge(s, cell, l.value(i), l.isDelta(i));
           }
           cell.lastInterval = intervalNumber;
           s.value = cell.value;
@@ -199,25 +277,172 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
         }
     }
     if (refused) {
-      onParseError(ParseError.VALUE_OUT_OF_RANGE, b, l.nameStart(), l.nameEnd());
+      ownerError(ParseError.VALUE_OUT_OF_RANGE, b, l.nameStart(), l.nameEnd());
     }
+  }
+
+  private static boolean setGauge(Series s, GaugeCell cell, double value, boolean delta) {
+    double v = delta ? cell.value + value : value;
+    if (!Double.isFinite(v)) {
+      return false;
+    }
+    cell.value = v;
+    s.samples++;
+    return true;
+  }
+
+  /**
+   * Bytes {@link #encode} writes for a line whose key is {@code keyLen} bytes long.
+   *
+   * <pre>
+   *   | hash (8) | key length (4) | values (4) | rate (8) | key, padded to 8 | values (8 each) |
+   *   | gauges: one delta flag byte per value |
+   * </pre>
+   */
+  public static int recordSize(MetricLine l, int keyLen) {
+    int n = l.valueCount();
+    return 24 + ((keyLen + 7) & ~7) + 8 * n + (l.type() == MetricType.GAUGE ? n : 0);
+  }
+
+  /**
+   * Writes a line as a record that {@link #applyRecord} of the series' owner adds, on its own
+   * thread: set members travel as their hashes, so the record outlives the line's bytes.
+   *
+   * @param l the line
+   * @param key its key, as {@link #key} wrote it
+   * @param keyLen the key's length
+   * @param hash the key's hash
+   * @param dst where to write {@link #recordSize} bytes
+   * @param off from where
+   */
+  public static void encode(MetricLine l, byte[] key, int keyLen, long hash, byte[] dst, int off) {
+    int n = l.valueCount();
+    LONGS.set(dst, off, hash);
+    INTS.set(dst, off + 8, keyLen);
+    INTS.set(dst, off + 12, n);
+    LONGS.set(dst, off + 16, Double.doubleToRawLongBits(l.sampleRate()));
+    System.arraycopy(key, 0, dst, off + 24, keyLen);
+    int v = off + 24 + ((keyLen + 7) & ~7);
+    MetricType type = l.type();
+    if (type == MetricType.SET) {
+      byte[] b = l.bytes();
+      for (int i = 0; i < n; i++, v += 8) {
+        int ms = l.memberStart(i);
+        LONGS.set(dst, v, KeyTable.hash(b, ms, l.memberEnd(i) - ms));
+      }
+      return;
+    }
+    for (int i = 0; i < n; i++, v += 8) {
+      LONGS.set(dst, v, Double.doubleToRawLongBits(l.value(i)));
+    }
+    if (type == MetricType.GAUGE) {
+      for (int i = 0; i < n; i++) {
+        dst[v + i] = (byte) (l.isDelta(i) ? 1 : 0);
+      }
+    }
+  }
+
+  /**
+   * Adds a record another thread's {@link #encode} wrote, as {@link #metric} would add the line.
+   *
+   * @param src the record's bytes
+   * @param off where it starts
+   */
+  public void applyRecord(byte[] src, int off) {
+    long hash = (long) LONGS.get(src, off);
+    int keyLen = (int) INTS.get(src, off + 8);
+    int n = (int) INTS.get(src, off + 12);
+    double rate = Double.longBitsToDouble((long) LONGS.get(src, off + 16));
+    if (recordKey.length < keyLen) {
+      recordKey = new byte[Math.max(keyLen, recordKey.length * 2)];
+    }
+    byte[] k = recordKey;
+    System.arraycopy(src, off + 24, k, 0, keyLen);
+    MetricType type = TYPES[k[0]];
+    Series s = table.get(k, keyLen, hash);
+    if (s == null) {
+      s = createFromKey(k, keyLen, hash, type);
+      if (s == null) {
+        return;
+      }
+    }
+    if (s.dropped) {
+      owned[Counter.MAPPING_DROPPED.ordinal()] += n;
+      return;
+    }
+    int v = off + 24 + ((keyLen + 7) & ~7);
+    boolean refused = false;
+    switch (type) {
+      case COUNTER:
+        for (int i = 0; i < n; i++, v += 8) {
+          refused |= !s.addCount(Double.longBitsToDouble((long) LONGS.get(src, v)) / rate);
+        }
+        break;
+      case GAUGE:
+        {
+          GaugeCell cell = s.cell;
+          int flags = v + 8 * n;
+          for (int i = 0; i < n; i++, v += 8) {
+            double x = Double.longBitsToDouble((long) LONGS.get(src, v));
+            refused |= !setGauge(s, cell, x, src[flags + i] != 0);
+          }
+          cell.lastInterval = intervalNumber;
+          s.value = cell.value;
+          break;
+        }
+      case SET:
+        for (int i = 0; i < n; i++, v += 8) {
+          s.members.add((long) LONGS.get(src, v));
+        }
+        s.samples += n;
+        break;
+      default:
+        {
+          double weight = 1 / rate;
+          for (int i = 0; i < n; i++, v += 8) {
+            refused |=
+                !s.addDistribution(Double.longBitsToDouble((long) LONGS.get(src, v)), weight);
+          }
+          break;
+        }
+    }
+    if (refused) {
+      int nameLen = ((k[1] & 0xff) << 8) | (k[2] & 0xff);
+      ownerError(ParseError.VALUE_OUT_OF_RANGE, k, 3, 3 + nameLen);
+    }
+  }
+
+  /** A series first seen in a record: its name and tags decoded from the key. */
+  private Series createFromKey(byte[] k, int len, long hash, MetricType type) {
+    int p = 1;
+    String name = null;
+    List<String> tags = new ArrayList<>();
+    while (p + 2 <= len) {
+      int l = ((k[p] & 0xff) << 8) | (k[p + 1] & 0xff);
+      String part = new String(k, p + 2, l, StandardCharsets.UTF_8);
+      if (name == null) {
+        name = part;
+      } else {
+        tags.add(part);
+      }
+      p += 2 + l;
+    }
+    return create(k, len, hash, type, name, List.copyOf(tags));
   }
 
   private Series create(
       byte[] k, int len, long hash, MetricType type, String name, List<String> tags) {
-    if (table.size() >= maxSeries) {
-      counters[Counter.DROPPED_SERIES.ordinal()]++;
+    if (!budget.takeSeries()) {
+      owned[Counter.DROPPED_SERIES.ordinal()]++;
       return null;
     }
     GaugeCell cell = null;
     if (type == MetricType.GAUGE) {
       cell = gauges.get(k, len, hash);
       if (cell == null) {
-        if (gauges.size() >= maxSeries && sweptAt != intervalNumber) {
-          forgetOldGauges();
-        }
-        if (gauges.size() >= maxSeries) {
-          counters[Counter.DROPPED_SERIES.ordinal()]++;
+        if (!budget.takeGauge() && (sweptAt == intervalNumber || !sweepThenTakeGauge())) {
+          budget.returnSeries(1);
+          owned[Counter.DROPPED_SERIES.ordinal()]++;
           return null;
         }
         cell = new GaugeCell(Arrays.copyOf(k, len), hash);
@@ -261,13 +486,6 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
   }
 
   /**
-   * Ends the current interval and starts the next.
-   *
-   * @param nowMs the flush time (epoch ms)
-   * @param last true at stop
-   * @return the finished interval, no longer touched by this aggregator
-   */
-  /**
    * A counter or gauge line with its own time: one series per value, outside the interval's
    * table, at most {@value #MAX_EVENTS_PER_INTERVAL} per interval (more are counted as dropped).
    */
@@ -306,7 +524,76 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
     }
   }
 
+  /**
+   * Ends the current interval and starts the next.
+   *
+   * @param nowMs the flush time (epoch ms)
+   * @param last true at stop
+   * @return the finished interval, no longer touched by this aggregator
+   */
   public Interval takeInterval(long nowMs, boolean last) {
+    Produced p = takeProduced();
+    Owned o = takeOwned();
+    budget.release(o);
+    Interval done =
+        new Interval(
+            intervalStartMs,
+            nowMs,
+            o.series(),
+            p.events(),
+            p.checks(),
+            sum(p.counters(), o.counters()),
+            sum(p.parseErrors(), o.parseErrors()),
+            last,
+            p.timed());
+    intervalStartMs = nowMs;
+    return done;
+  }
+
+  /** The sums of two arrays of counts, element by element. */
+  public static long[] sum(long[] a, long[] b) {
+    long[] s = a.clone();
+    for (int i = 0; i < s.length; i++) {
+      s[i] += b[i];
+    }
+    return s;
+  }
+
+  /**
+   * The series part of an interval, from the aggregator that owns them.
+   *
+   * @param series the series with at least one sample
+   * @param counters cumulative {@link Counter} values applying lines counted so far
+   * @param parseErrors cumulative values refused by reason so far
+   * @param held the places the interval's series took in the {@link SeriesBudget}, given back
+   *     with {@link SeriesBudget#release} once every worker has ended the interval
+   */
+  public record Owned(Series[] series, long[] counters, long[] parseErrors, int held) {}
+
+  /**
+   * What the lines an aggregator parsed made besides series: kept where they were parsed.
+   *
+   * @param events the events
+   * @param checks the service checks
+   * @param timed the samples with their own time
+   * @param counters cumulative {@link Counter} values parsing counted so far
+   * @param parseErrors cumulative parse errors by reason parsing counted so far
+   */
+  public record Produced(
+      List<Event> events,
+      List<ServiceCheck> checks,
+      List<Series> timed,
+      long[] counters,
+      long[] parseErrors) {}
+
+  /**
+   * Ends the current interval's series (and counts the interval for gauge memory). Their places
+   * in the series bound stay taken until the whole interval is released: another worker may
+   * still be adding to the same interval.
+   *
+   * @return the series, no longer touched by this aggregator, and the counters as they stand
+   */
+  public Owned takeOwned() {
     Series[] all = table.toArray(new Series[0]);
     int n = 0;
     for (Series s : all) {
@@ -314,27 +601,30 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
         all[n++] = s;
       }
     }
-    Interval done =
-        new Interval(
-            intervalStartMs,
-            nowMs,
-            n == all.length ? all : Arrays.copyOf(all, n),
-            events,
-            checks,
-            counters.clone(),
-            parseErrors.clone(),
-            last,
-            timed);
     table = new KeyTable<>(Math.max(256, all.length));
-    events = new ArrayList<>();
-    checks = new ArrayList<>();
-    timed = new ArrayList<>();
-    intervalStartMs = nowMs;
     intervalNumber++;
     if ((intervalNumber & 15) == 0) {
       forgetOldGauges();
     }
-    return done;
+    return new Owned(
+        n == all.length ? all : Arrays.copyOf(all, n),
+        owned.clone(),
+        ownedErrors.clone(),
+        all.length);
+  }
+
+  /** Ends the current interval's events, service checks and samples with their own time. */
+  public Produced takeProduced() {
+    Produced p = new Produced(events, checks, timed, counters.clone(), parseErrors.clone());
+    events = new ArrayList<>();
+    checks = new ArrayList<>();
+    timed = new ArrayList<>();
+    return p;
+  }
+
+  private boolean sweepThenTakeGauge() {
+    forgetOldGauges();
+    return budget.takeGauge();
   }
 
   private void forgetOldGauges() {
@@ -345,16 +635,17 @@ public final class Aggregator implements MetricSink, ParseErrorListener {
         kept.put(c);
       }
     }
+    budget.returnGauges(gauges.size() - kept.size());
     gauges = kept;
   }
 
   /** Cumulative parse errors by reason. */
   public long parseErrors(ParseError reason) {
-    return parseErrors[reason.ordinal()];
+    return parseErrors[reason.ordinal()] + ownedErrors[reason.ordinal()];
   }
 
   /** A cumulative counter. */
   public long counter(Counter c) {
-    return counters[c.ordinal()];
+    return counters[c.ordinal()] + owned[c.ordinal()];
   }
 }

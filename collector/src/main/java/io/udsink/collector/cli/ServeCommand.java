@@ -80,6 +80,14 @@ final class ServeCommand implements Callable<Integer> {
   int maxSeries;
 
   @Option(
+      names = "--workers",
+      paramLabel = "N",
+      description =
+          "Threads that parse and aggregate, beside the one that receives; each owns a share of "
+              + "the series (default: one per core, at most 16).")
+  Integer workers;
+
+  @Option(
       names = "--duration",
       paramLabel = "D",
       converter = Durations.class,

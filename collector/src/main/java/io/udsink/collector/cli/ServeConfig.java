@@ -6,6 +6,7 @@ import io.udsink.collector.export.remotewrite.RemoteWriteOutput;
 import io.udsink.collector.mapping.MapperRef;
 import io.udsink.collector.mapping.ObserverSpec;
 import io.udsink.collector.parse.TagStyles;
+import io.udsink.collector.runtime.Intake;
 import io.udsink.collector.sys.Fs;
 import io.udsink.collector.util.ProcFile;
 import java.io.IOException;
@@ -38,6 +39,7 @@ import java.util.Map;
  * @param remoteWrite the remote-write receivers and how to reach them
  * @param tagStyles the tag formats lines are read with
  * @param originDetection tag lines with their sender's container or systemd service
+ * @param workers parse-and-aggregate threads
  */
 record ServeConfig(
     JsonLines jsonLines,
@@ -52,7 +54,8 @@ record ServeConfig(
     MapperRef mapper,
     RemoteWrite remoteWrite,
     TagStyles tagStyles,
-    boolean originDetection) {
+    boolean originDetection,
+    int workers) {
 
   /** The largest default bound of a remote-write queue. */
   static final long REMOTE_WRITE_QUEUE_BYTES = 1L << 30;
@@ -101,6 +104,11 @@ record ServeConfig(
   static ServeConfig of(ServeCommand c) {
     if (c.maxSeries < 1) {
       throw new UsageException("--max-series must be at least 1, was " + c.maxSeries);
+    }
+    int workers = c.workers == null ? Intake.defaultWorkers() : c.workers;
+    if (workers < 1 || workers > Intake.MAX_WORKERS) {
+      throw new UsageException(
+          "--workers must be 1 to " + Intake.MAX_WORKERS + ", was " + c.workers);
     }
     InetSocketAddress http = "off".equals(c.http) ? null : parseHostPort(c.http);
     JsonLines json =
@@ -168,7 +176,8 @@ record ServeConfig(
             c.parseInfluxdbTags && !c.noParseInfluxdbTags,
             c.parseLibratoTags && !c.noParseLibratoTags,
             c.parseSignalfxTags && !c.noParseSignalfxTags),
-        c.originDetection);
+        c.originDetection,
+        workers);
   }
 
   /**

@@ -122,7 +122,9 @@ final class ServePipeline {
               config.mapper(),
               metrics != null || !config.remoteWrite().urls().isEmpty(),
               config.tagStyles(),
-              origins());
+              origins(),
+              config.workers(),
+              receive.maxDatagram);
       ReceiveLoop loop =
           new ReceiveLoop(
               bound,

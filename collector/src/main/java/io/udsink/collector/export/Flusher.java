@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * <p>At stop, {@link #finish} hands over the final interval and waits, up to a deadline, for
  * every output to write it; what an output could not write by then is counted and reported.
  */
-public final class Flusher {
+public final class Flusher implements IntervalSink {
   private static final Logger LOG = LoggerFactory.getLogger(Flusher.class);
 
   private final List<OutputWorker> workers;
@@ -45,6 +45,7 @@ public final class Flusher {
    *
    * @param iv the interval, no longer touched by the caller
    */
+  @Override
   public void offer(Interval iv) {
     telemetry.onInterval(iv);
     for (OutputWorker w : workers) {
@@ -73,6 +74,7 @@ public final class Flusher {
    * @param timeoutMs how long to wait
    * @return what could not be written
    */
+  @Override
   public Result finish(Interval last, long timeoutMs) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     offer(last);

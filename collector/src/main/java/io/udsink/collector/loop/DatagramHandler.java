@@ -38,6 +38,12 @@ public interface DatagramHandler {
   }
 
   /**
+   * Called after the datagrams of one receive (one {@code recvmmsg(2)}) have been handed over:
+   * a handler that passes datagrams on in batches may end one here.
+   */
+  default void onBatchEnd() {}
+
+  /**
    * Called once before the first receive and then whenever the deadline it returned has passed.
    *
    * @param nowNs {@link System#nanoTime()} now

@@ -433,6 +433,9 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
           senders.add(r.uid(k), 1);
           deliver(i, r.datagram(k), cut, r.pid(k), r.uid(k), r.gid(k));
         }
+        if (n > 0) {
+          endBatch();
+        }
         count += n;
         if (n < asked) {
           if (n == 0) {
@@ -462,6 +465,15 @@ public final class ReceiveLoop implements Runnable, AutoCloseable {
         throw e;
       }
       // during the stop's drain every datagram is still read and counted, whatever happens
+      stats.handlerError();
+      errorLog.warn("handler:" + e.getClass().getName(), "datagram handler failed: " + e);
+    }
+  }
+
+  private void endBatch() {
+    try {
+      handler.onBatchEnd();
+    } catch (RuntimeException e) {
       stats.handlerError();
       errorLog.warn("handler:" + e.getClass().getName(), "datagram handler failed: " + e);
     }

@@ -68,7 +68,7 @@ public final class Mapper {
   private final int ruleCount;
   private final LinkedHashMap<String, Mapped> cache;
   private final Mapped[] plainCache = new Mapped[MetricType.values().length];
-  private volatile long hits; // written by the loop only, read by telemetry
+  private volatile long hits; // written under the lock by the workers, read by telemetry
   private volatile long misses;
 
   Mapper(
@@ -154,7 +154,7 @@ public final class Mapper {
    * @param type its type
    * @return the result, shared by every call with the same name and type
    */
-  public Mapped map(String name, MetricType type) {
+  public synchronized Mapped map(String name, MetricType type) {
     if (!fromFile) {
       Mapped m = plainCache[type.ordinal()];
       if (m == null) {

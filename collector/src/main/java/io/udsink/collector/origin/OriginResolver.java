@@ -42,7 +42,7 @@ public final class OriginResolver {
           return size() > MAX_PIDS;
         }
       };
-  private final AtomicLong unresolved = new AtomicLong();
+  private final AtomicLong unresolved;
 
   /** The last answer, for the common case of one sender sending many datagrams in a row. */
   private int lastPid = -1;
@@ -58,8 +58,23 @@ public final class OriginResolver {
    * @param nanoClock {@link System#nanoTime()}, for the cache
    */
   public OriginResolver(Path proc, LongSupplier nanoClock) {
+    this(proc, nanoClock, new AtomicLong());
+  }
+
+  private OriginResolver(Path proc, LongSupplier nanoClock, AtomicLong unresolved) {
     this.proc = proc;
     this.nanoClock = nanoClock;
+    this.unresolved = unresolved;
+  }
+
+  /**
+   * A resolver for another thread: its own cache, the same count of unresolved datagrams. One
+   * resolver is used by one thread.
+   *
+   * @return the new resolver
+   */
+  public OriginResolver forAnotherThread() {
+    return new OriginResolver(proc, nanoClock, unresolved);
   }
 
   /** Datagrams whose sender could not be told: no credentials, or pid 0. */

@@ -125,11 +125,37 @@ public final class StatsdParser {
    */
   public void parse(ByteBuffer datagram, byte[] origin) {
     int len = datagram.remaining();
-    int need = len + (origin == null ? 0 : origin.length);
+    ensureBuffer(len + (origin == null ? 0 : origin.length));
+    datagram.get(buf, 0, len);
+    parseWithOrigin(len, origin);
+  }
+
+  /**
+   * Parses one datagram held in {@code b[off, off + len)}, as {@link #parse(ByteBuffer, byte[])}
+   * does: in place without an origin, copied beside it with one.
+   *
+   * @param b the bytes
+   * @param off where the datagram starts
+   * @param len its length
+   * @param origin the origin tag as UTF-8, or null for none
+   */
+  public void parse(byte[] b, int off, int len, byte[] origin) {
+    if (origin == null) {
+      parse(b, off, len);
+      return;
+    }
+    ensureBuffer(len + origin.length);
+    System.arraycopy(b, off, buf, 0, len);
+    parseWithOrigin(len, origin);
+  }
+
+  private void ensureBuffer(int need) {
     if (buf.length < need) {
       buf = new byte[Math.max(need, buf.length * 2)];
     }
-    datagram.get(buf, 0, len);
+  }
+
+  private void parseWithOrigin(int len, byte[] origin) {
     if (origin != null) {
       System.arraycopy(origin, 0, buf, len, origin.length);
       originStart = len;

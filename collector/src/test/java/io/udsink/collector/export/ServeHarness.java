@@ -7,6 +7,9 @@ import io.udsink.collector.export.jsonl.JsonLinesOutput;
 import io.udsink.collector.export.prometheus.MetricsServer;
 import io.udsink.collector.export.prometheus.PrometheusOutput;
 import io.udsink.collector.loop.ReceiveLoop;
+import io.udsink.collector.mapping.MapperRef;
+import io.udsink.collector.mapping.ObserverSpec;
+import io.udsink.collector.parse.TagStyles;
 import io.udsink.collector.runtime.Intake;
 import io.udsink.collector.transport.BoundSocket;
 import io.udsink.collector.transport.SocketSpec;
@@ -47,6 +50,20 @@ public final class ServeHarness implements AutoCloseable {
   }
 
   ServeHarness(Path dir, long flushMs, String outName) throws IOException {
+    this(dir, flushMs, outName, 1, 100_000);
+  }
+
+  /**
+   * The pieces with a number of workers and a series bound.
+   *
+   * @param dir where the socket and the JSON lines go
+   * @param flushMs the flush interval
+   * @param outName the JSON lines file's name
+   * @param workers parse-and-aggregate threads
+   * @param maxSeries the series bound
+   */
+  ServeHarness(Path dir, long flushMs, String outName, int workers, int maxSeries)
+      throws IOException {
     socket = dir.resolve("m");
     out = dir.resolve(outName);
     json = JsonLinesOutput.open(out, telemetry);
@@ -62,10 +79,16 @@ public final class ServeHarness implements AutoCloseable {
         new Intake(
             flusher,
             TimeUnit.MILLISECONDS.toNanos(flushMs),
-            100_000,
+            maxSeries,
             TimeUnit.MINUTES.toNanos(5),
             System::currentTimeMillis,
-            10_000);
+            10_000,
+            MapperRef.none(ObserverSpec.defaults(ObserverSpec.Kind.NATIVE)),
+            true,
+            TagStyles.ALL,
+            null,
+            workers,
+            ReceiveLoop.DEFAULT_MAX_DATAGRAM);
     BoundSocket bound = BoundSocket.bind(SocketSpec.parse(socket.toString()), 0600, false);
     loop = ReceiveLoop.create(List.of(bound), handler, 64, 65536);
     telemetry.watch(loop, io.udsink.collector.sys.Sockets.maxDgramQlen());
