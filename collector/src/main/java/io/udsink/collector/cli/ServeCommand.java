@@ -84,7 +84,7 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "N",
       description =
           "Threads that parse and aggregate, beside the one that receives; each owns a share of "
-              + "the series (default: one per core, at most 16).")
+              + "the series (default: the number of cores minus one, 1 to 16).")
   Integer workers;
 
   @Option(

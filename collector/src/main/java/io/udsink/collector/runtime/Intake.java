@@ -65,7 +65,7 @@ public final class Intake implements DatagramHandler {
   /** About how many bytes of loose rings each worker reads from, over all parsers. */
   private static final int INBOX_BYTES = 1 << 20;
 
-  /** Default workers: one per core, at most this many. */
+  /** Default workers: one per core but one, at most this many. */
   public static final int MAX_DEFAULT_WORKERS = 16;
 
   /** Most workers accepted. */
@@ -213,9 +213,13 @@ public final class Intake implements DatagramHandler {
     return Integer.highestOneBit(min - 1) << 1;
   }
 
-  /** The default number of workers on this host: one per core, 1 to {@value #MAX_DEFAULT_WORKERS}. */
+  /**
+   * The default number of workers on this host: one per core but the receive thread's, 1 to
+   * {@value #MAX_DEFAULT_WORKERS}.
+   */
   public static int defaultWorkers() {
-    return Math.max(1, Math.min(MAX_DEFAULT_WORKERS, Runtime.getRuntime().availableProcessors()));
+    int cores = Runtime.getRuntime().availableProcessors();
+    return Math.max(1, Math.min(MAX_DEFAULT_WORKERS, cores - 1));
   }
 
   /** Parse-and-aggregate threads. */
