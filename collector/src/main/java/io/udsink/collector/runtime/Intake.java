@@ -209,7 +209,7 @@ public final class Intake implements DatagramHandler {
    * hold the rest).
    */
   static int ringBytes(int largestRecord) {
-    int min = Math.max(64 << 10, 2 * (largestRecord + 16));
+    int min = Math.max(32 << 10, 2 * (largestRecord + 16));
     return Integer.highestOneBit(min - 1) << 1;
   }
 
@@ -376,6 +376,10 @@ public final class Intake implements DatagramHandler {
       off = in.claim(payload, kind);
       if (off >= 0) {
         return off;
+      }
+      if (!w.thread().isAlive()) {
+        // only a defect stops a worker; waiting on would stop the loop, and the stop with it
+        throw new IllegalStateException("worker " + w.index + " has stopped");
       }
     }
   }

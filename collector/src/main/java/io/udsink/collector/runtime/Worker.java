@@ -64,6 +64,7 @@ final class Worker implements Runnable {
   private static final int BURST = 256;
 
   final int index;
+  private final String name;
   final ByteRing input;
   final Aggregator aggregator;
   private final StatsdParser parser;
@@ -111,6 +112,7 @@ final class Worker implements Runnable {
       Merger merger,
       Intake intake) {
     this.index = index;
+    this.name = "worker " + index;
     this.input = new ByteRing(inputBytes);
     this.aggregator = aggregator;
     this.parser = parsers.apply(new Router(), aggregator);
@@ -177,11 +179,25 @@ final class Worker implements Runnable {
         if (work == 0) {
           idle();
         }
-      } catch (RuntimeException e) {
-        errors.warn("worker:" + e.getClass().getName(), "worker " + index + " failed: " + e);
-      } catch (Error e) {
-        Fatal.report("worker " + index, e); // and go on: a worker that stops would stop intake
+      } catch (Throwable t) {
+        failed(t);
       }
+    }
+  }
+
+  /**
+   * What failed costs the record it was handling, never the worker: a worker that stopped would
+   * stop the intake. Reporting may fail too when memory is gone.
+   */
+  private void failed(Throwable t) {
+    try {
+      if (t instanceof Error) {
+        Fatal.report(name, t);
+      } else {
+        errors.warn(t.getClass().getName(), name + " failed: " + t);
+      }
+    } catch (Throwable ignored) {
+      // nothing more can be done here; the loop goes on with the next record
     }
   }
 
