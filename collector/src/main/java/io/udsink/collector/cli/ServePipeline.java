@@ -125,6 +125,8 @@ final class ServePipeline {
               origins(),
               config.workers(),
               receive.maxDatagram);
+      telemetry.source(TelemetryMetric.WORKERS, intake::workers);
+      telemetry.source(TelemetryMetric.WORKER_WAITS, intake::receiverWaits);
       ReceiveLoop loop =
           new ReceiveLoop(
               bound,

@@ -278,6 +278,8 @@ public final class Telemetry {
     }
     for (TelemetryMetric m :
         List.of(
+            TelemetryMetric.WORKERS,
+            TelemetryMetric.WORKER_WAITS,
             TelemetryMetric.ORIGIN_UNRESOLVED,
             TelemetryMetric.PROMETHEUS_DROPPED_SERIES,
             TelemetryMetric.PROMETHEUS_NEGATIVE_INCREMENTS,

@@ -45,6 +45,17 @@ public enum TelemetryMetric {
   /** Receives that found nothing. */
   LOOP_EMPTY_READS(
       Type.COUNTER, "loop_empty_reads", "Receives that found a ready socket's queue empty"),
+  /** Parse-and-aggregate threads. */
+  WORKERS(
+      Type.GAUGE,
+      "workers",
+      "Threads that parse and aggregate (--workers); with 1, the receive loop does it itself"),
+  /** Waits of the receive loop for a worker. */
+  WORKER_WAITS(
+      Type.COUNTER,
+      "worker_waits",
+      "Times the receive loop found a worker's ring full and stopped reading until it had room: "
+          + "the workers fell behind, and the sockets' queues held senders back"),
   /** Lines parsed (valid or not), and JSON datagrams. */
   LINES(Type.COUNTER, "lines", "Lines parsed, valid or not"),
   /** Lines rejected, by reason. */

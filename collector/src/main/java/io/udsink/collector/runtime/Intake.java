@@ -23,10 +23,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The receive loop's handler for {@code udsink serve}: the receive thread only copies each
- * datagram into the input ring of one of N {@link Worker}s, which parse and aggregate; a series
- * always lands in the same worker (its key's hash picks it), and its lines are applied in the
- * order they were received.
+ * The receive loop's handler for {@code udsink serve}. With N workers ({@code --workers}, 2 or
+ * more) the receive thread only copies each datagram into the input ring of one of N
+ * {@link Worker}s, which parse and aggregate; a series always lands in the same worker (its key's
+ * hash picks it), and its lines are applied in the order they were received. With one worker the
+ * receive thread parses and aggregates itself: on a host of two cores a thread of its own costs
+ * more in hand-offs than it gives (docs/performance.md).
  *
  * <pre>
  *   receive thread --batch b--> input ring of worker b mod N --parse--> line records
@@ -155,7 +157,7 @@ public final class Intake implements DatagramHandler {
     SeriesBudget budget = new SeriesBudget(maxSeries);
     this.merger = new Merger(workers, flusher, budget, now, finalFlushTimeoutMs);
     long gaugeTtl = Math.max(1, gaugeMemoryNs / flushIntervalNs);
-    int inputBytes = ringBytes(maxDatagram + 16);
+    int inputBytes = workers == 1 ? 0 : ringBytes(maxDatagram + 16);
     this.workers = new Worker[workers];
     for (int i = 0; i < workers; i++) {
       RateLimitedLog badInput = new RateLimitedLog(LOG, TimeUnit.SECONDS.toNanos(10));
@@ -240,6 +242,10 @@ public final class Intake implements DatagramHandler {
   @Override
   public void onDatagram(
       int socket, ByteBuffer datagram, boolean truncated, int pid, int uid, int gid) {
+    if (workers.length == 1) {
+      workers[0].parseHere(datagram, pid);
+      return;
+    }
     start();
     Worker w = workers[current];
     int len = datagram.remaining();
@@ -294,6 +300,9 @@ public final class Intake implements DatagramHandler {
     stopped = true;
     start();
     broadcast(Worker.STOP);
+    if (workers.length == 1) {
+      return;
+    }
     boolean interrupted = false;
     for (Worker w : workers) {
       while (true) {
@@ -332,6 +341,10 @@ public final class Intake implements DatagramHandler {
   /** Records for every worker: FLUSH or STOP, with the time; the next batch goes to worker 0. */
   private void broadcast(int kind) {
     long ms = wallClockMs.getAsLong();
+    if (workers.length == 1) {
+      workers[0].endHere(ms, kind == Worker.STOP);
+      return;
+    }
     for (Worker w : workers) {
       int off = claim(w, 8, kind);
       w.input.putLong(off, ms);
@@ -344,7 +357,7 @@ public final class Intake implements DatagramHandler {
   }
 
   private void start() {
-    if (started) {
+    if (started || workers.length == 1) {
       return;
     }
     started = true;

@@ -11,6 +11,7 @@ import io.udsink.collector.parse.ServiceCheck;
 import io.udsink.collector.parse.StatsdParser;
 import io.udsink.collector.util.Fatal;
 import io.udsink.collector.util.RateLimitedLog;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -45,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * <p>A worker that cannot write to a full ring applies its own inboxes while it waits, so two
  * workers never wait on each other: the parser of the oldest unfinished batch can always go on.
  * A line of a series this worker owns is applied at once when nothing it could overtake is
- * waiting. With one worker there are no rings between workers at all.
+ * waiting. A single worker has no thread and no rings: the receive thread parses and aggregates
+ * with it ({@link #parseHere}, {@link #endHere}).
  */
 final class Worker implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
@@ -113,7 +115,7 @@ final class Worker implements Runnable {
       Intake intake) {
     this.index = index;
     this.name = "worker " + index;
-    this.input = new ByteRing(inputBytes);
+    this.input = inputBytes == 0 ? null : new ByteRing(inputBytes);
     this.aggregator = aggregator;
     this.parser = parsers.apply(new Router(), aggregator);
     this.origins = origins;
@@ -170,7 +172,7 @@ final class Worker implements Runnable {
           LockSupport.parkNanos(this, PARK_NS);
           continue;
         }
-        int work = n > 1 ? applyInboxes() : 0;
+        int work = applyInboxes();
         int off = input.next();
         if (off >= 0) {
           take(off);
@@ -201,6 +203,32 @@ final class Worker implements Runnable {
     }
   }
 
+  /**
+   * Parses a datagram on the calling thread: the receive thread's own work when it is the only
+   * worker (no ring, no other thread).
+   *
+   * @param datagram its bytes, from position to limit
+   * @param pid the sender's pid, or -1
+   */
+  void parseHere(ByteBuffer datagram, int pid) {
+    parser.parse(datagram, origins == null ? null : origins.tag(pid));
+  }
+
+  /**
+   * Ends an interval on the calling thread, as a FLUSH or STOP record would: only for a worker
+   * that has no thread.
+   */
+  void endHere(long ms, boolean last) {
+    endLines();
+    endSeries(ms, last);
+  }
+
+  private void endLines() {
+    aggregator.count(Counter.LINES, parser.lines() - linesReported);
+    linesReported = parser.lines();
+    produced.add(aggregator.takeProduced());
+  }
+
   /** One record of the input ring: consumed whatever happens while it is handled. */
   private void take(int off) {
     try {
@@ -213,10 +241,8 @@ final class Worker implements Runnable {
             break;
           }
         case END:
-          if (n > 1) {
-            for (int j = 0; j < n; j++) {
-              claim(ordered, j, 0, END);
-            }
+          for (int j = 0; j < n; j++) {
+            claim(ordered, j, 0, END);
           }
           break;
         case FLUSH:
@@ -224,16 +250,10 @@ final class Worker implements Runnable {
           {
             long ms = input.getLong(off);
             boolean last = input.kind(off) == STOP;
-            aggregator.count(Counter.LINES, parser.lines() - linesReported);
-            linesReported = parser.lines();
-            produced.add(aggregator.takeProduced());
-            if (n > 1) {
-              for (int j = 0; j < n; j++) {
-                ordered[j].putLong(claim(ordered, j, 8, last ? STOP : FLUSH), ms);
-                loose[j].putLong(claim(loose, j, 8, last ? STOP : FLUSH), ms);
-              }
-            } else {
-              endSeries(ms, last);
+            endLines();
+            for (int j = 0; j < n; j++) {
+              ordered[j].putLong(claim(ordered, j, 8, last ? STOP : FLUSH), ms);
+              loose[j].putLong(claim(loose, j, 8, last ? STOP : FLUSH), ms);
             }
             break;
           }
@@ -360,9 +380,6 @@ final class Worker implements Runnable {
   }
 
   private void publishOutboxes() {
-    if (n == 1) {
-      return;
-    }
     for (int j = 0; j < n; j++) {
       boolean any = false;
       if (ordered[j].unpublished()) {
@@ -419,9 +436,6 @@ final class Worker implements Runnable {
   private boolean hasWork() {
     if (input.hasNext() || frozen) {
       return true;
-    }
-    if (n == 1) {
-      return false;
     }
     if (orderedMarkers < n && orderedIn[turn].hasNext()) {
       return true;

@@ -21,6 +21,8 @@ import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -39,8 +41,9 @@ class ServeEndToEndTest {
     long setMembers;
   }
 
-  @Test
-  void shouldAddUpExactlyInJsonLinesAndPrometheus() throws Exception {
+  @ParameterizedTest
+  @ValueSource(ints = {1, 3})
+  void shouldAddUpExactlyInJsonLinesAndPrometheus(int workers) throws Exception {
     Random rnd = new Random(2026);
     Expected ex = new Expected();
     List<String> datagrams = new ArrayList<>();
@@ -110,7 +113,7 @@ class ServeEndToEndTest {
       datagrams.add(sb.toString());
     }
 
-    ServeHarness h = new ServeHarness(dir, 50);
+    ServeHarness h = new ServeHarness(dir, 50, "out.jsonl", workers, 100_000);
     Map<String, Double> scraped;
     try (AFUNIXDatagramChannel tx = TestSupport.connect(h.socket)) {
       for (String dg : datagrams) {

@@ -89,6 +89,8 @@ public final class ServeHarness implements AutoCloseable {
             null,
             workers,
             ReceiveLoop.DEFAULT_MAX_DATAGRAM);
+    telemetry.source(TelemetryMetric.WORKERS, handler::workers);
+    telemetry.source(TelemetryMetric.WORKER_WAITS, handler::receiverWaits);
     BoundSocket bound = BoundSocket.bind(SocketSpec.parse(socket.toString()), 0600, false);
     loop = ReceiveLoop.create(List.of(bound), handler, 64, 65536);
     telemetry.watch(loop, io.udsink.collector.sys.Sockets.maxDgramQlen());
