@@ -4,7 +4,9 @@ import java.nio.ByteBuffer;
 
 /**
  * What the receive loop does with each datagram. Every method runs on the loop's thread; none may
- * block on I/O, since the loop serves every socket with one thread.
+ * block on I/O, since the loop serves every socket with one thread. A handler may make the loop
+ * wait for the threads it hands datagrams to: the loop then reads nothing, and the sockets' queues
+ * hold senders back.
  */
 public interface DatagramHandler {
   /** Returned by {@link #onTimer} when the handler wants no timer. */

@@ -225,7 +225,15 @@ class ServeEndToEndTest {
 
   @RepeatedTest(5)
   void shouldFlushEverySuccessfulSendWhenStoppedUnderLoad() throws Exception {
-    ServeHarness h = new ServeHarness(dir, 20);
+    stopUnderLoad(dir, 1);
+  }
+
+  /**
+   * Stops the pieces while three non-blocking senders send as fast as they can: every datagram
+   * whose send succeeded is in the JSON lines, and every sender ends with a clear error.
+   */
+  static void stopUnderLoad(Path dir, int workers) throws Exception {
+    ServeHarness h = new ServeHarness(dir, 20, "out.jsonl", workers, 100_000);
     int senders = 3;
     long[] sent = new long[senders];
     Exception[] failures = new Exception[senders];

@@ -1,11 +1,9 @@
 package io.udsink.collector.export;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.udsink.client.CollectorUnavailableException;
 import io.udsink.collector.TestSupport;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -103,58 +101,7 @@ class ServeWorkersTest {
 
   @RepeatedTest(20)
   void shouldFlushEverySuccessfulSendWhenStoppedUnderLoadWithSeveralWorkers() throws Exception {
-    ServeHarness h = new ServeHarness(dir, 20, "out.jsonl", 3, 100_000);
-    int senders = 3;
-    long[] sent = new long[senders];
-    Exception[] failures = new Exception[senders];
-    Thread[] threads = new Thread[senders];
-    for (int i = 0; i < senders; i++) {
-      final int id = i;
-      AFUNIXDatagramChannel ch = TestSupport.connect(h.socket);
-      ch.configureBlocking(false);
-      threads[i] =
-          new Thread(
-              () -> {
-                try (ch) {
-                  while (true) {
-                    String d =
-                        "load:1|c|#sender:" + id + "\nload.t:5|ms\nload.g:" + sent[id] + "|g";
-                    if (TestSupport.send(ch, d) > 0) {
-                      sent[id]++;
-                    } else {
-                      Thread.yield();
-                    }
-                  }
-                } catch (Exception e) {
-                  failures[id] = e;
-                }
-              });
-      threads[i].start();
-    }
-    TestSupport.await(
-        "a few flushes under load", Duration.ofSeconds(20), () -> h.telemetry.flushes() >= 3);
-    h.close();
-    long total = 0;
-    for (int i = 0; i < senders; i++) {
-      threads[i].join(10_000);
-      assertNotNull(failures[i]);
-      assertNotNull(
-          CollectorUnavailableException.classify("p", failures[i]), failures[i].toString());
-      total += sent[i];
-    }
-    Map<String, Double> perSender = new TreeMap<>();
-    double timerCount = 0;
-    for (JsonNode n : h.lines()) {
-      if (n.get("name").asText().equals("load")) {
-        perSender.merge(n.get("tags").get(0).asText(), n.get("value").asDouble(), Double::sum);
-      } else if (n.get("name").asText().equals("load.t")) {
-        timerCount += n.get("count").asDouble();
-      }
-    }
-    for (int i = 0; i < senders; i++) {
-      assertEquals((double) sent[i], perSender.getOrDefault("sender:" + i, 0.0), "sender " + i);
-    }
-    assertEquals((double) total, timerCount);
+    ServeEndToEndTest.stopUnderLoad(dir, 3);
   }
 
   @Test
