@@ -25,7 +25,7 @@ class ServeCommandTest {
     Path sock = dir.resolve("s");
     Path out = dir.resolve("out.jsonl");
     CompletableFuture<MainRunner.Run> serve =
-        MainRunner.serve(sock, out, "2s", "--http", "127.0.0.1:0");
+        MainRunner.serve(sock, out, "2s", "--http", "127.0.0.1:0", "--workers", "3");
     MainRunner.Run send =
         MainTest.run(
             "send", "--socket", sock.toString(), "--count", "40", "--line", "cli.test:2|c|#k:v");
@@ -41,12 +41,20 @@ class ServeCommandTest {
                         && l.contains("\"value\":80")
                         && l.contains("\"count\":40")),
         lines.toString());
+    assertTrue(
+        lines.stream()
+            .anyMatch(l -> l.contains("\"name\":\"udsink.workers\"") && l.contains("\"value\":3")),
+        "three workers: " + lines);
   }
 
   @Test
   void shouldCheckEverySettingBeforeOpeningOrBindingAnything() {
     String[][] bad = {
       {"--max-series", "0", "--max-series"},
+      {"--workers", "0", "--workers must be 1 to 256"},
+      {"--workers", "257", "--workers must be 1 to 256"},
+      {"--workers", "-1", "--workers"},
+      {"--workers", "many", "--workers"},
       {"--remote-write-label", "bad", "--remote-write-label"},
       {"--http", "nowhere", "--http nowhere"},
       {"--observer-type", "sketch", "--observer-type"},
