@@ -91,7 +91,9 @@ class MappingServeTest {
             rules.toString(),
             "--statsd.cache-size",
             "100",
-            "--web.enable-lifecycle")) {
+            "--web.enable-lifecycle",
+            "--workers",
+            "3")) { // the mapping is read by every worker
       p.awaitSocket(sock);
       send(sock, "api.home.hits:1|c", 3);
       awaitMetric(port, "api_hits_total{endpoint=\"home\"} 3.0");

@@ -87,7 +87,7 @@ class OriginDetectionTest {
     Path sock = dir.resolve("o");
     Path out = dir.resolve("o.jsonl");
     CompletableFuture<MainRunner.Run> serve =
-        MainRunner.serve(sock, out, "6s", "--http", "off", "--origin-detection");
+        MainRunner.serve(sock, out, "6s", "--http", "off", "--origin-detection", "--workers", "2");
     try {
       List<String> want = new ArrayList<>();
       if (v1 != null) {
