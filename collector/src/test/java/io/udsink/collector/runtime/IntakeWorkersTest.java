@@ -209,6 +209,38 @@ class IntakeWorkersTest {
   }
 
   @Test
+  void shouldAllocateNothingOnTheReceiveThreadPerDatagram() {
+    var threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    Capture sink = new Capture();
+    Intake in = intake(sink, 2, 100_000);
+    in.onTimer(0);
+    ByteBuffer d = ByteBuffer.allocateDirect(256);
+    d.put("a:1|c|#k:v\nb:2|g\nc:3|ms".getBytes(StandardCharsets.UTF_8)).flip();
+    for (int i = 0; i < 50_000; i++) { // warm-up: the code is compiled and the rings are touched
+      in.onDatagram(0, d, false, 1, 2, 3);
+      in.onBatchEnd();
+    }
+    long before = threads.getCurrentThreadAllocatedBytes();
+    for (int i = 0; i < 200_000; i++) {
+      in.onDatagram(0, d, false, 1, 2, 3);
+      if ((i & 7) == 0) {
+        in.onBatchEnd();
+      }
+    }
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    in.onStop();
+    assertTrue(allocated < 200_000, allocated + " bytes for 200,000 datagrams");
+    long lines = 0;
+    for (Interval iv : sink.intervals) {
+      for (Series s : iv.series()) {
+        lines += s.samples();
+      }
+    }
+    assertEquals(3L * 250_000, lines, "every datagram was parsed");
+  }
+
+  @Test
   void shouldKeepEveryIntervalWithinMaxSeriesOverAllWorkers() {
     List<Step> steps = workload(9, 6000);
     List<Interval> many = run(steps, 4, 50);
