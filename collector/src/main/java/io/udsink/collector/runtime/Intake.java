@@ -88,14 +88,15 @@ public final class Intake implements DatagramHandler {
   private final LongAdder waits = new LongAdder();
 
   /**
-   * Creates the handler with one worker and no mapping.
+   * Creates the handler without a mapping, reading every tag format.
    *
    * @param flusher where finished intervals go
    * @param flushIntervalNs the flush interval
-   * @param maxSeries most series per interval
+   * @param maxSeries most series per interval, over every worker
    * @param gaugeMemoryNs how long a gauge's last value is kept without updates (for deltas)
    * @param wallClockMs epoch milliseconds, for timestamps
    * @param finalFlushTimeoutMs how long the stop waits for the outputs to write the final flush
+   * @param workers parse-and-aggregate threads, 1 to {@value #MAX_WORKERS}
    */
   public Intake(
       IntervalSink flusher,
@@ -103,7 +104,8 @@ public final class Intake implements DatagramHandler {
       int maxSeries,
       long gaugeMemoryNs,
       LongSupplier wallClockMs,
-      long finalFlushTimeoutMs) {
+      long finalFlushTimeoutMs,
+      int workers) {
     this(
         flusher,
         flushIntervalNs,
@@ -115,7 +117,7 @@ public final class Intake implements DatagramHandler {
         true,
         TagStyles.ALL,
         null,
-        1,
+        workers,
         ReceiveLoop.DEFAULT_MAX_DATAGRAM);
   }
 

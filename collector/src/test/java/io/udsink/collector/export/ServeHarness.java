@@ -7,9 +7,6 @@ import io.udsink.collector.export.jsonl.JsonLinesOutput;
 import io.udsink.collector.export.prometheus.MetricsServer;
 import io.udsink.collector.export.prometheus.PrometheusOutput;
 import io.udsink.collector.loop.ReceiveLoop;
-import io.udsink.collector.mapping.MapperRef;
-import io.udsink.collector.mapping.ObserverSpec;
-import io.udsink.collector.parse.TagStyles;
 import io.udsink.collector.runtime.Intake;
 import io.udsink.collector.transport.BoundSocket;
 import io.udsink.collector.transport.SocketSpec;
@@ -83,12 +80,7 @@ public final class ServeHarness implements AutoCloseable {
             TimeUnit.MINUTES.toNanos(5),
             System::currentTimeMillis,
             10_000,
-            MapperRef.none(ObserverSpec.defaults(ObserverSpec.Kind.NATIVE)),
-            true,
-            TagStyles.ALL,
-            null,
-            workers,
-            ReceiveLoop.DEFAULT_MAX_DATAGRAM);
+            workers);
     telemetry.source(TelemetryMetric.WORKERS, handler::workers);
     telemetry.source(TelemetryMetric.WORKER_WAITS, handler::receiverWaits);
     BoundSocket bound = BoundSocket.bind(SocketSpec.parse(socket.toString()), 0600, false);

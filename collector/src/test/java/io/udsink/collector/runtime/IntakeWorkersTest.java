@@ -9,12 +9,8 @@ import io.udsink.collector.aggregate.Interval;
 import io.udsink.collector.aggregate.Series;
 import io.udsink.collector.export.Flusher;
 import io.udsink.collector.export.IntervalSink;
-import io.udsink.collector.loop.ReceiveLoop;
-import io.udsink.collector.mapping.MapperRef;
-import io.udsink.collector.mapping.ObserverSpec;
 import io.udsink.collector.parse.MetricType;
 import io.udsink.collector.parse.StatsdParser;
-import io.udsink.collector.parse.TagStyles;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -63,12 +59,7 @@ class IntakeWorkersTest {
         TimeUnit.MINUTES.toNanos(5),
         () -> clock.addAndGet(1000),
         10_000,
-        MapperRef.none(ObserverSpec.defaults(ObserverSpec.Kind.NATIVE)),
-        true,
-        TagStyles.ALL,
-        null,
-        workers,
-        ReceiveLoop.DEFAULT_MAX_DATAGRAM);
+        workers);
   }
 
   private static List<Interval> run(List<Step> steps, int workers, int maxSeries) {
