@@ -26,21 +26,6 @@ public final class SeriesBudget {
     this.max = max;
   }
 
-  /** The bound. */
-  public int max() {
-    return max;
-  }
-
-  /** Series held now, over every aggregator. */
-  public int series() {
-    return series.get();
-  }
-
-  /** Gauges remembered now, over every aggregator. */
-  public int gauges() {
-    return gauges.get();
-  }
-
   boolean takeSeries() {
     return take(series);
   }

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *   receive thread --batch b--> input ring of worker b mod N --parse--> line records
  *        | every flush interval: FLUSH into every ring          | to the series' owner
  *        | at stop: STOP                                        v
- *                                         owner applies them batch by batch, in batch order
+ *                       owner applies them: gauges batch by batch in batch order, the rest as
+ *                       they come
  *   the workers' parts of an interval --Merger--> Flusher --> outputs
  * </pre>
  *
@@ -70,8 +71,11 @@ public final class Intake implements DatagramHandler {
   /** Default workers: one per core but one, at most this many. */
   public static final int MAX_DEFAULT_WORKERS = 16;
 
-  /** Most workers accepted. */
-  public static final int MAX_WORKERS = 256;
+  /**
+   * Most workers accepted: the rings between workers grow with the square of their number (64 MiB
+   * at 32), and one receive thread cannot feed more.
+   */
+  public static final int MAX_WORKERS = 32;
 
   private final long flushIntervalNs;
   private final LongSupplier wallClockMs;

@@ -68,7 +68,7 @@ final class Worker implements Runnable {
   final int index;
   private final String name;
   final ByteRing input;
-  final Aggregator aggregator;
+  private final Aggregator aggregator;
   private final StatsdParser parser;
   private final OriginResolver origins;
   private final Merger merger;

@@ -51,8 +51,8 @@ class ServeCommandTest {
   void shouldCheckEverySettingBeforeOpeningOrBindingAnything() {
     String[][] bad = {
       {"--max-series", "0", "--max-series"},
-      {"--workers", "0", "--workers must be 1 to 256"},
-      {"--workers", "257", "--workers must be 1 to 256"},
+      {"--workers", "0", "--workers must be 1 to 32"},
+      {"--workers", "33", "--workers must be 1 to 32"},
       {"--workers", "-1", "--workers"},
       {"--workers", "many", "--workers"},
       {"--remote-write-label", "bad", "--remote-write-label"},
