@@ -12,56 +12,58 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /** {@code udsink count}: counts datagrams until stopped, then prints the totals. */
-@Command(
-    name = "count",
-    mixinStandardHelpOptions = true,
-    version = "udsink " + Main.VERSION,
-    description = {
-      "Count datagrams on one or more Unix datagram sockets until SIGINT/SIGTERM or --duration,",
-      "then stop with nothing lost and print rx=<datagrams> bytes=<bytes> truncated=<n>.",
-      "Sockets passed by systemd (LISTEN_FDS) are used; --takeover takes them from a running",
-      "instance."
-    })
 final class CountCommand implements Callable<Integer> {
-  @Option(
-      names = "--socket",
-      paramLabel = "PATH",
-      description =
-          "Socket path, or @name for the abstract namespace; repeat for more "
-              + "(default: "
-              + Defaults.SOCKET_HELP
-              + ").")
   List<String> sockets = new ArrayList<>();
 
-  @Option(
-      names = "--duration",
-      paramLabel = "D",
-      converter = Durations.class,
-      description = "Stop after this long (500ms, 10s, 2m); default: until a signal.")
   Duration duration;
 
-  @Option(names = "--json", description = "Print the result as one JSON object.")
   boolean json;
 
-  @Option(names = "--per-socket", description = "Also print one result per socket.")
   boolean perSocket;
 
-  @Option(
-      names = "--progress",
-      description = "Print a live rate line on stderr even when it is not a terminal.")
   boolean progress;
 
-  @Mixin ReceiveOptions receive = new ReceiveOptions();
+  final ReceiveOptions receive = new ReceiveOptions();
 
   private final PrintStream out;
 
   CountCommand(PrintStream out) {
     this.out = out;
+  }
+
+  /** The command's options, bound to this object's fields. */
+  Args args() {
+    Args a =
+        new Args(
+            "count",
+            "Count datagrams on one or more Unix datagram sockets until SIGINT/SIGTERM or --duration,",
+            "then stop with nothing lost and print rx=<datagrams> bytes=<bytes> truncated=<n>.",
+            "Sockets passed by systemd (LISTEN_FDS) are used; --takeover takes them from a running",
+            "instance.");
+    a.list(
+            "--socket",
+            "PATH",
+            "Socket path, or @name for the abstract namespace; repeat for more "
+                + "(default: "
+                + Defaults.SOCKET_HELP
+                + ").",
+            sockets::add)
+        .value(
+            "--duration",
+            "D",
+            null,
+            "Stop after this long (500ms, 10s, 2m); default: until a signal.",
+            v -> duration = Durations.parse(v))
+        .flag("--json", "Print the result as one JSON object.", () -> json = true)
+        .flag("--per-socket", "Also print one result per socket.", () -> perSocket = true)
+        .flag(
+            "--progress",
+            "Print a live rate line on stderr even when it is not a terminal.",
+            () -> progress = true);
+    receive.addTo(a);
+    return a;
   }
 
   @Override

@@ -2,15 +2,10 @@ package io.udsink.collector.cli;
 
 import java.time.Duration;
 import java.util.Locale;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
 
 /** Parses {@code 250ms}, {@code 10s}, {@code 5m}, {@code 1h}, {@code 1m30s}; a bare number is seconds. */
-public final class Durations implements ITypeConverter<Duration> {
-  @Override
-  public Duration convert(String value) {
-    return parse(value);
-  }
+public final class Durations {
+  private Durations() {}
 
   /**
    * Parses a duration: one or more number-unit pairs ({@code 1m30s}, {@code 1h}, {@code 250ms},
@@ -18,12 +13,12 @@ public final class Durations implements ITypeConverter<Duration> {
    *
    * @param text for example {@code 10s}
    * @return the duration, positive
-   * @throws TypeConversionException naming the text when it is not one
+   * @throws IllegalArgumentException naming the text when it is not one
    */
   public static Duration parse(String text) {
     String t = text.trim().toLowerCase(Locale.ROOT);
     if (t.isEmpty()) {
-      throw new TypeConversionException(
+      throw new IllegalArgumentException(
           "'" + text + "' is not a duration (examples: 500ms, 10s, " + "1m30s)");
     }
     double ms = 0;
@@ -34,14 +29,14 @@ public final class Durations implements ITypeConverter<Duration> {
         i++;
       }
       if (i == start) {
-        throw new TypeConversionException(
+        throw new IllegalArgumentException(
             "'" + text + "' is not a duration (examples: 500ms, " + "10s, 1m30s)");
       }
       double n;
       try {
         n = Double.parseDouble(t.substring(start, i));
       } catch (NumberFormatException e) {
-        throw new TypeConversionException(
+        throw new IllegalArgumentException(
             "'" + text + "' is not a duration (examples: 500ms, " + "10s, 1m30s)");
       }
       int u = i;
@@ -50,7 +45,7 @@ public final class Durations implements ITypeConverter<Duration> {
       }
       String unit = t.substring(u, i);
       if (unit.isEmpty() && (start > 0 || i < t.length())) {
-        throw new TypeConversionException(
+        throw new IllegalArgumentException(
             "'" + text + "' needs a unit after each number " + "(ms, s, m or h)");
       }
       switch (unit) {
@@ -68,12 +63,12 @@ public final class Durations implements ITypeConverter<Duration> {
           ms += n * 3_600_000;
           break;
         default:
-          throw new TypeConversionException(
+          throw new IllegalArgumentException(
               "'" + text + "' has an unknown unit '" + unit + "' (use ms, s, m or h)");
       }
     }
     if (!(ms > 0) || ms > 1e12) {
-      throw new TypeConversionException("'" + text + "' must be a positive duration");
+      throw new IllegalArgumentException("'" + text + "' must be a positive duration");
     }
     return Duration.ofNanos((long) (ms * 1_000_000));
   }

@@ -35,7 +35,16 @@ final class Logging {
   /** The log formats. */
   enum Format {
     TEXT,
-    JSON
+    JSON;
+
+    /** {@code text} or {@code json}, in any case. */
+    static Format parse(String v) {
+      return switch (v.toLowerCase(Locale.ROOT)) {
+        case "text" -> TEXT;
+        case "json" -> JSON;
+        default -> throw new IllegalArgumentException("'" + v + "' is not text or json");
+      };
+    }
   }
 
   private Logging() {}

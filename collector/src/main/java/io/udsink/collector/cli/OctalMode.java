@@ -1,12 +1,17 @@
 package io.udsink.collector.cli;
 
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
-
 /** Parses a file mode written in octal, such as {@code 0660} or {@code 660}. */
-public final class OctalMode implements ITypeConverter<Integer> {
-  @Override
-  public Integer convert(String value) {
+public final class OctalMode {
+  private OctalMode() {}
+
+  /**
+   * Parses the mode.
+   *
+   * @param value for example {@code 0660}
+   * @return the mode, 0 to 0777
+   * @throws IllegalArgumentException naming the value when it is not one
+   */
+  public static int parse(String value) {
     try {
       int mode = Integer.parseInt(value, 8);
       if (mode < 0 || mode > 0777) {
@@ -14,7 +19,7 @@ public final class OctalMode implements ITypeConverter<Integer> {
       }
       return mode;
     } catch (NumberFormatException e) {
-      throw new TypeConversionException(
+      throw new IllegalArgumentException(
           "'" + value + "' is not an octal file mode between 0000 and 0777 (example: 0660)");
     }
   }

@@ -10,62 +10,66 @@ import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine.Option;
 
 /** Options shared by the commands that bind sockets and run the receive loop. */
 public class ReceiveOptions {
   private static final Logger LOG = LoggerFactory.getLogger(ReceiveOptions.class);
 
-  @Option(
-      names = "--socket-mode",
-      paramLabel = "MODE",
-      converter = OctalMode.class,
-      description =
-          "Permissions of each socket file, octal (default: ${DEFAULT-VALUE}: every "
-              + "local process may send, as to /dev/log; 0660 with --socket-group restricts it).",
-      defaultValue = "0666")
   int socketMode;
 
-  @Option(
-      names = "--socket-group",
-      paramLabel = "GROUP",
-      description =
-          "Group of each socket file (with --socket-mode 0660: only its members, and "
-              + "udsink's user, may send).")
   String socketGroup;
 
-  @Option(
-      names = "--takeover",
-      description =
-          "If an instance of udsink serves these sockets, take them over from it: it "
-              + "hands them over, makes its final flush and exits; nothing is lost and senders see "
-              + "no error. With none running, bind as usual.")
   boolean takeover;
 
-  @Option(
-      names = "--mkdir",
-      description = "Create a missing parent directory of a socket path (mode 0755).")
   boolean mkdir;
 
-  @Option(
-      names = "--budget",
-      paramLabel = "N",
-      description =
-          "Datagrams read from one socket per turn before the next ready socket is "
-              + "served (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + ReceiveLoop.DEFAULT_BUDGET)
   int budget;
 
-  @Option(
-      names = "--max-datagram",
-      paramLabel = "BYTES",
-      description =
-          "Largest datagram kept whole; longer ones are cut and counted as truncated "
-              + "(default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + ReceiveLoop.DEFAULT_MAX_DATAGRAM)
   int maxDatagram;
 
   private java.nio.file.attribute.GroupPrincipal group;
+
+  /** Adds these options to a command's. */
+  void addTo(Args a) {
+    a.value(
+            "--socket-mode",
+            "MODE",
+            "0666",
+            "Permissions of each socket file, octal (default: ${DEFAULT-VALUE}: every "
+                + "local process may send, as to /dev/log; 0660 with --socket-group restricts it).",
+            v -> socketMode = OctalMode.parse(v))
+        .value(
+            "--socket-group",
+            "GROUP",
+            null,
+            "Group of each socket file (with --socket-mode 0660: only its members, and "
+                + "udsink's user, may send).",
+            v -> socketGroup = v)
+        .flag(
+            "--takeover",
+            "If an instance of udsink serves these sockets, take them over from it: it "
+                + "hands them over, makes its final flush and exits; nothing is lost and senders see "
+                + "no error. With none running, bind as usual.",
+            () -> takeover = true)
+        .flag(
+            "--mkdir",
+            "Create a missing parent directory of a socket path (mode 0755).",
+            () -> mkdir = true)
+        .value(
+            "--budget",
+            "N",
+            "" + ReceiveLoop.DEFAULT_BUDGET,
+            "Datagrams read from one socket per turn before the next ready socket is "
+                + "served (default: ${DEFAULT-VALUE}).",
+            v -> budget = Args.integer(v))
+        .value(
+            "--max-datagram",
+            "BYTES",
+            "" + ReceiveLoop.DEFAULT_MAX_DATAGRAM,
+            "Largest datagram kept whole; longer ones are cut and counted as truncated "
+                + "(default: ${DEFAULT-VALUE}).",
+            v -> maxDatagram = Args.integer(v));
+  }
 
   /** Checks the numbers and the group, naming the bad flag. */
   void validate() {

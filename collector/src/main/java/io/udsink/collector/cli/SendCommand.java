@@ -13,70 +13,23 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /** {@code udsink send}: sends datagrams and reports how many the kernel accepted. */
-@Command(
-    name = "send",
-    mixinStandardHelpOptions = true,
-    version = "udsink " + Main.VERSION,
-    description = {
-      "Send datagrams to a Unix datagram socket through the udsink client library, one line",
-      "per datagram, and print tx=<sent> dropped=<n> error=<reason>. A dead collector (no",
-      "socket file, refused, EPIPE) ends the run with exit status 1, unless --reliable."
-    })
 final class SendCommand implements Callable<Integer> {
   static final String BASE_LINE = "udsink.send:1|c";
   static final String PAD_TAG = "|#pad:";
   static final int MIN_PADDED = 22; // BASE_LINE + PAD_TAG + one pad byte
 
-  @Option(
-      names = "--socket",
-      paramLabel = "PATH",
-      description =
-          "Socket path or @name (default: $UDSINK_SOCKET, else $DD_DOGSTATSD_URL "
-              + "(unix:///path), else this user's collector socket if it exists, else "
-              + io.udsink.client.DefaultSocket.SYSTEM
-              + ").")
   String socket;
 
-  @Option(
-      names = "--count",
-      paramLabel = "N",
-      defaultValue = "1000",
-      description = "Datagrams to send (default: ${DEFAULT-VALUE}).")
   long count;
 
-  @Option(
-      names = "--size",
-      paramLabel = "S",
-      description =
-          "Bytes per datagram: the StatsD line "
-              + BASE_LINE
-              + " padded with a pad tag (default: 64; at least "
-              + MIN_PADDED
-              + ").")
   Integer size;
 
-  @Option(
-      names = "--line",
-      paramLabel = "TEXT",
-      description = "Send TEXT as each datagram instead (\\n in TEXT separates lines).")
   String line;
 
-  @Option(
-      names = "--rate",
-      paramLabel = "R",
-      defaultValue = "0",
-      description = "Datagrams per second; 0 sends as fast as possible (default).")
   double rate;
 
-  @Option(
-      names = "--nonblocking",
-      description =
-          "Never wait: a full queue drops the datagram (counted as dropped). "
-              + "Without it a full queue makes the sender wait.")
   boolean nonblocking;
 
   private final PrintStream out;
@@ -114,12 +67,65 @@ final class SendCommand implements Callable<Integer> {
     return sb.toString().getBytes(StandardCharsets.US_ASCII);
   }
 
-  @Option(
-      names = "--reliable",
-      description =
-          "Keep datagrams the collector provably did not receive (it was stopped or "
-              + "restarting) and send them again once it is back; implies waiting for room.")
   boolean reliable;
+
+  /** The command's options, bound to this object's fields. */
+  Args args() {
+    Args a =
+        new Args(
+            "send",
+            "Send datagrams to a Unix datagram socket through the udsink client library, one line",
+            "per datagram, and print tx=<sent> dropped=<n> error=<reason>. A dead collector (no",
+            "socket file, refused, EPIPE) ends the run with exit status 1, unless --reliable.");
+    a.value(
+            "--socket",
+            "PATH",
+            null,
+            "Socket path or @name (default: $UDSINK_SOCKET, else $DD_DOGSTATSD_URL "
+                + "(unix:///path), else this user's collector socket if it exists, else "
+                + io.udsink.client.DefaultSocket.SYSTEM
+                + ").",
+            v -> socket = v)
+        .value(
+            "--count",
+            "N",
+            "1000",
+            "Datagrams to send (default: ${DEFAULT-VALUE}).",
+            v -> count = Args.longInteger(v))
+        .value(
+            "--size",
+            "S",
+            null,
+            "Bytes per datagram: the StatsD line "
+                + BASE_LINE
+                + " padded with a pad tag (default: 64; at least "
+                + MIN_PADDED
+                + ").",
+            v -> size = Args.integer(v))
+        .value(
+            "--line",
+            "TEXT",
+            null,
+            "Send TEXT as each datagram instead (\\n in TEXT separates lines).",
+            v -> line = v)
+        .value(
+            "--rate",
+            "R",
+            "0",
+            "Datagrams per second; 0 sends as fast as possible (default).",
+            v -> rate = Args.decimal(v))
+        .flag(
+            "--nonblocking",
+            "Never wait: a full queue drops the datagram (counted as dropped). "
+                + "Without it a full queue makes the sender wait.",
+            () -> nonblocking = true)
+        .flag(
+            "--reliable",
+            "Keep datagrams the collector provably did not receive (it was stopped or "
+                + "restarting) and send them again once it is back; implies waiting for room.",
+            () -> reliable = true);
+    return a;
+  }
 
   @Override
   public Integer call() {
