@@ -60,6 +60,7 @@ public final class UdsinkProcess implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("--enable-native-access=ALL-UNNAMED");
+    cmd.addAll(launcherOptions(args));
     cmd.addAll(jvmArgs);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
@@ -72,6 +73,34 @@ public final class UdsinkProcess implements AutoCloseable {
     pb.environment().putAll(env);
     Process p = pb.start();
     return new UdsinkProcess(p, out, err);
+  }
+
+  /**
+   * The JVM options the launchers give udsink for these arguments ({@code scripts/jvm-options}:
+   * the collector, a heap sized from {@code --max-series}), so that a test's process runs as a
+   * user's does; a test's own options come after them and win.
+   *
+   * @param args udsink's arguments
+   * @return the options
+   */
+  public static List<String> launcherOptions(String... args) throws IOException {
+    Path script = Path.of(System.getProperty("user.dir")).resolveSibling("scripts/jvm-options");
+    List<String> cmd = new ArrayList<>(List.of("sh", script.toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().remove("UDSINK_JAVA_OPTS");
+    Process p = pb.start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    try {
+      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IOException(script + " failed: " + out);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    }
+    return List.of(out.trim().split("\\s+"));
   }
 
   /** The java command line that runs udsink with the test class path (for other launchers). */

@@ -122,6 +122,81 @@ class MemoryBoundTest {
     }
   }
 
+  /** The most a process' resident memory may exceed its maximum heap: docs/metrics.md. */
+  static final long JVM_OVERHEAD_MIB = 160;
+
+  /** A process' resident set, from /proc. */
+  static long rssMib(Process p) throws java.io.IOException {
+    for (String l : Files.readAllLines(Path.of("/proc/" + p.pid() + "/status"))) {
+      if (l.startsWith("VmRSS:")) {
+        return Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024;
+      }
+    }
+    throw new AssertionError("no VmRSS for " + p.pid());
+  }
+
+  /**
+   * At the defaults, as the launchers run it (no -Xmx given: the heap comes from --max-series),
+   * a flood of distinct series with the JSON output blocked ends in counted drops, and the
+   * process stays within its heap plus the stated JVM overhead.
+   */
+  @Test
+  void shouldEndASeriesFloodInCountedDropsAtTheDefaultSettings() throws Exception {
+    Path sock = dir.resolve("d");
+    Path fifo = BlockedOutputTest.mkfifo(dir.resolve("fifo"));
+    int port = UdsinkProcess.freePort();
+    String[] args = {
+      "serve",
+      "--socket",
+      sock.toString(),
+      "--out",
+      fifo.toString(),
+      "--http",
+      "127.0.0.1:" + port,
+      "--flush-interval",
+      "2s",
+      "--stop-timeout",
+      "1s"
+    };
+    String xmx =
+        UdsinkProcess.launcherOptions(args).stream()
+            .filter(o -> o.startsWith("-Xmx"))
+            .findFirst()
+            .orElseThrow();
+    long heapMib = Long.parseLong(xmx.replaceAll("[^0-9]", ""));
+    assertEquals(64 + (100_000 * 4 + 1023) / 1024, heapMib, "64 MiB + 4 KiB per series: " + xmx);
+    try (UdsinkProcess p = UdsinkProcess.start(dir, List.of(), args)) {
+      p.awaitSocket(sock);
+      String tags = "|#env:production,service:" + "s".repeat(40) + ",host:h";
+      long peak = 0;
+      try (Flood f = new Flood(sock)) {
+        for (int round = 0; round < 6; round++) {
+          for (int i = 0; i < 150_000; i++) {
+            f.line("flood.r" + round + ".counter." + i + ":1|c" + tags);
+          }
+          f.flush();
+          peak = Math.max(peak, rssMib(p.process));
+        }
+      }
+      TestSupport.await(
+          "a scrape after the flood",
+          Duration.ofSeconds(60),
+          () -> UdsinkProcess.get(port, "/metrics") != null);
+      Map<String, Double> m = ServeHarness.parseExposition(UdsinkProcess.get(port, "/metrics"));
+      peak = Math.max(peak, rssMib(p.process));
+      assertTrue(m.get("udsink_dropped_samples_max_series_total") > 0, "drops counted: " + m);
+      assertEquals(100_000, m.get("udsink_prometheus_series"), 0.0);
+      assertTrue(p.process.isAlive(), p.stderr());
+      assertTrue(
+          peak <= heapMib + JVM_OVERHEAD_MIB,
+          "resident " + peak + " MiB, heap " + heapMib + " MiB + " + JVM_OVERHEAD_MIB);
+      p.stop(Duration.ofSeconds(60));
+      String err = p.stderr();
+      assertFalse(err.contains("OutOfMemoryError") || err.contains("out of memory"), err);
+      System.out.println("series flood at the defaults: peak resident " + peak + " MiB");
+    }
+  }
+
   @Test
   void shouldStopTheNormalWayAndExitNonZeroWhenMemoryRunsOut() throws Exception {
     Path sock = dir.resolve("o");

@@ -1,15 +1,9 @@
 package io.udsink.collector.export.cumulative;
 
-import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
-import io.prometheus.metrics.model.snapshots.InfoSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.PrometheusNaming;
-import io.prometheus.metrics.model.snapshots.SummarySnapshot;
 import io.udsink.collector.aggregate.Interval;
 import io.udsink.collector.aggregate.Series;
 import io.udsink.collector.export.SeriesLeftOut;
@@ -52,9 +46,6 @@ public final class CumulativeState {
   /** The output's name in telemetry. */
   static final String OUTPUT = "prometheus";
 
-  /** The JVM and process metrics {@code /metrics} shows beside the series. */
-  public static final MetricSnapshots JVM_METRICS = jvmMetrics();
-
   final long ttlMs;
   final int maxSeries;
   final Telemetry telemetry;
@@ -90,25 +81,21 @@ public final class CumulativeState {
         }
       }
     }
-    for (MetricSnapshot m : JVM_METRICS) {
+    for (String f : JvmFamilies.ALL) {
+      String kind = f.substring(0, f.indexOf(' '));
+      String name = f.substring(f.indexOf(' ') + 1);
       PromKind t =
-          m instanceof CounterSnapshot
-              ? PromKind.COUNTER
-              : m instanceof HistogramSnapshot
-                  ? PromKind.HISTOGRAM
-                  : m instanceof SummarySnapshot ? PromKind.SUMMARY : PromKind.GAUGE;
-      names.reserve(t, m.getMetadata().getPrometheusName());
-      names.reserve(t, m.getMetadata().getName());
-      if (m instanceof InfoSnapshot) {
-        names.reserve(PromKind.GAUGE, m.getMetadata().getName() + "_info");
+          switch (kind) {
+            case "COUNTER" -> PromKind.COUNTER;
+            case "HISTOGRAM" -> PromKind.HISTOGRAM;
+            case "SUMMARY" -> PromKind.SUMMARY;
+            default -> PromKind.GAUGE;
+          };
+      names.reserve(t, name);
+      if (kind.equals("INFO")) {
+        names.reserve(PromKind.GAUGE, name + "_info");
       }
     }
-  }
-
-  private static MetricSnapshots jvmMetrics() {
-    PrometheusRegistry r = new PrometheusRegistry();
-    JvmMetrics.builder().register(r);
-    return r.scrape();
   }
 
   /** A series handed over by the previous instance, until it expires. */

@@ -120,8 +120,36 @@ public final class MetricsServer implements AutoCloseable {
       CumulativeState state) {
     var r = new io.prometheus.metrics.model.registry.PrometheusRegistry();
     r.register((io.prometheus.metrics.model.registry.MultiCollector) state::snapshot);
-    io.prometheus.metrics.instrumentation.jvm.JvmMetrics.builder().register(r);
+    r.register((io.prometheus.metrics.model.registry.MultiCollector) () -> Jvm.REGISTRY.scrape());
     return r;
+  }
+
+  /**
+   * The JVM's and the process' metrics, registered at the first scrape: registering them loads
+   * the management beans and listens to every garbage collection, which an idle udsink nobody
+   * scrapes does not need. Without exemplars, which would start a thread of their own.
+   */
+  private static final class Jvm {
+    static final io.prometheus.metrics.model.registry.PrometheusRegistry REGISTRY = create();
+
+    private static io.prometheus.metrics.model.registry.PrometheusRegistry create() {
+      var defaults = io.prometheus.metrics.config.PrometheusProperties.get();
+      var config =
+          new io.prometheus.metrics.config.PrometheusProperties(
+              io.prometheus.metrics.config.MetricsProperties.builder()
+                  .exemplarsEnabled(false)
+                  .build(),
+              java.util.Map.of(),
+              defaults.getExemplarProperties(),
+              defaults.getExporterProperties(),
+              defaults.getExporterFilterProperties(),
+              defaults.getExporterHttpServerProperties(),
+              defaults.getExporterPushgatewayProperties(),
+              defaults.getExporterOpenTelemetryProperties());
+      var r = new io.prometheus.metrics.model.registry.PrometheusRegistry();
+      io.prometheus.metrics.instrumentation.jvm.JvmMetrics.builder(config).register(r);
+      return r;
+    }
   }
 
   /**

@@ -116,6 +116,42 @@ class CumulativeStateTest {
     assertFalse(m.containsKey("udsink_flushes"));
   }
 
+  /**
+   * The JVM's families are reserved from a written-out list (a registration at start-up would
+   * cost a thread and the management beans): it is exactly what the library registers.
+   */
+  @Test
+  void shouldReserveExactlyTheFamiliesTheJvmMetricsRegister() {
+    var r = new io.prometheus.metrics.model.registry.PrometheusRegistry();
+    io.prometheus.metrics.instrumentation.jvm.JvmMetrics.builder().register(r);
+    java.util.Set<String> registered = new java.util.TreeSet<>();
+    for (var m : r.scrape()) {
+      String kind =
+          m instanceof io.prometheus.metrics.model.snapshots.CounterSnapshot
+              ? "COUNTER"
+              : m instanceof io.prometheus.metrics.model.snapshots.HistogramSnapshot
+                  ? "HISTOGRAM"
+                  : m instanceof io.prometheus.metrics.model.snapshots.SummarySnapshot
+                      ? "SUMMARY"
+                      : m instanceof io.prometheus.metrics.model.snapshots.InfoSnapshot
+                          ? "INFO"
+                          : "GAUGE";
+      registered.add(kind + " " + m.getMetadata().getPrometheusName());
+    }
+    assertEquals(registered, new java.util.TreeSet<>(JvmFamilies.ALL));
+  }
+
+  @Test
+  void shouldNotLetAUserMetricTakeAJvmFamilysName() throws Exception {
+    interval(1000, "jvm_threads_current:3|g\nprocess_cpu_seconds:1|c\njvm.runtime.info:1|g");
+    Map<String, Double> m = ServeHarness.parseExposition(text());
+    assertFalse(m.containsKey("jvm_threads_current"), m.toString());
+    assertFalse(m.containsKey("process_cpu_seconds_total"), m.toString());
+    assertFalse(m.containsKey("jvm_runtime_info"), m.toString());
+    assertEquals(
+        3, m.keySet().stream().filter(k -> !k.startsWith("udsink_")).count(), m.toString());
+  }
+
   @Test
   void shouldCountNegativeIncrementsInsteadOfFailingTheEndpoint() throws Exception {
     byte[] json =
