@@ -1,21 +1,10 @@
 package io.udsink.collector.cli;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
-import ch.qos.logback.classic.pattern.ClassicConverter;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.ConsoleAppender;
-import ch.qos.logback.core.CoreConstants;
-import ch.qos.logback.core.encoder.Encoder;
+import io.udsink.collector.log.Log;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Locale;
-import java.util.Map;
-import net.logstash.logback.encoder.LogstashEncoder;
-import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Where log lines go and what they look like: standard error, one line per event.
@@ -50,44 +39,15 @@ final class Logging {
   private Logging() {}
 
   static void configure(String levelName, Format format) {
-    Level level = Level.toLevel(levelName.toUpperCase(Locale.ROOT), null);
+    Level level = Log.level(levelName);
     if (level == null) {
       throw new IllegalArgumentException("unknown log level " + levelName);
     }
-    LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
-    ctx.reset();
-    Encoder<ILoggingEvent> encoder;
-    if (format == Format.JSON) {
-      LogstashEncoder json = new LogstashEncoder();
-      json.setContext(ctx);
-      json.start();
-      encoder = json;
-    } else {
-      @SuppressWarnings("unchecked")
-      Map<String, String> rules =
-          (Map<String, String>) ctx.getObject(CoreConstants.PATTERN_RULE_REGISTRY);
-      if (rules == null) {
-        rules = new HashMap<>();
-        ctx.putObject(CoreConstants.PATTERN_RULE_REGISTRY, rules);
-      }
-      rules.put("priority", JournalPriority.class.getName());
-      PatternLayoutEncoder text = new PatternLayoutEncoder();
-      text.setContext(ctx);
-      text.setPattern(
-          underJournal()
-              ? "%priority%-5level [%thread] %logger{0}: %msg%n"
-              : "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{0}: %msg%n");
-      text.start();
-      encoder = text;
-    }
-    ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
-    appender.setContext(ctx);
-    appender.setTarget("System.err");
-    appender.setEncoder(encoder);
-    appender.start();
-    Logger root = ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    root.setLevel(level);
-    root.addAppender(appender);
+    Log.configure(
+        level,
+        format == Format.JSON
+            ? Log.Layout.JSON
+            : underJournal() ? Log.Layout.JOURNAL : Log.Layout.TEXT);
   }
 
   /** True when standard error is the journal stream systemd names in {@code JOURNAL_STREAM}. */
@@ -102,23 +62,6 @@ final class Logging {
       return stream.trim().equals(a.deviceNumber() + ":" + a.inode());
     } catch (IOException | RuntimeException e) {
       return false;
-    }
-  }
-
-  /** The syslog priority prefix the journal reads: {@code <3>} error ... {@code <7>} debug. */
-  public static final class JournalPriority extends ClassicConverter {
-    @Override
-    public String convert(ILoggingEvent event) {
-      switch (event.getLevel().toInt()) {
-        case Level.ERROR_INT:
-          return "<3>";
-        case Level.WARN_INT:
-          return "<4>";
-        case Level.INFO_INT:
-          return "<6>";
-        default:
-          return "<7>";
-      }
     }
   }
 }

@@ -40,7 +40,7 @@ public final class StatsdParser {
   private final ParseErrorListener errors;
   private final LineCheck check;
   private final EventParser events;
-  private final JsonDatagrams json;
+  private JsonDatagrams json; // made at the first JSON datagram: it brings Jackson's databind
   private final TagStyles styles;
   private final MetricLine line = new MetricLine();
 
@@ -85,7 +85,6 @@ public final class StatsdParser {
     this.errors = errors;
     this.check = new LineCheck(maxDistributionValue);
     this.events = new EventParser(sink, errors);
-    this.json = new JsonDatagrams(sink, errors, check, line);
     this.styles = styles;
   }
 
@@ -193,6 +192,9 @@ public final class StatsdParser {
     if (first < end && (b[first] == '{' || b[first] == '[' && jsonArray(b, first + 1, end))) {
       lines++;
       try {
+        if (json == null) {
+          json = new JsonDatagrams(sink, errors, check, line);
+        }
         json.parse(b, off, end);
       } catch (RuntimeException e) {
         internalError(e, b, off, end);

@@ -47,6 +47,14 @@ final class Libc {
       Native.function("fchown", FunctionDescriptor.of(INT, INT, INT, INT), false);
   static final MethodHandle UNLINKAT =
       Native.function("unlinkat", FunctionDescriptor.of(INT, INT, ADDRESS, INT), false);
+
+  /** {@code void *mmap(void *, size_t, int, int, int, off_t)}: pages nobody wrote take no memory. */
+  static final MethodHandle MMAP =
+      Native.function(
+          "mmap", FunctionDescriptor.of(ADDRESS, ADDRESS, LONG, INT, INT, INT, LONG), false);
+
+  static final MethodHandle MUNMAP =
+      Native.function("munmap", FunctionDescriptor.of(INT, ADDRESS, LONG), false);
   static final MethodHandle STRERROR =
       Native.plainFunction("strerror", FunctionDescriptor.of(ADDRESS, INT));
 

@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Fatal {
   private static final Logger LOG = LoggerFactory.getLogger(Fatal.class);
-  private static final int RESERVE_BYTES = 8 << 20;
+  private static final int RESERVE_BYTES = 2 << 20;
 
   private static volatile byte[] reserve;
   private static volatile Throwable first;

@@ -27,7 +27,7 @@ class LayersTest {
   /** Each layer's packages; packages of one layer do not use each other. */
   static final List<List<String>> LAYERS =
       List.of(
-          List.of(ROOT, ROOT + ".util"),
+          List.of(ROOT, ROOT + ".util", ROOT + ".log"),
           List.of(ROOT + ".sys"),
           List.of(ROOT + ".transport", ROOT + ".origin"),
           List.of(ROOT + ".loop", ROOT + ".takeover"),
