@@ -119,7 +119,7 @@ public final class BatchReceiver implements AutoCloseable {
     try {
       p =
           (MemorySegment)
-              Libc.MMAP.invokeExact(
+              Libc.Receive.MMAP.invokeExact(
                   errno, MemorySegment.NULL, bytes, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1, 0L);
       err = Native.errno(errno);
     } catch (Throwable t) {
@@ -137,7 +137,7 @@ public final class BatchReceiver implements AutoCloseable {
         arena,
         m -> {
           try (Arena a = Arena.ofConfined()) {
-            int unmapped = (int) Libc.MUNMAP.invokeExact(Native.errnoSegment(a), m, bytes);
+            int unmapped = (int) Libc.Receive.MUNMAP.invokeExact(Native.errnoSegment(a), m, bytes);
           } catch (Throwable t) {
             throw Native.rethrow(t);
           }
@@ -169,7 +169,7 @@ public final class BatchReceiver implements AutoCloseable {
     try {
       got =
           (int)
-              Libc.RECVMMSG.invokeExact(
+              Libc.Receive.RECVMMSG.invokeExact(
                   errno, fd, headers, n, Native.MSG_DONTWAIT, MemorySegment.NULL);
     } catch (Throwable t) {
       throw Native.rethrow(t);

@@ -88,7 +88,8 @@ public final class Native {
 
   /**
    * Fails unless the native layer runs here: the OS, the architecture, the C library's functions
-   * and the permission to call them ({@code --enable-native-access}).
+   * and the permission to call them ({@code --enable-native-access}). Makes the handles binding a
+   * socket needs; the others are made at their first use (their functions are looked up now).
    *
    * @throws NativeUnavailableException saying exactly what is missing
    */
@@ -98,6 +99,11 @@ public final class Native {
     }
     try {
       Libc.load();
+      for (String name : Libc.DEFERRED) {
+        if (Ffm.LINKER.defaultLookup().find(name).isEmpty()) {
+          throw new NativeUnavailableException("the C library has no " + name + "()", null);
+        }
+      }
     } catch (ExceptionInInitializerError e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
       if (cause instanceof NativeUnavailableException n) {

@@ -61,7 +61,7 @@ public final class NativeException extends IOException {
 
   private static String text(int errno) {
     try {
-      MemorySegment s = (MemorySegment) Libc.STRERROR.invokeExact(errno);
+      MemorySegment s = (MemorySegment) Libc.Text.STRERROR.invokeExact(errno);
       return s.reinterpret(256).getString(0);
     } catch (Throwable t) {
       return "errno " + errno;

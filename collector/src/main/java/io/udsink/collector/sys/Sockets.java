@@ -55,7 +55,7 @@ public final class Sockets {
   public static void shutdownRead(int fd) throws IOException {
     Native.call(
         "shutdown(SHUT_RD)",
-        (a, errno) -> (int) Libc.SHUTDOWN.invokeExact(errno, fd, Native.SHUT_RD));
+        (a, errno) -> (int) Libc.Receive.SHUTDOWN.invokeExact(errno, fd, Native.SHUT_RD));
   }
 
   /**
@@ -97,7 +97,7 @@ public final class Sockets {
     }
     try (Arena a = Arena.ofConfined()) {
       MemorySegment errno = Native.errnoSegment(a);
-      int fd = (int) Libc.SOCKET.invokeExact(errno, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      int fd = (int) Libc.Send.SOCKET.invokeExact(errno, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
       if (fd < 0) {
         throw Native.error("socket", Native.errno(errno));
       }
@@ -107,7 +107,7 @@ public final class Sockets {
         MemorySegment addr = a.allocate(2 + SUN_PATH, 8);
         addr.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
         MemorySegment.copy(p, 0, addr, ValueLayout.JAVA_BYTE, 2, p.length);
-        int r = (int) Libc.CONNECT.invokeExact(errno, fd, addr, 2 + p.length + 1);
+        int r = (int) Libc.Send.CONNECT.invokeExact(errno, fd, addr, 2 + p.length + 1);
         if (r != 0) {
           throw Native.error("connect " + path, Native.errno(errno));
         }
@@ -166,7 +166,8 @@ public final class Sockets {
       MemorySegment errno = Native.errnoSegment(a);
       int fd =
           (int)
-              Libc.SOCKET.invokeExact(errno, AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+              Libc.Send.SOCKET.invokeExact(
+                  errno, AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       if (fd < 0) {
         throw Native.error("socket", Native.errno(errno));
       }
@@ -185,7 +186,7 @@ public final class Sockets {
         while (true) {
           long r =
               (long)
-                  Libc.SENDTO.invokeExact(
+                  Libc.Send.SENDTO.invokeExact(
                       errno,
                       fd,
                       msg,
@@ -208,7 +209,7 @@ public final class Sockets {
           pfd.set(ValueLayout.JAVA_INT, 0, fd);
           pfd.set(ValueLayout.JAVA_SHORT, 4, POLLOUT);
           pfd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
-          int p = (int) Libc.POLL.invokeExact(errno, pfd, 1L, (int) Math.min(leftMs, 1000));
+          int p = (int) Libc.Send.POLL.invokeExact(errno, pfd, 1L, (int) Math.min(leftMs, 1000));
           if (p < 0 && Native.errno(errno) != Native.EINTR) {
             throw Native.error("poll", Native.errno(errno));
           }
