@@ -73,7 +73,7 @@ public final class Main {
 
   private static final List<String> COMMANDS = List.of("serve", "count", "send");
 
-  private Args topLevel(PrintStream out, PrintStream err) {
+  private Args topLevel() {
     Args top = new Args("udsink", DESCRIPTION);
     addGlobal(top, true);
     return top;
@@ -105,7 +105,7 @@ public final class Main {
    */
   public static int execute(PrintStream out, PrintStream err, String... args) {
     Main main = new Main();
-    Args top = main.topLevel(out, err);
+    Args top = main.topLevel();
     Args.Parsed parsed;
     try {
       parsed = top.parse(args, 0, true);
