@@ -42,14 +42,7 @@ final class CountCommand implements Callable<Integer> {
             "then stop with nothing lost and print rx=<datagrams> bytes=<bytes> truncated=<n>.",
             "Sockets passed by systemd (LISTEN_FDS) are used; --takeover takes them from a running",
             "instance.");
-    a.list(
-            "--socket",
-            "PATH",
-            "Socket path, or @name for the abstract namespace; repeat for more "
-                + "(default: "
-                + Defaults.SOCKET_HELP
-                + ").",
-            sockets::add)
+    a.list("--socket", "PATH", Defaults.SOCKET_OPTION_HELP, sockets::add)
         .value(
             "--duration",
             "D",

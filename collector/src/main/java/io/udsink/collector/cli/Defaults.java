@@ -18,6 +18,12 @@ final class Defaults {
           + " for root and $XDG_RUNTIME_DIR/udsink.sock or /tmp/udsink-<uid>/udsink.sock for "
           + "other users";
 
+  /** The help of {@code --socket} for the commands that bind. */
+  static final String SOCKET_OPTION_HELP =
+      "Socket path, or @name for the abstract namespace; repeat for more (default: "
+          + SOCKET_HELP
+          + ").";
+
   private static final Logger LOG = LoggerFactory.getLogger(Defaults.class);
 
   private Defaults() {}

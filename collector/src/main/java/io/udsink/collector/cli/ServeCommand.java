@@ -100,14 +100,7 @@ final class ServeCommand implements Callable<Integer> {
             "Receive StatsD, DogStatsD and JSON datagrams, aggregate them per flush interval, write",
             "JSON lines and serve Prometheus /metrics. Stops on SIGINT/SIGTERM with nothing lost and",
             "a final flush.");
-    a.list(
-            "--socket --statsd.listen-unixgram",
-            "PATH",
-            "Socket path, or @name for the abstract namespace; repeat for more "
-                + "(default: "
-                + Defaults.SOCKET_HELP
-                + ").",
-            sockets::add)
+    a.list("--socket --statsd.listen-unixgram", "PATH", Defaults.SOCKET_OPTION_HELP, sockets::add)
         .value(
             "--flush-interval",
             "D",
