@@ -20,6 +20,10 @@ import java.util.List;
  * start.
  */
 final class Libc {
+  static final MethodHandle SOCKET =
+      Native.function("socket", FunctionDescriptor.of(INT, INT, INT, INT), false);
+  static final MethodHandle BIND =
+      Native.function("bind", FunctionDescriptor.of(INT, INT, ADDRESS, INT), false);
   static final MethodHandle SETSOCKOPT =
       Native.function("setsockopt", FunctionDescriptor.of(INT, INT, INT, INT, ADDRESS, INT), false);
   static final MethodHandle CLOSE =
@@ -83,8 +87,6 @@ final class Libc {
 
   /** What sends to a socket: readiness notifications, the takeover's control connection. */
   static final class Send {
-    static final MethodHandle SOCKET =
-        Native.function("socket", FunctionDescriptor.of(INT, INT, INT, INT), false);
     static final MethodHandle CONNECT =
         Native.function("connect", FunctionDescriptor.of(INT, INT, ADDRESS, INT), false);
     static final MethodHandle SENDTO =

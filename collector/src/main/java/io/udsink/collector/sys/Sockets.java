@@ -81,6 +81,64 @@ public final class Sockets {
   }
 
   /**
+   * Makes a new AF_UNIX datagram socket (non-blocking, close-on-exec, with {@code SO_PASSCRED})
+   * and binds it at a path, which the kernel creates as the socket file.
+   *
+   * @param path where to bind: a path that does not exist yet
+   * @return the bound descriptor, for the caller to own
+   * @throws NativeException with errno when the kernel refuses (EADDRINUSE, EACCES, ...)
+   */
+  public static int bindDatagram(String path) throws IOException {
+    byte[] p = path.getBytes(StandardCharsets.UTF_8);
+    if (p.length == 0 || p.length >= SUN_PATH) {
+      throw new IOException("socket path of " + p.length + " bytes: 1 to " + (SUN_PATH - 1));
+    }
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment errno = Native.errnoSegment(a);
+      int fd =
+          (int)
+              Libc.SOCKET.invokeExact(errno, AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0) {
+        throw Native.error("socket", Native.errno(errno));
+      }
+      boolean ok = false;
+      try {
+        passCredentials(fd); // before bind: the kernel attaches credentials at send time
+        MemorySegment addr = a.allocate(2 + SUN_PATH, 8);
+        addr.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
+        MemorySegment.copy(p, 0, addr, ValueLayout.JAVA_BYTE, 2, p.length);
+        int r = (int) Libc.BIND.invokeExact(errno, fd, addr, 2 + p.length + 1);
+        if (r != 0) {
+          throw Native.error("bind " + path, Native.errno(errno));
+        }
+        ok = true;
+        return fd;
+      } finally {
+        if (!ok) {
+          int ignored = (int) Libc.CLOSE.invokeExact(errno, fd);
+        }
+      }
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+  }
+
+  /**
+   * Closes a descriptor, reporting nothing (a path that gives up on it).
+   *
+   * @param fd the descriptor
+   */
+  public static void closeQuietly(int fd) {
+    try (Arena a = Arena.ofConfined()) {
+      int ignored = (int) Libc.CLOSE.invokeExact(Native.errnoSegment(a), fd);
+    } catch (Throwable t) {
+      // nothing to do: the descriptor is given up either way
+    }
+  }
+
+  /**
    * Connects a new AF_UNIX stream socket to a path, waiting at most {@code timeoutMs} when the
    * listener's backlog is full (a blocking connect would wait for ever: junixsocket's own connect
    * ignores its timeout there). The socket keeps that send timeout.
@@ -97,7 +155,7 @@ public final class Sockets {
     }
     try (Arena a = Arena.ofConfined()) {
       MemorySegment errno = Native.errnoSegment(a);
-      int fd = (int) Libc.Send.SOCKET.invokeExact(errno, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      int fd = (int) Libc.SOCKET.invokeExact(errno, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
       if (fd < 0) {
         throw Native.error("socket", Native.errno(errno));
       }
@@ -166,8 +224,7 @@ public final class Sockets {
       MemorySegment errno = Native.errnoSegment(a);
       int fd =
           (int)
-              Libc.Send.SOCKET.invokeExact(
-                  errno, AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+              Libc.SOCKET.invokeExact(errno, AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       if (fd < 0) {
         throw Native.error("socket", Native.errno(errno));
       }

@@ -17,6 +17,7 @@ import java.util.Set;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.ConnectionRefusedSocketException;
+import org.newsclub.net.unix.FileDescriptorCast;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -163,6 +164,10 @@ public final class BoundSocket implements AutoCloseable {
     Path path = spec.path().toAbsolutePath();
     ensureParent(spec, path.getParent(), mkdir);
     SafeDirectory.check(spec, path.getParent(), path);
+    // bound through the native layer; junixsocket's channel takes the descriptor only once the
+    // socket file is in place: its start-up (its library, its classes) comes after the socket is
+    // ready, and datagrams queue in the kernel meanwhile
+    int[] fd = {-1};
     AFUNIXDatagramChannel[] opened = new AFUNIXDatagramChannel[1];
     try {
       PrivateBind.bind(
@@ -171,11 +176,7 @@ public final class BoundSocket implements AutoCloseable {
           mode,
           BoundSocket::preparePath,
           staging -> {
-            opened[0] = AFUNIXDatagramChannel.open();
-            // before bind: the kernel attaches credentials at send time
-            Sockets.passCredentials(Sockets.fd(opened[0].getFileDescriptor()));
-            opened[0].bind(AFUNIXSocketAddress.of(staging));
-            opened[0].configureBlocking(false);
+            fd[0] = Sockets.bindDatagram(staging.toString());
             if (group != null) {
               Files.getFileAttributeView(
                       staging,
@@ -184,12 +185,21 @@ public final class BoundSocket implements AutoCloseable {
                   .setGroup(group);
             }
           });
+      opened[0] = FileDescriptorCast.unsafeUsing(fd[0]).as(AFUNIXDatagramChannel.class);
+      fd[0] = -1; // the channel's now
+      opened[0].configureBlocking(false);
       return new BoundSocket(spec, opened[0], Fs.lstat(path));
     } catch (IOException e) {
+      if (fd[0] >= 0) {
+        Sockets.closeQuietly(fd[0]);
+      }
       closeQuietly(opened[0]);
       String msg = e.getMessage() == null ? e.toString() : e.getMessage();
       throw new UdsinkException("socket " + spec + ": cannot bind: " + msg, e);
     } catch (RuntimeException e) {
+      if (fd[0] >= 0) {
+        Sockets.closeQuietly(fd[0]);
+      }
       closeQuietly(opened[0]);
       throw e;
     }
