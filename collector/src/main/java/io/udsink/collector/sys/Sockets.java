@@ -80,6 +80,31 @@ public final class Sockets {
                     4));
   }
 
+  /** A new AF_UNIX socket of this type (flags included), errno captured in {@code errno}. */
+  private static int socket(MemorySegment errno, int type) throws Throwable {
+    int fd = (int) Libc.SOCKET.invokeExact(errno, AF_UNIX, type, 0);
+    if (fd < 0) {
+      throw Native.error("socket", Native.errno(errno));
+    }
+    return fd;
+  }
+
+  /** A {@code struct sockaddr_un} for a path, or for {@code @name} in the abstract namespace. */
+  private static MemorySegment sockaddr(Arena a, byte[] path, boolean abstractName) {
+    MemorySegment addr = a.allocate(2 + SUN_PATH, 8);
+    addr.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
+    MemorySegment.copy(path, 0, addr, ValueLayout.JAVA_BYTE, 2, path.length);
+    if (abstractName) {
+      addr.set(ValueLayout.JAVA_BYTE, 2, (byte) 0);
+    }
+    return addr;
+  }
+
+  /** The length of a {@link #sockaddr}: a path counts its NUL, an abstract name does not. */
+  private static int sockaddrLength(byte[] path, boolean abstractName) {
+    return 2 + path.length + (abstractName ? 0 : 1);
+  }
+
   /**
    * Makes a new AF_UNIX datagram socket (non-blocking, close-on-exec, with {@code SO_PASSCRED})
    * and binds it at a path, which the kernel creates as the socket file.
@@ -95,19 +120,12 @@ public final class Sockets {
     }
     try (Arena a = Arena.ofConfined()) {
       MemorySegment errno = Native.errnoSegment(a);
-      int fd =
-          (int)
-              Libc.SOCKET.invokeExact(errno, AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      if (fd < 0) {
-        throw Native.error("socket", Native.errno(errno));
-      }
+      int fd = socket(errno, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
       boolean ok = false;
       try {
         passCredentials(fd); // before bind: the kernel attaches credentials at send time
-        MemorySegment addr = a.allocate(2 + SUN_PATH, 8);
-        addr.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
-        MemorySegment.copy(p, 0, addr, ValueLayout.JAVA_BYTE, 2, p.length);
-        int r = (int) Libc.BIND.invokeExact(errno, fd, addr, 2 + p.length + 1);
+        int r =
+            (int) Libc.BIND.invokeExact(errno, fd, sockaddr(a, p, false), sockaddrLength(p, false));
         if (r != 0) {
           throw Native.error("bind " + path, Native.errno(errno));
         }
@@ -155,17 +173,14 @@ public final class Sockets {
     }
     try (Arena a = Arena.ofConfined()) {
       MemorySegment errno = Native.errnoSegment(a);
-      int fd = (int) Libc.SOCKET.invokeExact(errno, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (fd < 0) {
-        throw Native.error("socket", Native.errno(errno));
-      }
+      int fd = socket(errno, SOCK_STREAM | SOCK_CLOEXEC);
       boolean ok = false;
       try {
         sendTimeout(fd, timeoutMs);
-        MemorySegment addr = a.allocate(2 + SUN_PATH, 8);
-        addr.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
-        MemorySegment.copy(p, 0, addr, ValueLayout.JAVA_BYTE, 2, p.length);
-        int r = (int) Libc.Send.CONNECT.invokeExact(errno, fd, addr, 2 + p.length + 1);
+        int r =
+            (int)
+                Libc.Send.CONNECT.invokeExact(
+                    errno, fd, sockaddr(a, p, false), sockaddrLength(p, false));
         if (r != 0) {
           throw Native.error("connect " + path, Native.errno(errno));
         }
@@ -222,20 +237,10 @@ public final class Sockets {
     }
     try (Arena a = Arena.ofConfined()) {
       MemorySegment errno = Native.errnoSegment(a);
-      int fd =
-          (int)
-              Libc.SOCKET.invokeExact(errno, AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      if (fd < 0) {
-        throw Native.error("socket", Native.errno(errno));
-      }
+      int fd = socket(errno, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
       try {
-        MemorySegment addr = a.allocate(2 + SUN_PATH, 8);
-        addr.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
-        MemorySegment.copy(path, 0, addr, ValueLayout.JAVA_BYTE, 2, path.length);
-        if (abstractName) {
-          addr.set(ValueLayout.JAVA_BYTE, 2, (byte) 0);
-        }
-        int addrLen = 2 + path.length + (abstractName ? 0 : 1);
+        MemorySegment addr = sockaddr(a, path, abstractName);
+        int addrLen = sockaddrLength(path, abstractName);
         MemorySegment msg = a.allocate(Math.max(1, message.length));
         MemorySegment.copy(message, 0, msg, ValueLayout.JAVA_BYTE, 0, message.length);
         long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
